@@ -1,0 +1,3 @@
+module github.com/pipe-ml/pipe
+
+go 1.26.8
