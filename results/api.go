@@ -2,14 +2,18 @@
 // trial in a content-addressed cache, comparison tables (terminal, Markdown,
 // CSV), plots and the Markdown report. Everything here is rendered from
 // records alone, so a report can be rebuilt without training.
+//
+// The files of the package, by concern:
+//
+//	api.go     the contract types (this file)
+//	record.go  trial keys, records, first-layer filters, record JSON
+//	cache.go   the content-addressed record cache and atomic file writes
+//	table.go   tables built from records; terminal, Markdown and CSV output
+//	plot.go    loss, accuracy and filter figures (gonum/plot), SVG and PNG
+//	report.go  the Markdown report linking tables and figures
 package results
 
-// This file is the contract other packages build against; TODO bodies are
-// being written.
-
 import (
-	"io"
-
 	"github.com/pipe-ml/pipe/nn"
 )
 
@@ -29,6 +33,11 @@ type DataSpec struct {
 
 // Setting is one named value a trial was given (a grid axis, a seed), in the
 // order the pipeline named them; tables use them as columns.
+//
+// Value survives a JSON round trip with its type: a number written without a
+// fraction or exponent reads back as int64, any other number as float64 (see
+// Setting.UnmarshalJSON), so a table rendered from fresh records and one
+// rendered from the cache are identical.
 type Setting struct {
 	Name  string `json:"name"`
 	Value any    `json:"value"` // int64, float64, string or bool
@@ -42,11 +51,8 @@ type Trial struct {
 	Settings []Setting      `json:"settings"`
 }
 
-// Key hashes the trial's canonical JSON (Settings excluded: they only label
-// it) with NumericsVersion: equal keys train to equal records.
-func (t Trial) Key() string { panic("TODO") }
-
-// Record is one finished trial as stored on disk.
+// Record is one finished trial as stored on disk. NewRecord fills Key and
+// NumericsVersion from the trial.
 type Record struct {
 	Key             string    `json:"key"`
 	NumericsVersion string    `json:"numerics_version"`
@@ -54,26 +60,24 @@ type Record struct {
 	Result          nn.Result `json:"result"`
 	Seconds         float64   `json:"seconds"`  // timing: excluded from reproducibility comparisons
 	Finished        string    `json:"finished"` // RFC 3339, timing as well
+
+	// Filters are the first conv layer's weights of the kept (best-validation)
+	// parameters, so the filter figure can be drawn from the record alone.
+	// Nil when the model has no conv layer or the caller did not keep them.
+	Filters *Filters `json:"filters,omitempty"`
 }
 
 // Cache stores records under Dir/trials/<key>.json, written atomically.
+// It holds no state besides Dir, so several processes (or shards on a shared
+// folder) may use the same directory at once: a record is either absent or
+// complete.
 type Cache struct{ Dir string }
 
-// Get returns the record for key, or ok=false when there is none.
-func (c *Cache) Get(key string) (rec Record, ok bool, err error) { panic("TODO") }
-
-// Put writes rec atomically (temp file + rename).
-func (c *Cache) Put(rec Record) error { panic("TODO") }
-
 // Table is a rendered comparison: a title, column names and formatted cells.
+// NewTable builds one from records; every cell is already a string, so all
+// three outputs (terminal, Markdown, CSV) show the same text.
 type Table struct {
 	Title   string
 	Columns []string
 	Rows    [][]string
 }
-
-// Render writes t to w as a terminal table (tablewriter).
-func (t Table) Render(w io.Writer) error { panic("TODO") }
-
-// WriteFiles writes t as <dir>/<slug>.md and <slug>.csv and returns the paths.
-func (t Table) WriteFiles(dir, slug string) (md, csv string, err error) { panic("TODO") }

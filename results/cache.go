@@ -1,0 +1,166 @@
+package results
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// trialsDir is the sub-folder of Cache.Dir holding one record per trial.
+const trialsDir = "trials"
+
+// path returns where the record of key lives.
+func (c *Cache) path(key string) string {
+	return filepath.Join(c.Dir, trialsDir, key+".json")
+}
+
+// Get returns the record for key, or ok=false when there is none.
+//
+// A missing file is not an error: it is the normal "train this trial" case.
+// A file that cannot be read or decoded, or whose record carries another key,
+// is an error naming the file, so the user can delete it (or rerun with
+// --rerun) rather than silently retraining over it.
+func (c *Cache) Get(key string) (rec Record, ok bool, err error) {
+	if !validKey(key) {
+		return Record{}, false, fmt.Errorf("results: invalid trial key %q (want hex digits)", key)
+	}
+	p := c.path(key)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Record{}, false, nil
+	}
+	if err != nil {
+		return Record{}, false, fmt.Errorf("results: reading record: %w", err)
+	}
+	rec, err = decodeRecord(p, b)
+	if err != nil {
+		return Record{}, false, err
+	}
+	if rec.Key != key {
+		return Record{}, false, fmt.Errorf("results: %s: record has key %q, want %q (file renamed or copied?)", p, rec.Key, key)
+	}
+	return rec, true, nil
+}
+
+// decodeRecord parses a record file's bytes; errors name the file.
+func decodeRecord(path string, b []byte) (Record, error) {
+	var rec Record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return Record{}, fmt.Errorf("results: %s: corrupt record: %v", path, err)
+	}
+	if !validKey(rec.Key) {
+		return Record{}, fmt.Errorf("results: %s: corrupt record: invalid key %q", path, rec.Key)
+	}
+	if rec.Filters != nil {
+		if err := rec.Filters.check(); err != nil {
+			return Record{}, fmt.Errorf("results: %s: corrupt record: %v", path, err)
+		}
+	}
+	return rec, nil
+}
+
+// Put writes rec atomically (temp file + rename).
+//
+// The temp file is created in the same folder (so the rename cannot cross
+// file systems), synced to disk before the rename, and the folder is synced
+// after it: a crash or kill at any point leaves either no record or the
+// complete one, never half a file. An existing record of the same key is
+// replaced (that is what --rerun does).
+func (c *Cache) Put(rec Record) error {
+	if !validKey(rec.Key) {
+		return fmt.Errorf("results: cannot store record with invalid key %q", rec.Key)
+	}
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return fmt.Errorf("results: encoding record %s: %w", rec.Key, err)
+	}
+	b = append(b, '\n')
+	dir := filepath.Join(c.Dir, trialsDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
+	return writeFileAtomic(c.path(rec.Key), b)
+}
+
+// List returns every record in the cache, sorted by key so the result does
+// not depend on the file system's order. Temp files of interrupted writes are
+// skipped; a corrupt record is an error naming its file. An absent cache
+// folder holds no records.
+func (c *Cache) List() ([]Record, error) {
+	dir := filepath.Join(c.Dir, trialsDir)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("results: listing records: %w", err)
+	}
+	var recs []Record
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		key := strings.TrimSuffix(name, ".json")
+		rec, ok, err := c.Get(key)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			recs = append(recs, rec)
+		}
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Key < recs[j].Key })
+	return recs, nil
+}
+
+// writeFileAtomic replaces path with data so that readers see either the old
+// file or the new one: temp file in the same folder, fsync, rename, fsync of
+// the folder. The temp file's name starts with "." and ends in ".tmp" so
+// listings skip it; it is removed on every failure path.
+func writeFileAtomic(path string, data []byte) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("results: writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("results: writing %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("results: syncing %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("results: writing %s: %w", path, err)
+	}
+	// CreateTemp makes the file 0600; records and reports are meant to be
+	// shared like any output file.
+	if err = os.Chmod(tmp, 0o644); err != nil {
+		return fmt.Errorf("results: writing %s: %w", path, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("results: writing %s: %w", path, err)
+	}
+	// Make the rename itself durable. Not every platform can sync a
+	// directory; the record is complete either way, so this is best effort.
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
