@@ -1,0 +1,102 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"go.starlark.net/resolve"
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+	"go.starlark.net/syntax"
+)
+
+// InternalError is a Go panic caught inside pipe (a builtin, the numerics).
+// It is a bug in pipe, not in the pipeline; its message says so, and the Go
+// stack is kept for PIPE_DEBUG=1 rather than shown to the user.
+type InternalError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *InternalError) Error() string {
+	return fmt.Sprintf("internal error (a bug in pipe, please report it): %v", e.Value)
+}
+
+// UserError is a failed run, already formatted for the user: a Starlark
+// backtrace, a "file:line:col: msg" syntax error, or a plain message. Run
+// returns its errors as *UserError so that the CLI only has to print them.
+type UserError struct {
+	Msg   string
+	cause error
+}
+
+func (e *UserError) Error() string { return e.Msg }
+func (e *UserError) Unwrap() error { return e.cause }
+
+// formatError turns an error from evaluating a pipeline into the message the
+// user sees. It picks the innermost Starlark EvalError of the chain: loads
+// run on the same thread, so the innermost one has the full stack through
+// every load() down to the failing line, while the outer ones only say
+// "cannot load X".
+func formatError(err error) string {
+	var deepest *starlark.EvalError
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if ee, ok := e.(*starlark.EvalError); ok {
+			deepest = ee
+		}
+	}
+	if deepest != nil {
+		return deepest.Backtrace()
+	}
+	var rl resolve.ErrorList
+	if errors.As(err, &rl) {
+		lines := make([]string, len(rl))
+		for i, e := range rl {
+			lines[i] = e.Error()
+		}
+		return strings.Join(lines, "\n")
+	}
+	var se syntax.Error
+	if errors.As(err, &se) {
+		return se.Error()
+	}
+	return err.Error()
+}
+
+// guard wraps every builtin of predeclared (and of the modules in it) so
+// that a Go panic inside it becomes an *InternalError returned to the
+// interpreter. Returned from inside the builtin, the error is attached by
+// the interpreter to the user's call site, so the message names the .star
+// file and line of the call — never a Go trace.
+func guard(predeclared starlark.StringDict) starlark.StringDict {
+	out := make(starlark.StringDict, len(predeclared))
+	for name, v := range predeclared {
+		out[name] = guardValue(v)
+	}
+	return out
+}
+
+func guardValue(v starlark.Value) starlark.Value {
+	switch v := v.(type) {
+	case *starlark.Builtin:
+		return guardBuiltin(v)
+	case *starlarkstruct.Module:
+		return &starlarkstruct.Module{Name: v.Name, Members: guard(v.Members)}
+	}
+	return v
+}
+
+func guardBuiltin(b *starlark.Builtin) *starlark.Builtin {
+	return starlark.NewBuiltin(b.Name(), func(thread *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (v starlark.Value, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				v, err = nil, &InternalError{Value: r, Stack: debug.Stack()}
+			}
+		}()
+		// CallInternal, not starlark.Call: the interpreter has already pushed
+		// this builtin's frame, and a second frame would show in backtraces.
+		return b.CallInternal(thread, args, kwargs)
+	})
+}

@@ -1,0 +1,91 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+)
+
+// loader executes the pipeline file and the modules it loads. Modules are
+// resolved relative to the file that loads them, executed once per run
+// (later loads share the frozen globals of the first), and a module that is
+// still executing when it is loaded again is a cycle.
+//
+// All modules run on the run's one thread, so the step limit, cancellation
+// and the Env cover them, and an error deep in a loaded file carries the
+// whole chain of load() calls in its backtrace.
+type loader struct {
+	opts        *syntax.FileOptions
+	predeclared starlark.StringDict
+	modules     map[string]*module // by absolute path
+	stack       []string           // display paths of the files executing, outermost first
+}
+
+type module struct {
+	globals   starlark.StringDict
+	err       error
+	executing bool
+}
+
+func newLoader(opts *syntax.FileOptions, predeclared starlark.StringDict) *loader {
+	return &loader{opts: opts, predeclared: predeclared, modules: map[string]*module{}}
+}
+
+// load is the thread's Load function.
+func (l *loader) load(thread *starlark.Thread, name string) (starlark.StringDict, error) {
+	if !strings.HasSuffix(name, ".star") {
+		return nil, fmt.Errorf("only .star files can be loaded")
+	}
+	path := filepath.FromSlash(name)
+	if !filepath.IsAbs(path) && len(l.stack) > 0 {
+		path = filepath.Join(filepath.Dir(l.stack[len(l.stack)-1]), path)
+	}
+	return l.exec(thread, filepath.Clean(path))
+}
+
+// exec runs the file at path (as the user should see it in messages) once.
+func (l *loader) exec(thread *starlark.Thread, path string) (starlark.StringDict, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	if m, ok := l.modules[abs]; ok {
+		if m.executing {
+			return nil, fmt.Errorf("load cycle: %s", l.cycle(abs, path))
+		}
+		return m.globals, m.err
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: no such file", path)
+		}
+		return nil, err // *PathError names the file and the reason
+	}
+	m := &module{executing: true}
+	l.modules[abs] = m
+	l.stack = append(l.stack, path)
+	m.globals, m.err = starlark.ExecFileOptions(l.opts, thread, path, src, l.predeclared)
+	l.stack = l.stack[:len(l.stack)-1]
+	m.executing = false
+	return m.globals, m.err
+}
+
+// cycle renders the load chain from the first execution of abs to its
+// repeated load, e.g. "a.star → b.star → a.star".
+func (l *loader) cycle(abs, again string) string {
+	start := 0
+	for i, p := range l.stack {
+		if a, err := filepath.Abs(p); err == nil && a == abs {
+			start = i
+			break
+		}
+	}
+	return strings.Join(append(append([]string(nil), l.stack[start:]...), again), " → ")
+}

@@ -1,0 +1,200 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+
+	"github.com/pipe-ml/pipe/builtins"
+	"github.com/pipe-ml/pipe/results"
+)
+
+// DefaultMaxSteps bounds the Starlark evaluation of a pipeline. Building
+// specs and tables takes thousands of steps; 1e8 (about a second or two of
+// pure Starlark work) is only reached by a loop that never ends.
+const DefaultMaxSteps = 100_000_000
+
+// fileOptions are the Starlark dialect of pipelines: sets, while loops and
+// top-level if/for are allowed because pipelines are scripts, global
+// reassignment because parameters are often refined step by step;
+// recursion stays off so that runaway recursion is an error, not a hang.
+var fileOptions = &syntax.FileOptions{
+	Set:             true,
+	While:           true,
+	TopLevelControl: true,
+	GlobalReassign:  true,
+	Recursion:       false,
+}
+
+// Options configure one run of a pipeline.
+type Options struct {
+	File   string            // the .star file
+	Params map[string]string // -p name=value overrides
+	OutDir string            // "" means results/<file name without .star>
+	Jobs   int               // trials trained at once; <= 0 means the number of CPUs
+	Rerun  bool              // retrain trials even if cached
+	// CheckOnly evaluates the pipeline and validates every argument and
+	// shape but trains nothing; trials that would train get placeholder
+	// records with Status "not run".
+	CheckOnly bool
+	Observer  Observer  // progress; nil shows none
+	Stdout    io.Writer // print(), tables, check listings; nil discards
+
+	// Predeclared are the names pipelines see; nil means builtins.Predeclared().
+	Predeclared starlark.StringDict
+	// Store holds records; nil means results.Cache{Dir: OutDir}.
+	Store Store
+	// Train trains one trial; nil means nn.Train.
+	Train TrainFunc
+	// MaxSteps bounds evaluation; 0 means DefaultMaxSteps.
+	MaxSteps uint64
+}
+
+// DefaultOutDir is where the records and tables of file go without --out:
+// results/<file name without .star>.
+func DefaultOutDir(file string) string {
+	return filepath.Join("results", strings.TrimSuffix(filepath.Base(file), ".star"))
+}
+
+// Run evaluates opt.File with the builtins, training the trials it asks for.
+// Every error it returns is a *UserError whose message is ready to print:
+// a backtrace or position naming the user's .star file and line, or (after
+// Ctrl-C) "interrupted: K of N trials finished and saved". It wraps the
+// cause, so errors.Is(err, context.Canceled) tells an interrupt.
+func Run(ctx context.Context, opt Options) error {
+	stdout := opt.Stdout
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	outDir := opt.OutDir
+	if outDir == "" {
+		outDir = DefaultOutDir(opt.File)
+	}
+	store := opt.Store
+	if store == nil {
+		store = &results.Cache{Dir: outDir}
+	}
+	predeclared := opt.Predeclared
+	if predeclared == nil {
+		predeclared = defaultPredeclared()
+	}
+	maxSteps := opt.MaxSteps
+	if maxSteps == 0 {
+		maxSteps = DefaultMaxSteps
+	}
+	params := opt.Params
+	if params == nil {
+		params = map[string]string{}
+	}
+
+	sched := &Scheduler{
+		Store:     store,
+		Jobs:      opt.Jobs,
+		Rerun:     opt.Rerun,
+		CheckOnly: opt.CheckOnly,
+		Observer:  opt.Observer,
+		Out:       stdout,
+		Train:     opt.Train,
+	}
+	env := &builtins.Env{
+		Ctx:       ctx,
+		Stdout:    stdout,
+		OutDir:    outDir,
+		Runner:    sched,
+		CheckOnly: opt.CheckOnly,
+		Params:    params,
+		Used:      map[string]bool{},
+	}
+
+	ld := newLoader(fileOptions, guard(predeclared))
+	thread := &starlark.Thread{
+		Name:  opt.File,
+		Print: func(_ *starlark.Thread, msg string) { fmt.Fprintln(stdout, msg) },
+		Load:  ld.load,
+		OnMaxSteps: func(th *starlark.Thread) {
+			th.Cancel(fmt.Sprintf("the pipeline ran away: more than %d evaluation steps (an endless loop?)", maxSteps))
+		},
+	}
+	thread.SetMaxExecutionSteps(maxSteps)
+	builtins.SetEnv(thread, env)
+
+	// Ctrl-C stops Starlark code between steps; builtins that train see the
+	// same ctx through Env.Ctx and return promptly.
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-ctx.Done():
+			thread.Cancel("interrupted")
+		case <-done:
+		}
+	}()
+
+	err := execGuarded(thread, ld, opt.File)
+	if ctx.Err() != nil {
+		if ie := sched.Interrupted(); ie != nil {
+			return &UserError{Msg: ie.Error(), cause: ie}
+		}
+		finished, total := sched.Progress()
+		ie := &InterruptedError{Finished: finished, Total: total, cause: ctx.Err()}
+		return &UserError{Msg: ie.Error(), cause: ie}
+	}
+	if err != nil {
+		return &UserError{Msg: formatError(err), cause: err}
+	}
+	return checkParams(opt.File, env)
+}
+
+// execGuarded runs the main file. Builtins are guarded one by one (see
+// guard) so that a panic is reported at its call site; this recover is the
+// last line for panics that escape elsewhere (a method of a value a builtin
+// returned), where only the file can be named.
+func execGuarded(thread *starlark.Thread, ld *loader, file string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: %w", file, &InternalError{Value: r})
+		}
+	}()
+	_, err = ld.exec(thread, filepath.Clean(file))
+	return err
+}
+
+// checkParams reports -p names that the pipeline never declared with
+// param(): a misspelt override would otherwise be silently ignored.
+func checkParams(file string, env *builtins.Env) error {
+	var unknown []string
+	for name := range env.Params {
+		if !env.Used[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	declared := make([]string, 0, len(env.Used))
+	for name := range env.Used {
+		declared = append(declared, name)
+	}
+	slices.Sort(declared)
+	what := "it declares no parameters"
+	if len(declared) > 0 {
+		what = "it declares " + strings.Join(declared, ", ")
+	}
+	noun := "parameter"
+	if len(unknown) > 1 {
+		noun = "parameters"
+	}
+	return &UserError{Msg: fmt.Sprintf("%s: unknown %s -p %s (%s)", file, noun, strings.Join(unknown, ", -p "), what),
+		cause: errors.New("unknown parameter")}
+}
+
+// defaultPredeclared is pipe's Starlark API.
+func defaultPredeclared() starlark.StringDict { return builtins.Predeclared() }
