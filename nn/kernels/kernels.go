@@ -1,7 +1,18 @@
 // Package kernels holds the hot loops of nn: matrix multiplication and its
 // helpers. Each fast kernel has a plain Go fallback whose code is the
 // reference loop, and tests compare the two.
+//
+// The float32 GEMM is a packed, cache-blocked GEMM in the Goto/BLIS style
+// (see sgemm.go) whose inner 4×24 micro-kernel is written in Go assembly
+// for AVX2+FMA and chosen at run time; builds with -tags noasm, non-amd64
+// machines and CPUs without AVX2/FMA run the same packing with a pure-Go
+// micro-kernel. float64 (gradient checks, small) runs the reference loop.
 package kernels
+
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Float is the element type the kernels accept.
 type Float interface{ ~float32 | ~float64 }
@@ -10,29 +21,63 @@ type Float interface{ ~float32 | ~float64 }
 // op(X) is X or Xᵀ, op(A) is m×k, op(B) is k×n and C is m×n, with leading
 // dimensions lda, ldb, ldc. float32 runs the fast kernel; float64 (gradient
 // checks) runs the reference loop.
+//
+// As in BLAS, when beta is 0 C is not read (so NaNs in it do not leak into
+// the result), and elements of C outside its m×n part are never touched.
+// Shape errors (a leading dimension smaller than the row length, a slice
+// too short for its matrix) panic with a message that names the argument.
 func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s T
-			for p := 0; p < k; p++ {
-				var av, bv T
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
-				s += av * bv
-			}
-			if beta == 0 {
-				c[i*ldc+j] = alpha * s
-			} else {
-				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
-			}
-		}
+	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if unsafe.Sizeof(alpha) == 4 {
+		sgemm(transA, transB, m, n, k, float32(alpha), asF32(a), lda, asF32(b), ldb, float32(beta), asF32(c), ldc)
+		return
+	}
+	gemmRef(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// asF32 reinterprets a slice of a 4-byte Float type (float32 or a named
+// type based on it) as []float32 without copying.
+func asF32[T Float](x []T) []float32 {
+	if len(x) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&x[0])), len(x))
+}
+
+// checkGemm panics with a "kernels: Gemm: ..." message when the dimensions
+// and slices cannot describe the matrices Gemm is asked to use.
+func checkGemm(transA, transB bool, m, n, k, lenA, lda, lenB, ldb, lenC, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("kernels: Gemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	// Rows and columns of A, B as stored (before the transpose).
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	checkMatrix("A", ar, ac, lenA, lda)
+	checkMatrix("B", br, bc, lenB, ldb)
+	checkMatrix("C", m, n, lenC, ldc)
+}
+
+func checkMatrix(name string, rows, cols, length, ld int) {
+	if ld < max(cols, 1) {
+		panic(fmt.Sprintf("kernels: Gemm: ld%s=%d is smaller than the %d columns of %s as stored", lower(name), ld, cols, name))
+	}
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if need := (rows-1)*ld + cols; length < need {
+		panic(fmt.Sprintf("kernels: Gemm: len(%s)=%d is too short for a %d×%d matrix with ld%s=%d (need %d)",
+			lower(name), length, rows, cols, lower(name), ld, need))
 	}
 }
+
+func lower(name string) string { return string(name[0] + 'a' - 'A') }

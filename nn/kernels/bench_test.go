@@ -1,0 +1,74 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// benchShapes are the (M, K, N) products that dominate training the base
+// model: the conv as im2col (filters × C·F·F)·(C·F·F × N·H·W), the hidden
+// affine forward (batch × D)·(D × hidden) and its weight gradient. They are
+// the shapes of ../shared/bench/gemm_ref.py, so the GFLOP/s can be put side
+// by side with OpenBLAS.
+var benchShapes = [][3]int{{32, 147, 51200}, {50, 8192, 500}, {500, 50, 8192}}
+
+func BenchmarkSgemm(b *testing.B) {
+	for _, s := range benchShapes {
+		m, k, n := s[0], s[1], s[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", m, k, n), func(b *testing.B) {
+			benchmarkSgemm(b, false, false, m, n, k)
+		})
+	}
+}
+
+// BenchmarkSgemmTrans runs the same shapes with the transposes nn's
+// backward passes use (dW = doutᵀ·x is TN, dx = dout·Wᵀ is NT).
+func BenchmarkSgemmTrans(b *testing.B) {
+	for _, s := range benchShapes {
+		m, k, n := s[0], s[1], s[2]
+		for _, t := range [][2]bool{{true, false}, {false, true}} {
+			b.Run(fmt.Sprintf("%s/%dx%dx%d", transName(t[0], t[1]), m, k, n), func(b *testing.B) {
+				benchmarkSgemm(b, t[0], t[1], m, n, k)
+			})
+		}
+	}
+}
+
+func transName(ta, tb bool) string {
+	s := []byte("NN")
+	if ta {
+		s[0] = 'T'
+	}
+	if tb {
+		s[1] = 'T'
+	}
+	return string(s)
+}
+
+func benchmarkSgemm(b *testing.B, transA, transB bool, m, n, k int) {
+	rng := rand.New(rand.NewPCG(0, 0))
+	a := make([]float32, m*k)
+	bb := make([]float32, k*n)
+	c := make([]float32, m*n)
+	for i := range a {
+		a[i] = float32(rng.NormFloat64())
+	}
+	for i := range bb {
+		bb[i] = float32(rng.NormFloat64())
+	}
+	lda, ldb := k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	Gemm(transA, transB, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		Gemm(transA, transB, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
+	}
+	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

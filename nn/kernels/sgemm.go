@@ -1,0 +1,261 @@
+package kernels
+
+import "sync"
+
+// The float32 GEMM follows Goto and van de Geijn / BLIS: the k×n operand is
+// copied, block by block, into micro-panels of nr columns ("packed B", one
+// block of kc×nc, sized for L2/L3), the m×k operand into micro-panels of mr
+// rows ("packed A", mc×kc, sized for L2), and a register-blocked mr×nr
+// micro-kernel multiplies one A micro-panel by one B micro-panel, streaming
+// both from contiguous memory. Packing also absorbs the transposes and alpha,
+// and pads partial panels with zeros so the micro-kernel never sees an edge:
+// edge tiles are computed into a small tile buffer and copied out, so C is
+// only ever written inside its m×n part.
+//
+// The loop nest, outermost first:
+//
+//	jc over n in steps of ncBlock   pack B[pc:pc+kc, jc:jc+nc]
+//	pc over k in steps of ≤kcBlock  (beta applies to the first step, then 1)
+//	ic over m in steps of mcBlock   pack alpha·A[ic:ic+mc, pc:pc+kc]
+//	jr over nc in steps of nr       one B micro-panel (kc×nr) stays in L1
+//	ir over mc in steps of mr       micro-kernel: C[ir:ir+mr, jr:jr+nr]
+//
+// 4×24 suits the shapes nn uses (conv with 16/32/48 filters, batch 50,
+// hidden 500): few padded rows, and 12 YMM accumulators + 3 B vectors + 1
+// broadcast fill the 16 AVX2 registers.
+const (
+	mr      = 4
+	nr      = 24
+	kcBlock = 256
+	mcBlock = 96   // multiple of mr
+	ncBlock = 3072 // multiple of nr
+)
+
+// scratch holds the packing buffers of one sgemm call. They are kept in a
+// pool so that a warmed-up caller does not allocate.
+type scratch struct {
+	a, b []float32
+	tile [mr * nr]float32
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// sgemm is Gemm for float32 with validated arguments and m, n > 0.
+func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if alpha == 0 || k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	// Split k into equal blocks of at most kcBlock, so that k = kcBlock+1
+	// does not leave a 1-deep block that is all overhead.
+	kSteps := (k + kcBlock - 1) / kcBlock
+	kcStep := (k + kSteps - 1) / kSteps
+
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
+	s.a = grow(s.a, kcStep*min(roundUp(m, mr), mcBlock))
+	s.b = grow(s.b, kcStep*min(roundUp(n, nr), ncBlock))
+
+	for jc := 0; jc < n; jc += ncBlock {
+		nc := min(ncBlock, n-jc)
+		for pc := 0; pc < k; pc += kcStep {
+			kc := min(kcStep, k-pc)
+			packB(transB, b, ldb, pc, kc, jc, nc, s.b)
+			blockBeta := beta
+			if pc > 0 {
+				blockBeta = 1
+			}
+			for ic := 0; ic < m; ic += mcBlock {
+				mc := min(mcBlock, m-ic)
+				packA(transA, a, lda, ic, mc, pc, kc, alpha, s.a)
+				macroKernel(mc, nc, kc, s.a, s.b, blockBeta, c[ic*ldc+jc:], ldc, &s.tile)
+			}
+		}
+	}
+}
+
+// macroKernel computes C[0:mc, 0:nc] = Ap·Bp + beta·C from packed panels.
+func macroKernel(mc, nc, kc int, ap, bp []float32, beta float32, c []float32, ldc int, tile *[mr * nr]float32) {
+	for jr := 0; jr < nc; jr += nr {
+		w := min(nr, nc-jr)
+		bpan := bp[(jr/nr)*kc*nr:][:kc*nr]
+		for ir := 0; ir < mc; ir += mr {
+			h := min(mr, mc-ir)
+			apan := ap[(ir/mr)*kc*mr:][:kc*mr]
+			if h == mr && w == nr {
+				microKernel(kc, apan, bpan, c[ir*ldc+jr:], ldc, beta)
+				continue
+			}
+			microKernel(kc, apan, bpan, tile[:], nr, 0)
+			for i := 0; i < h; i++ {
+				row := c[(ir+i)*ldc+jr:][:w]
+				t := tile[i*nr:][:w]
+				if beta == 0 {
+					copy(row, t)
+				} else {
+					for j, v := range t {
+						row[j] = v + beta*row[j]
+					}
+				}
+			}
+		}
+	}
+}
+
+// scaleC sets C = beta·C (C = 0 when beta is 0, without reading C).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc:][:n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// packA copies alpha·op(A)[i0:i0+mc, p0:p0+kc] into dst as ⌈mc/mr⌉
+// micro-panels of kc×mr values (element (i, p) of a panel at p*mr+i), rows
+// past mc set to zero.
+func packA(transA bool, a []float32, lda, i0, mc, p0, kc int, alpha float32, dst []float32) {
+	for ir := 0; ir < mc; ir += mr {
+		h := min(mr, mc-ir)
+		d := dst[(ir/mr)*kc*mr:][:kc*mr]
+		switch {
+		case !transA && h == mr:
+			r0 := a[(i0+ir)*lda+p0:][:kc]
+			r1 := a[(i0+ir+1)*lda+p0:][:kc]
+			r2 := a[(i0+ir+2)*lda+p0:][:kc]
+			r3 := a[(i0+ir+3)*lda+p0:][:kc]
+			for p := range r0 {
+				dp := d[p*mr:][:mr]
+				dp[0] = alpha * r0[p]
+				dp[1] = alpha * r1[p]
+				dp[2] = alpha * r2[p]
+				dp[3] = alpha * r3[p]
+			}
+		case !transA:
+			for ii := 0; ii < mr; ii++ {
+				if ii >= h {
+					for p := 0; p < kc; p++ {
+						d[p*mr+ii] = 0
+					}
+					continue
+				}
+				for p, v := range a[(i0+ir+ii)*lda+p0:][:kc] {
+					d[p*mr+ii] = alpha * v
+				}
+			}
+		default:
+			for p := 0; p < kc; p++ {
+				dp := d[p*mr:][:mr]
+				src := a[(p0+p)*lda+i0+ir:][:h]
+				for ii, v := range src {
+					dp[ii] = alpha * v
+				}
+				clear(dp[h:])
+			}
+		}
+	}
+}
+
+// packB copies op(B)[p0:p0+kc, j0:j0+nc] into dst as ⌈nc/nr⌉ micro-panels
+// of kc×nr values (element (p, j) of a panel at p*nr+j), columns past nc
+// set to zero.
+func packB(transB bool, b []float32, ldb, p0, kc, j0, nc int, dst []float32) {
+	full := nc / nr
+	if !transB {
+		// Row by row, so B is read as kc sequential streams.
+		packBRows(kc, full, b[p0*ldb+j0:], ldb, dst)
+		if w := nc - full*nr; w > 0 {
+			d := dst[full*kc*nr:][:kc*nr]
+			for p := 0; p < kc; p++ {
+				dp := d[p*nr:][:nr]
+				copy(dp, b[(p0+p)*ldb+j0+full*nr:][:w])
+				clear(dp[w:])
+			}
+		}
+		return
+	}
+	for jr := 0; jr < nc; jr += nr {
+		w := min(nr, nc-jr)
+		d := dst[(jr/nr)*kc*nr:][:kc*nr]
+		for jj := 0; jj < w; jj++ {
+			for p, v := range b[(j0+jr+jj)*ldb+p0:][:kc] {
+				d[p*nr+jj] = v
+			}
+		}
+		if w < nr {
+			for p := 0; p < kc; p++ {
+				clear(d[p*nr+w : p*nr+nr])
+			}
+		}
+	}
+}
+
+// packBRowsGo is packBRows in Go: it copies the first panels·nr columns of
+// kc rows of b (row stride ldb) into panels micro-panels of kc×nr.
+func packBRowsGo(kc, panels int, b []float32, ldb int, dst []float32) {
+	if panels == 0 {
+		return
+	}
+	for p := 0; p < kc; p++ {
+		row := b[p*ldb:][:panels*nr]
+		for q := 0; q < panels; q++ {
+			copy(dst[q*kc*nr+p*nr:][:nr], row[q*nr:][:nr])
+		}
+	}
+}
+
+// microKernelGo is the portable micro-kernel: with T = Σ_p a[p*mr+i]·b[p*nr+j]
+// over p < kc, it sets c[i*ldc+j] = T[i][j] + beta·c[i*ldc+j] for i < mr,
+// j < nr (c is not read when beta is 0). It works on 2×4 sub-tiles so the
+// accumulators stay in registers.
+func microKernelGo(kc int, a, b, c []float32, ldc int, beta float32) {
+	a = a[:kc*mr]
+	b = b[:kc*nr]
+	for i := 0; i < mr; i += 2 {
+		for j := 0; j < nr; j += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p := 0; p < kc; p++ {
+				ap := a[p*mr+i:][:2]
+				bp := b[p*nr+j:][:4]
+				a0, a1 := ap[0], ap[1]
+				b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+				c00 += a0 * b0
+				c01 += a0 * b1
+				c02 += a0 * b2
+				c03 += a0 * b3
+				c10 += a1 * b0
+				c11 += a1 * b1
+				c12 += a1 * b2
+				c13 += a1 * b3
+			}
+			r0 := c[i*ldc+j:][:4]
+			r1 := c[(i+1)*ldc+j:][:4]
+			if beta != 0 {
+				c00 += beta * r0[0]
+				c01 += beta * r0[1]
+				c02 += beta * r0[2]
+				c03 += beta * r0[3]
+				c10 += beta * r1[0]
+				c11 += beta * r1[1]
+				c12 += beta * r1[2]
+				c13 += beta * r1[3]
+			}
+			r0[0], r0[1], r0[2], r0[3] = c00, c01, c02, c03
+			r1[0], r1[1], r1[2], r1[3] = c10, c11, c12, c13
+		}
+	}
+}

@@ -1,0 +1,43 @@
+//go:build !noasm
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// useAVX2 selects the assembly micro-kernel; x/sys/cpu also checks that the
+// OS saves the YMM registers.
+var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// kernel4x24AVX2 is microKernelGo in AVX2/FMA assembly (sgemm_amd64.s),
+// on raw pointers: a holds kc×4, b kc×24 packed values, c a 4×24 tile with
+// row stride ldc. kc must be at least 1.
+//
+//go:noescape
+func kernel4x24AVX2(kc int, a, b, c *float32, ldc int, beta float32)
+
+// packBRowsAVX2 is packBRowsGo in assembly. kc and panels must be at least 1.
+//
+//go:noescape
+func packBRowsAVX2(kc, panels int, b *float32, ldb int, dst *float32)
+
+func microKernel(kc int, a, b, c []float32, ldc int, beta float32) {
+	if !useAVX2 {
+		microKernelGo(kc, a, b, c, ldc, beta)
+		return
+	}
+	// Bounds the assembly relies on, checked once per tile.
+	_ = a[kc*mr-1]
+	_ = b[kc*nr-1]
+	_ = c[(mr-1)*ldc+nr-1]
+	kernel4x24AVX2(kc, &a[0], &b[0], &c[0], ldc, beta)
+}
+
+func packBRows(kc, panels int, b []float32, ldb int, dst []float32) {
+	if !useAVX2 || kc == 0 || panels == 0 {
+		packBRowsGo(kc, panels, b, ldb, dst)
+		return
+	}
+	_ = b[(kc-1)*ldb+panels*nr-1]
+	_ = dst[panels*kc*nr-1]
+	packBRowsAVX2(kc, panels, &b[0], ldb, &dst[0])
+}

@@ -1,0 +1,155 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// One step p of the 4×24 micro-kernel: Y12..Y14 = b[p*24 : p*24+24],
+// then for each row i, Y(3i..3i+2) += a[p*4+i] · (Y12, Y13, Y14).
+#define STEP(ao, bo) \
+	VMOVUPS bo(BX), Y12; \
+	VMOVUPS bo+32(BX), Y13; \
+	VMOVUPS bo+64(BX), Y14; \
+	VBROADCASTSS ao(AX), Y15; \
+	VFMADD231PS Y12, Y15, Y0; \
+	VFMADD231PS Y13, Y15, Y1; \
+	VFMADD231PS Y14, Y15, Y2; \
+	VBROADCASTSS ao+4(AX), Y15; \
+	VFMADD231PS Y12, Y15, Y3; \
+	VFMADD231PS Y13, Y15, Y4; \
+	VFMADD231PS Y14, Y15, Y5; \
+	VBROADCASTSS ao+8(AX), Y15; \
+	VFMADD231PS Y12, Y15, Y6; \
+	VFMADD231PS Y13, Y15, Y7; \
+	VFMADD231PS Y14, Y15, Y8; \
+	VBROADCASTSS ao+12(AX), Y15; \
+	VFMADD231PS Y12, Y15, Y9; \
+	VFMADD231PS Y13, Y15, Y10; \
+	VFMADD231PS Y14, Y15, Y11
+
+// func kernel4x24AVX2(kc int, a, b, c *float32, ldc int, beta float32)
+TEXT ·kernel4x24AVX2(SB), NOSPLIT, $0-44
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	MOVQ CX, R8
+	SHRQ $2, R8
+	JZ   tail
+
+loop4:
+	STEP(0, 0)
+	STEP(16, 96)
+	STEP(32, 192)
+	STEP(48, 288)
+	ADDQ $64, AX
+	ADDQ $384, BX
+	DECQ R8
+	JNZ  loop4
+
+tail:
+	ANDQ $3, CX
+	JZ   done
+
+loop1:
+	STEP(0, 0)
+	ADDQ $16, AX
+	ADDQ $96, BX
+	DECQ CX
+	JNZ  loop1
+
+done:
+	// beta == 0: store without reading C. Otherwise (including NaN beta)
+	// acc += beta·C first.
+	VBROADCASTSS beta+40(FP), Y15
+	VXORPS       X14, X14, X14
+	VUCOMISS     X14, X15
+	JNE          accum
+	JPS          accum
+	JMP          store
+
+accum:
+	LEAQ        (DX)(SI*1), R9
+	LEAQ        (DX)(SI*2), R10
+	LEAQ        (R9)(SI*2), R11
+	VFMADD231PS (DX), Y15, Y0
+	VFMADD231PS 32(DX), Y15, Y1
+	VFMADD231PS 64(DX), Y15, Y2
+	VFMADD231PS (R9), Y15, Y3
+	VFMADD231PS 32(R9), Y15, Y4
+	VFMADD231PS 64(R9), Y15, Y5
+	VFMADD231PS (R10), Y15, Y6
+	VFMADD231PS 32(R10), Y15, Y7
+	VFMADD231PS 64(R10), Y15, Y8
+	VFMADD231PS (R11), Y15, Y9
+	VFMADD231PS 32(R11), Y15, Y10
+	VFMADD231PS 64(R11), Y15, Y11
+
+store:
+	LEAQ    (DX)(SI*1), R9
+	LEAQ    (DX)(SI*2), R10
+	LEAQ    (R9)(SI*2), R11
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	VMOVUPS Y3, (R9)
+	VMOVUPS Y4, 32(R9)
+	VMOVUPS Y5, 64(R9)
+	VMOVUPS Y6, (R10)
+	VMOVUPS Y7, 32(R10)
+	VMOVUPS Y8, 64(R10)
+	VMOVUPS Y9, (R11)
+	VMOVUPS Y10, 32(R11)
+	VMOVUPS Y11, 64(R11)
+	VZEROUPPER
+	RET
+
+// func packBRowsAVX2(kc, panels int, b *float32, ldb int, dst *float32)
+// For p < kc and q < panels: dst[q*kc*24 + p*24 : +24] = b[p*ldb + q*24 : +24].
+TEXT ·packBRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ kc+0(FP), CX
+	MOVQ panels+8(FP), R8
+	MOVQ b+16(FP), SI
+	MOVQ ldb+24(FP), R9
+	SHLQ $2, R9
+	MOVQ dst+32(FP), DI
+	MOVQ CX, R10
+	IMULQ $96, R10 // panel stride in bytes
+
+rows:
+	MOVQ SI, R11
+	MOVQ DI, R12
+	MOVQ R8, R13
+
+panels:
+	VMOVUPS (R11), Y0
+	VMOVUPS 32(R11), Y1
+	VMOVUPS 64(R11), Y2
+	VMOVUPS Y0, (R12)
+	VMOVUPS Y1, 32(R12)
+	VMOVUPS Y2, 64(R12)
+	ADDQ    $96, R11
+	ADDQ    R10, R12
+	DECQ    R13
+	JNZ     panels
+
+	ADDQ R9, SI
+	ADDQ $96, DI
+	DECQ CX
+	JNZ  rows
+	VZEROUPPER
+	RET

@@ -1,0 +1,13 @@
+//go:build noasm || !amd64
+
+package kernels
+
+const useAVX2 = false
+
+func microKernel(kc int, a, b, c []float32, ldc int, beta float32) {
+	microKernelGo(kc, a, b, c, ldc, beta)
+}
+
+func packBRows(kc, panels int, b []float32, ldb int, dst []float32) {
+	packBRowsGo(kc, panels, b, ldb, dst)
+}
