@@ -1,13 +1,8 @@
 package nn
 
-// This file is the contract other packages build against. Bodies marked
-// TODO are being written; signatures change only with their callers.
-
-import (
-	"context"
-
-	"github.com/pipe-ml/pipe/nn/data"
-)
+// This file holds the types other packages build against; the functions of
+// the contract live in the files named after what they do (check.go,
+// model.go, solver.go, gradcheck.go, optim.go).
 
 // Float is the element type of tensors: float32 to train, float64 to check
 // gradients.
@@ -26,38 +21,6 @@ type Param[T Float] struct {
 	Grad  *Tensor[T]
 	Decay bool // regularised by 0.5*reg*‖W‖² (weights yes, biases no)
 }
-
-// ThreeLayerConvNet returns the spec of conv - relu - 2x2 max pool - affine -
-// relu - affine, with dropout layers after the pool and the hidden ReLU when
-// c.Dropout > 0. Zero fields take DefaultThreeLayer's values.
-func ThreeLayerConvNet(c ThreeLayerConfig) ModelSpec { panic("TODO") }
-
-// Check computes every layer's output shape for input (C, H, W) and the given
-// number of classes, or returns an error naming the first layer that does not
-// fit and its sizes (e.g. `layer 1 (conv): 9x9 filter larger than padded
-// input 7x7`).
-func (s ModelSpec) Check(in [3]int, classes int) ([]LayerShape, error) { panic("TODO") }
-
-// Model is a built network with its weights.
-type Model[T Float] struct{}
-
-// Build checks spec against the input shape and class count and initialises
-// weights from a RNG seeded with seed; dropout masks come from a second
-// stream derived from the same seed.
-func Build[T Float](spec ModelSpec, in [3]int, classes int, seed uint64) (*Model[T], error) {
-	panic("TODO")
-}
-
-// Params returns the learnable tensors in layer order (W1, b1, W2, b2, ...).
-func (m *Model[T]) Params() []*Param[T] { panic("TODO") }
-
-// Loss runs a training-mode forward and backward pass on a batch x (N, C, H, W)
-// with labels y, leaves the gradients in Params()[i].Grad, and returns the
-// mean softmax cross-entropy plus 0.5·reg·Σ‖W‖².
-func (m *Model[T]) Loss(x *Tensor[T], y []int) float64 { panic("TODO") }
-
-// Scores runs a test-mode forward pass (dropout off) and returns (N, classes).
-func (m *Model[T]) Scores(x *Tensor[T]) *Tensor[T] { panic("TODO") }
 
 // OptimizerSpec names an update rule and its settings; zero fields take the
 // rule's defaults (sgd_momentum 0.9; rmsprop decay 0.99, eps 1e-8; adam β1
@@ -102,18 +65,4 @@ type Result struct {
 	TrainAcc   float64   `json:"final_train_acc"` // of the best parameters
 	ValAcc     float64   `json:"final_val_acc"`   // best validation accuracy
 	TestAcc    float64   `json:"final_test_acc"`  // of the best parameters
-}
-
-// Train builds spec for the data's shape and classes, trains it with cfg on
-// d.Train, keeps the parameters with the best validation accuracy and
-// evaluates them on d.Test. progress may be nil. Cancelling ctx stops the run
-// with ctx.Err().
-func Train(ctx context.Context, spec ModelSpec, d *data.Splits, cfg TrainConfig, progress func(Progress)) (Result, *Model[float32], error) {
-	panic("TODO")
-}
-
-// GradCheck compares the analytic gradient of m's loss on (x, y) with centred
-// differences of step h and returns the max relative error per parameter name.
-func GradCheck(m *Model[float64], x *Tensor[float64], y []int, h float64) map[string]float64 {
-	panic("TODO")
 }

@@ -1,0 +1,55 @@
+package nn
+
+import "github.com/pipe-ml/pipe/nn/kernels"
+
+// affineLayer is a fully connected layer out = x·W + b, where x (N, ...) is
+// flattened to (N, D).
+//
+// Shapes: x (N, D) (any (N, C, H, W) with C·H·W = D), W (D, M), b (M),
+// out (N, M). Backward: dW = xᵀ·dout, db = column sums of dout,
+// dx = dout·Wᵀ.
+type affineLayer[T Float] struct {
+	in      [3]int
+	D, M    int
+	w, b    *Param[T]
+	x       *Tensor[T]
+	out, dx buffer[T]
+	needDx  bool
+}
+
+func newAffineLayer[T Float](in [3]int, m int, w, b *Param[T], needDx bool) *affineLayer[T] {
+	return &affineLayer[T]{in: in, D: in[0] * in[1] * in[2], M: m, w: w, b: b, needDx: needDx}
+}
+
+func (l *affineLayer[T]) params() []*Param[T] { return []*Param[T]{l.w, l.b} }
+
+func (l *affineLayer[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
+	n := batchOf(Affine, x, l.in)
+	l.x = x
+	out := l.out.resize(n, l.M)
+	bias := l.b.Value.Data
+	for i := 0; i < n; i++ {
+		copy(out.Data[i*l.M:(i+1)*l.M], bias)
+	}
+	kernels.Gemm(false, false, n, l.M, l.D, 1, x.Data, l.D, l.w.Value.Data, l.M, 1, out.Data, l.M)
+	return out
+}
+
+func (l *affineLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
+	sameShape(Affine, dout, &l.out.Tensor)
+	n := l.out.Shape[0]
+	db := l.b.Grad.Data
+	clear(db)
+	for i := 0; i < n; i++ {
+		for j, v := range dout.Data[i*l.M : (i+1)*l.M] {
+			db[j] += v
+		}
+	}
+	kernels.Gemm(true, false, l.D, l.M, n, 1, l.x.Data, l.D, dout.Data, l.M, 0, l.w.Grad.Data, l.M)
+	if !l.needDx {
+		return nil
+	}
+	dx := l.dx.resize(n, l.in[0], l.in[1], l.in[2])
+	kernels.Gemm(false, true, n, l.D, l.M, 1, dout.Data, l.M, l.w.Value.Data, l.M, 0, dx.Data, l.D)
+	return dx
+}

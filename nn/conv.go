@@ -1,0 +1,173 @@
+package nn
+
+import "github.com/pipe-ml/pipe/nn/kernels"
+
+// convGeom is the geometry of a convolution: input (C, H, W), F filters of
+// FH x FW, stride S and P zero pixels on every side; output (F, OH, OW) with
+// OH = (H + 2P - FH)/S + 1 and OW likewise.
+type convGeom struct {
+	C, H, W    int
+	F, FH, FW  int
+	S, P       int
+	OH, OW     int
+	K          int // C*FH*FW, the rows of the im2col matrix
+	outPerImg  int // OH*OW, the columns per image
+	inPerImage int // C*H*W
+}
+
+func newConvGeom(in [3]int, filters, fh, fw, stride, pad int) convGeom {
+	g := convGeom{C: in[0], H: in[1], W: in[2], F: filters, FH: fh, FW: fw, S: stride, P: pad}
+	g.OH = (g.H+2*pad-fh)/stride + 1
+	g.OW = (g.W+2*pad-fw)/stride + 1
+	g.K = g.C * fh * fw
+	g.outPerImg = g.OH * g.OW
+	g.inPerImage = g.C * g.H * g.W
+	return g
+}
+
+// convLayer is a 2-D convolution computed as im2col + GEMM.
+//
+// Shapes: x (N, C, H, W), W (F, C, FH, FW), b (F), out (N, F, OH, OW).
+//
+// The im2col matrix col is K x N·OH·OW (K = C·FH·FW; column n·OH·OW + p is the
+// receptive field of output pixel p of image n), so the whole batch is one
+// GEMM: tmp (F x N·OH·OW) = W (F x K) · col, then tmp is scattered into NCHW
+// order with the bias added. Backward reverses it: dW = dtmp · colᵀ,
+// db = row sums of dtmp, dcol = Wᵀ · dtmp, dx = col2im(dcol).
+type convLayer[T Float] struct {
+	g      convGeom
+	w, b   *Param[T]
+	needDx bool
+
+	col, tmp, dcol []T
+	out, dx        buffer[T]
+	n              int // batch size of the last forward
+}
+
+func newConvLayer[T Float](g convGeom, w, b *Param[T], needDx bool) *convLayer[T] {
+	return &convLayer[T]{g: g, w: w, b: b, needDx: needDx}
+}
+
+func (l *convLayer[T]) params() []*Param[T] { return []*Param[T]{l.w, l.b} }
+
+func (l *convLayer[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
+	g := &l.g
+	n := batchOf(Conv, x, [3]int{g.C, g.H, g.W})
+	l.n = n
+	np := n * g.outPerImg
+	l.col = grow(l.col, g.K*np)
+	l.tmp = grow(l.tmp, g.F*np)
+	im2col(g, x.Data, n, l.col)
+	kernels.Gemm(false, false, g.F, np, g.K, 1, l.w.Value.Data, g.K, l.col, np, 0, l.tmp, np)
+	out := l.out.resize(n, g.F, g.OH, g.OW)
+	bias := l.b.Value.Data
+	for i := 0; i < n; i++ {
+		for f := 0; f < g.F; f++ {
+			src := l.tmp[f*np+i*g.outPerImg : f*np+(i+1)*g.outPerImg]
+			dst := out.Data[(i*g.F+f)*g.outPerImg : (i*g.F+f+1)*g.outPerImg]
+			bf := bias[f]
+			for p, v := range src {
+				dst[p] = v + bf
+			}
+		}
+	}
+	return out
+}
+
+func (l *convLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
+	g := &l.g
+	sameShape(Conv, dout, &l.out.Tensor)
+	n := l.n
+	np := n * g.outPerImg
+	// Gather dout into tmp (F x N·OH·OW), summing the bias gradient on the way.
+	db := l.b.Grad.Data
+	for f := range db {
+		var s T
+		for i := 0; i < n; i++ {
+			src := dout.Data[(i*g.F+f)*g.outPerImg : (i*g.F+f+1)*g.outPerImg]
+			dst := l.tmp[f*np+i*g.outPerImg : f*np+(i+1)*g.outPerImg]
+			copy(dst, src)
+			for _, v := range src {
+				s += v
+			}
+		}
+		db[f] = s
+	}
+	kernels.Gemm(false, true, g.F, g.K, np, 1, l.tmp, np, l.col, np, 0, l.w.Grad.Data, g.K)
+	if !l.needDx {
+		return nil
+	}
+	l.dcol = grow(l.dcol, g.K*np)
+	kernels.Gemm(true, false, g.K, np, g.F, 1, l.w.Value.Data, g.K, l.tmp, np, 0, l.dcol, np)
+	dx := l.dx.resize(n, g.C, g.H, g.W)
+	col2im(g, l.dcol, n, dx.Data)
+	return dx
+}
+
+// im2col writes the receptive fields of the n images in x into col
+// (K x n·OH·OW, row (c, i, j) = c·FH·FW + i·FW + j), zero where a field
+// reaches into the padding.
+func im2col[T Float](g *convGeom, x []T, n int, col []T) {
+	np := n * g.outPerImg
+	for c := 0; c < g.C; c++ {
+		for i := 0; i < g.FH; i++ {
+			for j := 0; j < g.FW; j++ {
+				row := col[((c*g.FH+i)*g.FW+j)*np:]
+				for img := 0; img < n; img++ {
+					plane := x[img*g.inPerImage+c*g.H*g.W:]
+					dst := row[img*g.outPerImg : (img+1)*g.outPerImg]
+					for oy := 0; oy < g.OH; oy++ {
+						d := dst[oy*g.OW : (oy+1)*g.OW]
+						iy := oy*g.S + i - g.P
+						if iy < 0 || iy >= g.H {
+							clear(d)
+							continue
+						}
+						src := plane[iy*g.W : (iy+1)*g.W]
+						for ox := range d {
+							ix := ox*g.S + j - g.P
+							if ix < 0 || ix >= g.W {
+								d[ox] = 0
+							} else {
+								d[ox] = src[ix]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im is the adjoint of im2col: it sums every entry of dcol into the input
+// pixel it was copied from, writing dx (n, C, H, W); padding entries are
+// dropped.
+func col2im[T Float](g *convGeom, dcol []T, n int, dx []T) {
+	clear(dx)
+	np := n * g.outPerImg
+	for c := 0; c < g.C; c++ {
+		for i := 0; i < g.FH; i++ {
+			for j := 0; j < g.FW; j++ {
+				row := dcol[((c*g.FH+i)*g.FW+j)*np:]
+				for img := 0; img < n; img++ {
+					plane := dx[img*g.inPerImage+c*g.H*g.W:]
+					src := row[img*g.outPerImg : (img+1)*g.outPerImg]
+					for oy := 0; oy < g.OH; oy++ {
+						iy := oy*g.S + i - g.P
+						if iy < 0 || iy >= g.H {
+							continue
+						}
+						s := src[oy*g.OW : (oy+1)*g.OW]
+						d := plane[iy*g.W : (iy+1)*g.W]
+						for ox, v := range s {
+							ix := ox*g.S + j - g.P
+							if ix >= 0 && ix < g.W {
+								d[ix] += v
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,163 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// Model is a built network with its weights. It owns every buffer of its
+// forward and backward passes, sized for the largest batch seen, so a
+// training loop at a fixed batch size allocates nothing after its first step.
+// A Model is not safe for concurrent use.
+type Model[T Float] struct {
+	spec    ModelSpec
+	in      [3]int
+	classes int
+	layers  []layer[T]
+	ps      []*Param[T]
+	dscores buffer[T]
+}
+
+// Build checks spec against the input shape and class count and initialises
+// weights from a RNG seeded with seed; dropout masks come from a second
+// stream derived from the same seed.
+func Build[T Float](spec ModelSpec, in [3]int, classes int, seed uint64) (*Model[T], error) {
+	shapes, err := spec.Check(in, classes)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model[T]{spec: spec, in: in, classes: classes}
+	initRNG := newRand(seed, streamInit)
+	dropRNG := newRand(seed, streamDropout)
+	cur := in
+	numbered := 0
+	newParams := func(wShape []int, fanIn, bLen int) (*Param[T], *Param[T]) {
+		numbered++
+		k := strconv.Itoa(numbered)
+		w := &Param[T]{Name: "W" + k, Value: NewTensor[T](wShape...), Grad: NewTensor[T](wShape...), Decay: true}
+		b := &Param[T]{Name: "b" + k, Value: NewTensor[T](bLen), Grad: NewTensor[T](bLen)}
+		fillNormal(w.Value.Data, initStd(spec, fanIn), initRNG)
+		m.ps = append(m.ps, w, b)
+		return w, b
+	}
+	for i, l := range spec.Layers {
+		needDx := i > 0
+		var ly layer[T]
+		switch l.Kind {
+		case Conv:
+			g := newConvGeom(cur, l.Filters, l.FilterH, l.FilterW, l.Stride, l.Pad)
+			w, b := newParams([]int{l.Filters, cur[0], l.FilterH, l.FilterW}, g.K, l.Filters)
+			ly = newConvLayer(g, w, b, needDx)
+		case ReLU:
+			ly = newReLULayer[T](cur, needDx)
+		case MaxPool:
+			ly = newPoolLayer[T](cur, l.PoolH, l.PoolW, l.PoolStride, needDx)
+		case Dropout:
+			ly = newDropoutLayer[T](cur, l.P, dropRNG, needDx)
+		case Affine:
+			d, out := cur[0]*cur[1]*cur[2], shapes[i].Out[0]
+			w, b := newParams([]int{d, out}, d, out)
+			ly = newAffineLayer(cur, out, w, b, needDx)
+		default: // Check rejects unknown kinds; this is a bug if reached.
+			panic(fmt.Sprintf("nn: Build: layer %d has unchecked kind %q", i, l.Kind))
+		}
+		m.layers = append(m.layers, ly)
+		cur = shapes[i].Out
+	}
+	return m, nil
+}
+
+// Spec returns the spec the model was built from.
+func (m *Model[T]) Spec() ModelSpec { return m.spec }
+
+// Input returns the per-image input shape (C, H, W) and Classes the number of
+// classes the model was built for.
+func (m *Model[T]) Input() [3]int { return m.in }
+
+// Classes is the number of class scores the model produces.
+func (m *Model[T]) Classes() int { return m.classes }
+
+// Params returns the learnable tensors in layer order (W1, b1, W2, b2, ...).
+// The slice and the tensors are the model's own: optimisers update them in
+// place.
+func (m *Model[T]) Params() []*Param[T] { return m.ps }
+
+// forward runs every layer on x and returns the scores (N, classes).
+func (m *Model[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
+	for _, l := range m.layers {
+		x = l.forward(x, train)
+	}
+	return x
+}
+
+// Loss runs a training-mode forward and backward pass on a batch x (N, C, H, W)
+// with labels y, leaves the gradients in Params()[i].Grad, and returns the
+// mean softmax cross-entropy plus 0.5·reg·Σ‖W‖².
+func (m *Model[T]) Loss(x *Tensor[T], y []int) float64 {
+	scores := m.forward(x, true)
+	d := m.dscores.resize(scores.Shape[0], m.classes)
+	loss := softmaxLoss(scores, y, d.Data)
+	for i := len(m.layers) - 1; i >= 0; i-- {
+		d = m.layers[i].backward(d)
+	}
+	return loss + m.regularise(true)
+}
+
+// dataLoss is the training-mode loss without the backward pass, for the
+// numeric gradient.
+func (m *Model[T]) dataLoss(x *Tensor[T], y []int) float64 {
+	scores := m.forward(x, true)
+	d := m.dscores.resize(scores.Shape[0], m.classes)
+	return softmaxLoss(scores, y, d.Data) + m.regularise(false)
+}
+
+// regularise returns 0.5·reg·Σ‖W‖² over the decayed parameters and, when grad
+// is set, adds reg·W to their gradients. The sum runs in float64 in parameter
+// order, so it is the same on every run.
+func (m *Model[T]) regularise(grad bool) float64 {
+	reg := m.spec.Reg
+	if reg == 0 {
+		return 0
+	}
+	var sum float64
+	r := T(reg)
+	for _, p := range m.ps {
+		if !p.Decay {
+			continue
+		}
+		g := p.Grad.Data
+		for i, w := range p.Value.Data {
+			sum += float64(w) * float64(w)
+			if grad {
+				g[i] += r * w
+			}
+		}
+	}
+	return 0.5 * reg * sum
+}
+
+// Scores runs a test-mode forward pass (dropout off) and returns (N, classes).
+// The tensor is a buffer of the model, overwritten by the next call to Scores
+// or Loss.
+func (m *Model[T]) Scores(x *Tensor[T]) *Tensor[T] { return m.forward(x, false) }
+
+// Predict writes the index of the highest score of each image of x into dst
+// (len N), the first one on ties.
+func (m *Model[T]) Predict(x *Tensor[T], dst []int) {
+	s := m.Scores(x)
+	c := m.classes
+	for i := range dst {
+		row := s.Data[i*c : (i+1)*c]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		dst[i] = best
+	}
+}
+
+// isFinite reports whether v is neither NaN nor infinite.
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -1,0 +1,180 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Optimizer updates parameters in place from their gradients. State (moments,
+// step counts) is kept per parameter index and allocated on the first Step,
+// so one Optimizer serves one model's Params() slice, always in the same
+// order.
+type Optimizer interface {
+	// Step applies one update with learning rate lr (the solver decays it).
+	Step(params []*Param[float32], lr float64)
+}
+
+// optimizers is the registry of update rules by name. Each constructor takes
+// a spec whose zero fields have already been given the rule's defaults.
+var optimizers = map[string]func(OptimizerSpec) Optimizer{
+	"sgd":          func(s OptimizerSpec) Optimizer { return sgd{} },
+	"sgd_momentum": func(s OptimizerSpec) Optimizer { return &sgdMomentum{mu: float32(s.Momentum)} },
+	"rmsprop":      func(s OptimizerSpec) Optimizer { return &rmsprop{decay: float32(s.DecayRate), eps: float32(s.Eps)} },
+	"adam":         func(s OptimizerSpec) Optimizer { return &adam{b1: s.Beta1, b2: s.Beta2, eps: s.Eps} },
+}
+
+// OptimizerNames lists the registered update rules, sorted.
+func OptimizerNames() []string {
+	names := make([]string, 0, len(optimizers))
+	for n := range optimizers {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// WithDefaults returns s with its zero settings replaced by the rule's
+// defaults: sgd_momentum momentum 0.9; rmsprop decay 0.99, eps 1e-8; adam
+// β1 0.9, β2 0.999, eps 1e-8. Settings a rule does not use are cleared, so
+// that equal updates have equal specs.
+func (s OptimizerSpec) WithDefaults() OptimizerSpec {
+	out := OptimizerSpec{Name: s.Name, LR: s.LR}
+	or := func(v, d float64) float64 {
+		if v == 0 {
+			return d
+		}
+		return v
+	}
+	switch s.Name {
+	case "sgd_momentum":
+		out.Momentum = or(s.Momentum, 0.9)
+	case "rmsprop":
+		out.DecayRate, out.Eps = or(s.DecayRate, 0.99), or(s.Eps, 1e-8)
+	case "adam":
+		out.Beta1, out.Beta2, out.Eps = or(s.Beta1, 0.9), or(s.Beta2, 0.999), or(s.Eps, 1e-8)
+	default:
+		return s
+	}
+	return out
+}
+
+// NewOptimizer returns the update rule spec names, with defaults filled in.
+// An unknown name or a setting out of range is an error that names it.
+func NewOptimizer(spec OptimizerSpec) (Optimizer, error) {
+	mk, ok := optimizers[spec.Name]
+	if !ok {
+		return nil, fmt.Errorf("unknown optimizer %q (known: %s)", spec.Name, strings.Join(OptimizerNames(), ", "))
+	}
+	s := spec.WithDefaults()
+	if !(s.LR > 0) || math.IsInf(s.LR, 0) {
+		return nil, fmt.Errorf("%s: learning rate %g must be positive and finite", s.Name, s.LR)
+	}
+	for _, c := range []struct {
+		name string
+		v    float64
+	}{{"momentum", s.Momentum}, {"decay_rate", s.DecayRate}, {"beta1", s.Beta1}, {"beta2", s.Beta2}} {
+		if !(c.v >= 0 && c.v < 1) {
+			return nil, fmt.Errorf("%s: %s %g must be in [0, 1)", s.Name, c.name, c.v)
+		}
+	}
+	if !(s.Eps >= 0) || math.IsInf(s.Eps, 0) {
+		return nil, fmt.Errorf("%s: eps %g must be ≥ 0 and finite", s.Name, s.Eps)
+	}
+	return mk(s), nil
+}
+
+// state returns one zeroed slice per parameter, allocated on first use.
+func state(st [][]float32, params []*Param[float32]) [][]float32 {
+	if len(st) == len(params) {
+		return st
+	}
+	st = make([][]float32, len(params))
+	for i, p := range params {
+		st[i] = make([]float32, len(p.Value.Data))
+	}
+	return st
+}
+
+// sgd is w -= lr·dw.
+type sgd struct{}
+
+func (sgd) Step(params []*Param[float32], lr float64) {
+	r := float32(lr)
+	for _, p := range params {
+		g := p.Grad.Data
+		for i := range p.Value.Data {
+			p.Value.Data[i] -= r * g[i]
+		}
+	}
+}
+
+// sgdMomentum is v = μ·v - lr·dw; w += v.
+type sgdMomentum struct {
+	mu float32
+	v  [][]float32
+}
+
+func (o *sgdMomentum) Step(params []*Param[float32], lr float64) {
+	o.v = state(o.v, params)
+	r := float32(lr)
+	for k, p := range params {
+		v, g := o.v[k], p.Grad.Data
+		for i := range p.Value.Data {
+			v[i] = o.mu*v[i] - r*g[i]
+			p.Value.Data[i] += v[i]
+		}
+	}
+}
+
+// rmsprop is c = ρ·c + (1-ρ)·dw²; w -= lr·dw / (√c + ε).
+type rmsprop struct {
+	decay, eps float32
+	cache      [][]float32
+}
+
+func (o *rmsprop) Step(params []*Param[float32], lr float64) {
+	o.cache = state(o.cache, params)
+	r := float32(lr)
+	for k, p := range params {
+		c, g := o.cache[k], p.Grad.Data
+		for i := range p.Value.Data {
+			c[i] = o.decay*c[i] + (1-o.decay)*g[i]*g[i]
+			p.Value.Data[i] -= r * g[i] / (float32(math.Sqrt(float64(c[i]))) + o.eps)
+		}
+	}
+}
+
+// adam is Adam with bias correction, in PyTorch's formulation:
+// m = β1·m + (1-β1)·dw; v = β2·v + (1-β2)·dw²;
+// w -= lr/(1-β1ᵗ) · m / (√v/√(1-β2ᵗ) + ε). The three updates run in one pass
+// over each parameter (fused), with the bias corrections computed once per
+// step in float64.
+type adam struct {
+	b1, b2, eps float64
+	t           int
+	m, v        [][]float32
+}
+
+func (o *adam) Step(params []*Param[float32], lr float64) {
+	o.m, o.v = state(o.m, params), state(o.v, params)
+	o.t++
+	bc1 := 1 - math.Pow(o.b1, float64(o.t))
+	bc2 := 1 - math.Pow(o.b2, float64(o.t))
+	step := float32(lr / bc1)
+	invSqrtBC2 := float32(1 / math.Sqrt(bc2))
+	b1, b2, eps := float32(o.b1), float32(o.b2), float32(o.eps)
+	for k, p := range params {
+		w, g := p.Value.Data, p.Grad.Data
+		m, v := o.m[k][:len(w)], o.v[k][:len(w)]
+		g = g[:len(w)]
+		for i := range w {
+			gi := g[i]
+			mi := b1*m[i] + (1-b1)*gi
+			vi := b2*v[i] + (1-b2)*gi*gi
+			m[i], v[i] = mi, vi
+			w[i] -= step * mi / (float32(math.Sqrt(float64(vi)))*invSqrtBC2 + eps)
+		}
+	}
+}

@@ -1,0 +1,261 @@
+package nn
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/pipe-ml/pipe/nn/data"
+)
+
+// Status values of a Result.
+const (
+	StatusOK       = "ok"
+	StatusDiverged = "diverged"
+)
+
+// DefaultAccSamples is how many training images the per-epoch training
+// accuracy uses when TrainConfig.AccSamples is 0.
+const DefaultAccSamples = 1000
+
+// batcher writes preprocessed images of a set into a float32 batch; it is
+// what the solver needs of *data.Splits, and lets tests feed it synthetic
+// data.
+type batcher interface {
+	Batch(s *data.Set, idx []int, dst []float32)
+}
+
+// Train builds spec for the data's shape and classes, trains it with cfg on
+// d.Train, keeps the parameters with the best validation accuracy and
+// evaluates them on d.Test. progress may be nil. Cancelling ctx stops the run
+// with ctx.Err().
+//
+// One epoch is one pass over the training images in an order shuffled by
+// cfg.Seed, in batches of cfg.BatchSize (the last one smaller when the batch
+// size does not divide the count). After each epoch the training accuracy is
+// measured on at most cfg.AccSamples images sampled without replacement (a
+// fresh sample each epoch) and the validation accuracy on all of d.Val; the
+// learning rate is then multiplied by cfg.LRDecay (0 keeps it, like 1).
+// Everything runs on the calling goroutine in a fixed order, so the same spec,
+// data and config give a bit-identical Result.
+//
+// A loss that becomes NaN or Inf stops the run with Status "diverged" and
+// DivergedAt the 1-based iteration; that loss is not put in Loss (JSON cannot
+// hold it), and the accuracies are those of the best epoch finished before,
+// if any.
+func Train(ctx context.Context, spec ModelSpec, d *data.Splits, cfg TrainConfig, progress func(Progress)) (Result, *Model[float32], error) {
+	if d == nil || d.Train == nil || d.Val == nil || d.Test == nil {
+		return Result{}, nil, fmt.Errorf("train: data splits are missing (train, validation and test are all needed)")
+	}
+	return train(ctx, spec, d, d.Train, d.Val, d.Test, cfg, progress)
+}
+
+// checkConfig validates cfg and fills its defaults.
+func checkConfig(cfg TrainConfig, nTrain int) (TrainConfig, error) {
+	if cfg.Epochs < 1 {
+		return cfg, fmt.Errorf("epochs %d: must be at least 1", cfg.Epochs)
+	}
+	if cfg.BatchSize < 1 {
+		return cfg, fmt.Errorf("batch_size %d: must be at least 1", cfg.BatchSize)
+	}
+	if cfg.LRDecay == 0 {
+		cfg.LRDecay = 1
+	}
+	if !(cfg.LRDecay > 0) || math.IsInf(cfg.LRDecay, 0) {
+		return cfg, fmt.Errorf("lr_decay %g: must be positive and finite", cfg.LRDecay)
+	}
+	if cfg.TrainImages < 0 {
+		return cfg, fmt.Errorf("train_images %d: must be ≥ 0 (0 keeps all)", cfg.TrainImages)
+	}
+	if cfg.TrainImages > nTrain {
+		return cfg, fmt.Errorf("train_images %d: the training split has only %d images", cfg.TrainImages, nTrain)
+	}
+	if cfg.AccSamples < 0 {
+		return cfg, fmt.Errorf("acc_samples %d: must be ≥ 0 (0 means %d)", cfg.AccSamples, DefaultAccSamples)
+	}
+	if cfg.AccSamples == 0 {
+		cfg.AccSamples = DefaultAccSamples
+	}
+	return cfg, nil
+}
+
+func train(ctx context.Context, spec ModelSpec, src batcher, trainSet, valSet, testSet *data.Set, cfg TrainConfig, progress func(Progress)) (Result, *Model[float32], error) {
+	cfg, err := checkConfig(cfg, trainSet.N)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	for _, s := range []struct {
+		name string
+		set  *data.Set
+	}{{"validation", valSet}, {"test", testSet}} {
+		if s.set.N < 1 {
+			return Result{}, nil, fmt.Errorf("the %s split is empty", s.name)
+		}
+		if s.set.C != trainSet.C || s.set.H != trainSet.H || s.set.W != trainSet.W || len(s.set.Classes) != len(trainSet.Classes) {
+			return Result{}, nil, fmt.Errorf("the %s split holds %d classes of %dx%dx%d images, the training split %d classes of %dx%dx%d",
+				s.name, len(s.set.Classes), s.set.C, s.set.H, s.set.W, len(trainSet.Classes), trainSet.C, trainSet.H, trainSet.W)
+		}
+	}
+	opt, err := NewOptimizer(cfg.Optimizer)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	in := [3]int{trainSet.C, trainSet.H, trainSet.W}
+	m, err := Build[float32](spec, in, len(trainSet.Classes), cfg.Seed)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	nTrain := trainSet.N
+	if cfg.TrainImages > 0 {
+		nTrain = cfg.TrainImages
+	}
+	if nTrain < 1 {
+		return Result{}, nil, fmt.Errorf("the training split is empty")
+	}
+
+	s := newSession(m, src, cfg.BatchSize)
+	itersPerEpoch := (nTrain + cfg.BatchSize - 1) / cfg.BatchSize
+	iters := itersPerEpoch * cfg.Epochs
+	res := Result{Status: StatusOK, Loss: make([]float64, 0, iters)}
+	shuffle := newRand(cfg.Seed, streamShuffle)
+	sampler := newRand(cfg.Seed, streamAccSample)
+	order := make([]int, nTrain)
+	for i := range order {
+		order[i] = i
+	}
+	accIdx := make([]int, nTrain)
+	var best []*Tensor[float32]
+	lr := cfg.Optimizer.LR
+	iter := 0
+	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+		shuffle.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for start := 0; start < nTrain; start += cfg.BatchSize {
+			if err := ctx.Err(); err != nil {
+				return Result{}, nil, err
+			}
+			iter++
+			loss := s.step(trainSet, order[start:min(start+cfg.BatchSize, nTrain)], opt, lr)
+			if !isFinite(loss) {
+				res.Status, res.DivergedAt = StatusDiverged, iter
+				break
+			}
+			res.Loss = append(res.Loss, loss)
+			if progress != nil {
+				progress(Progress{Epoch: epoch, Epochs: cfg.Epochs, Iter: iter, Iters: iters, Loss: loss})
+			}
+		}
+		if res.Status == StatusDiverged {
+			break
+		}
+		// Training accuracy on a fresh sample of at most AccSamples of the
+		// images trained on.
+		sample := accIdx[:min(cfg.AccSamples, nTrain)]
+		for i, j := range sampler.Perm(nTrain)[:len(sample)] {
+			sample[i] = j
+		}
+		trainAcc := s.accuracy(trainSet, sample)
+		valAcc := s.accuracy(valSet, nil)
+		res.TrainAccs = append(res.TrainAccs, trainAcc)
+		res.ValAccs = append(res.ValAccs, valAcc)
+		if res.BestEpoch == 0 || valAcc > res.ValAcc {
+			res.BestEpoch, res.ValAcc, res.TrainAcc = epoch, valAcc, trainAcc
+			best = snapshot(m.Params(), best)
+		}
+		lr *= cfg.LRDecay
+	}
+	if best != nil {
+		for i, p := range m.Params() {
+			copy(p.Value.Data, best[i].Data)
+		}
+		res.TestAcc = s.accuracy(testSet, nil)
+	}
+	return res, m, nil
+}
+
+// snapshot copies the values of params into dst, allocating it the first
+// time.
+func snapshot(params []*Param[float32], dst []*Tensor[float32]) []*Tensor[float32] {
+	if dst == nil {
+		dst = make([]*Tensor[float32], len(params))
+		for i, p := range params {
+			dst[i] = NewTensor[float32](p.Value.Shape...)
+		}
+	}
+	for i, p := range params {
+		copy(dst[i].Data, p.Value.Data)
+	}
+	return dst
+}
+
+// session holds the buffers of one training run: an input batch, its labels
+// and predictions, all sized once for the batch size.
+type session struct {
+	m      *Model[float32]
+	src    batcher
+	x      buffer[float32]
+	y      []int
+	pred   []int
+	idx    []int
+	batchN int
+}
+
+func newSession(m *Model[float32], src batcher, batch int) *session {
+	return &session{m: m, src: src, batchN: batch, y: make([]int, batch), pred: make([]int, batch), idx: make([]int, batch)}
+}
+
+// load fills the input batch with images idx of set and their labels.
+func (s *session) load(set *data.Set, idx []int) *Tensor[float32] {
+	in := s.m.Input()
+	x := s.x.resize(len(idx), in[0], in[1], in[2])
+	s.src.Batch(set, idx, x.Data)
+	s.y = s.y[:len(idx)]
+	for i, j := range idx {
+		s.y[i] = int(set.Labels[j])
+	}
+	return x
+}
+
+// step runs one training iteration on images idx and returns the loss; the
+// parameters are updated only when the loss is finite.
+func (s *session) step(set *data.Set, idx []int, opt Optimizer, lr float64) float64 {
+	x := s.load(set, idx)
+	loss := s.m.Loss(x, s.y)
+	if isFinite(loss) {
+		opt.Step(s.m.Params(), lr)
+	}
+	return loss
+}
+
+// accuracy is the fraction of images idx of set (all of them when idx is
+// nil) that the model classifies correctly, in batches of the training batch
+// size.
+func (s *session) accuracy(set *data.Set, idx []int) float64 {
+	n := set.N
+	if idx != nil {
+		n = len(idx)
+	}
+	if n == 0 {
+		return 0
+	}
+	correct := 0
+	for start := 0; start < n; start += s.batchN {
+		end := min(start+s.batchN, n)
+		b := s.idx[:end-start]
+		for i := range b {
+			if idx != nil {
+				b[i] = idx[start+i]
+			} else {
+				b[i] = start + i
+			}
+		}
+		x := s.load(set, b)
+		pred := s.pred[:len(b)]
+		s.m.Predict(x, pred)
+		for i, p := range pred {
+			if p == s.y[i] {
+				correct++
+			}
+		}
+	}
+	return float64(correct) / float64(n)
+}
