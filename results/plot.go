@@ -1,0 +1,346 @@
+package results
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Figure sizes. At vgimg's 96 dots per inch a curve figure is 768x480 pixels.
+const (
+	figWidth  = 8 * vg.Inch
+	figHeight = 5 * vg.Inch
+)
+
+// figureFormats are the files every figure is written as: SVG to zoom, PNG
+// to embed in the Markdown report.
+var figureFormats = []string{"svg", "png"}
+
+// PlotLoss draws the training loss per iteration of every record, one
+// labelled colour per trial, and writes pathNoExt.svg and pathNoExt.png.
+// Long runs are noisy, so each trial is drawn twice: the raw loss as a faint
+// line and a centred moving average (window ≈ 2% of the run) as the labelled
+// line. Non-finite losses (a diverged run's last one) are left out, and the
+// y axis stops at three times the largest initial loss so one exploding run
+// does not flatten the others. labels names the trials (nil: Label of each
+// record). It returns the paths written.
+func PlotLoss(recs []Record, labels []string, title, pathNoExt string) ([]string, error) {
+	labels, err := plotLabels(recs, labels, title)
+	if err != nil {
+		return nil, err
+	}
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "iteration"
+	p.Y.Label.Text = "training loss"
+	p.Legend.Top = true
+	p.Add(plotter.NewGrid())
+
+	yCap := 0.0
+	for i, rec := range recs {
+		raw := finitePoints(rec.Result.Loss, 1)
+		if len(raw) == 0 {
+			continue
+		}
+		yCap = math.Max(yCap, 3*raw[0].Y)
+		c := trialColor(i)
+		window := len(raw) / 50
+		if window >= 1 {
+			faint, err := plotter.NewLine(raw)
+			if err != nil {
+				return nil, fmt.Errorf("results: plot %q: %v", title, err)
+			}
+			faint.Color = fade(c, 0.25)
+			faint.Width = vg.Points(0.5)
+			p.Add(faint)
+			raw = movingAverage(raw, window)
+		}
+		line, err := plotter.NewLine(raw)
+		if err != nil {
+			return nil, fmt.Errorf("results: plot %q: %v", title, err)
+		}
+		line.Color = c
+		line.Width = vg.Points(1.5)
+		line.Dashes = trialDashes(i)
+		p.Add(line)
+		p.Legend.Add(labels[i], line)
+	}
+	if yCap > 0 && p.Y.Max > yCap {
+		p.Y.Max = yCap
+	}
+	if p.Y.Min > 0 {
+		p.Y.Min = 0 // losses are compared from zero
+	}
+	return saveFigure(p, figWidth, figHeight, pathNoExt)
+}
+
+// PlotAccuracy draws training and validation accuracy per epoch: one colour
+// per trial, validation solid, training dashed, each point marked (a
+// one-epoch run is a single point). The y axis is fixed to [0, 1] so figures
+// of different sweeps compare at a glance. It writes pathNoExt.svg and .png
+// and returns the paths.
+func PlotAccuracy(recs []Record, labels []string, title, pathNoExt string) ([]string, error) {
+	labels, err := plotLabels(recs, labels, title)
+	if err != nil {
+		return nil, err
+	}
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "epoch"
+	p.Y.Label.Text = "accuracy"
+	p.Add(plotter.NewGrid())
+	p.Y.Min, p.Y.Max = 0, 1
+
+	epochs := 1
+	for i, rec := range recs {
+		c := trialColor(i)
+		for _, series := range []struct {
+			accs   []float64
+			dashes []vg.Length
+			glyph  draw.GlyphDrawer
+		}{
+			{rec.Result.TrainAccs, []vg.Length{vg.Points(5), vg.Points(3)}, draw.TriangleGlyph{}},
+			{rec.Result.ValAccs, nil, draw.CircleGlyph{}},
+		} {
+			pts := finitePoints(series.accs, 1)
+			if len(pts) == 0 {
+				continue
+			}
+			epochs = max(epochs, len(series.accs))
+			line, points, err := plotter.NewLinePoints(pts)
+			if err != nil {
+				return nil, fmt.Errorf("results: plot %q: %v", title, err)
+			}
+			line.Color, line.Width, line.Dashes = c, vg.Points(1.5), series.dashes
+			points.Color, points.Shape, points.Radius = c, series.glyph, vg.Points(2.5)
+			p.Add(line, points)
+			if series.dashes == nil {
+				p.Legend.Add(labels[i], line, points)
+			}
+		}
+	}
+	// Say once what solid and dashed mean, in a neutral grey.
+	grey := color.Gray{Y: 110}
+	for _, key := range []struct {
+		name   string
+		dashes []vg.Length
+	}{{"validation (solid)", nil}, {"train (dashed)", []vg.Length{vg.Points(5), vg.Points(3)}}} {
+		l, err := plotter.NewLine(plotter.XYs{{X: 1, Y: 0}})
+		if err != nil {
+			return nil, err
+		}
+		l.Color, l.Width, l.Dashes = grey, vg.Points(1.5), key.dashes
+		p.Legend.Add(key.name, l)
+	}
+	p.X.Min, p.X.Max = 0.5, float64(epochs)+0.5
+	p.X.Tick.Marker = integerTicks{}
+	return saveFigure(p, figWidth, figHeight, pathNoExt)
+}
+
+// PlotFilters draws the filters as a grid of small images, as the course
+// report shows the first conv layer of a trained net: every filter is
+// normalised on its own to [0, 255] (so its pattern shows whatever its
+// scale), in colour when it has 3 input channels, in grey when it has 1, and
+// as the grey mean of its channels otherwise. It writes pathNoExt.svg and
+// .png and returns the paths.
+func PlotFilters(f *Filters, title, pathNoExt string) ([]string, error) {
+	if f == nil {
+		return nil, fmt.Errorf("results: plot %q: no filters (the record kept none)", title)
+	}
+	img, err := FilterGrid(f)
+	if err != nil {
+		return nil, fmt.Errorf("results: plot %q: %v", title, err)
+	}
+	p := plot.New()
+	p.Title.Text = title
+	p.HideAxes()
+	b := img.Bounds()
+	p.Add(plotter.NewImage(img, 0, 0, float64(b.Dx()), float64(b.Dy())))
+	// Size the figure so the grid is drawn at about its pixel size (its
+	// tiles are already enlarged by whole pixels), plus room for the title.
+	w := vg.Length(b.Dx())*vg.Inch/96 + 0.4*vg.Inch
+	h := vg.Length(b.Dy())*vg.Inch/96 + 0.7*vg.Inch
+	return saveFigure(p, w, h, pathNoExt)
+}
+
+// filterTile is the size in pixels a filter is enlarged to (by a whole
+// factor, nearest neighbour), so 3x3 and 7x7 filters are both visible.
+const filterTile = 64
+
+// FilterGrid lays out the filters of f as one image: ceil(√F) filters per
+// row, each enlarged by a whole factor to about 64 pixels and normalised on
+// its own to [0, 255], on a white background with a gap between tiles.
+func FilterGrid(f *Filters) (*image.RGBA, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	n, ch, h, w := f.Shape[0], f.Shape[1], f.Shape[2], f.Shape[3]
+	cols := int(math.Ceil(math.Sqrt(float64(n))))
+	rows := (n + cols - 1) / cols
+	scale := max(1, filterTile/max(h, w))
+	gap := max(1, scale/2)
+	tw, th := w*scale, h*scale
+	img := image.NewRGBA(image.Rect(0, 0, cols*(tw+gap)+gap, rows*(th+gap)+gap))
+	for i := range img.Pix {
+		img.Pix[i] = 255
+	}
+	size := ch * h * w
+	planes := 1 // grey: one plane, the mean of the channels
+	if ch == 3 {
+		planes = 3
+	}
+	px := make([]float32, planes*h*w)
+	for k := 0; k < n; k++ {
+		vals := f.Data[k*size : (k+1)*size]
+		if planes == 3 {
+			copy(px, vals)
+		} else {
+			for i := range px {
+				var s float32
+				for c := 0; c < ch; c++ {
+					s += vals[c*h*w+i]
+				}
+				px[i] = s / float32(ch)
+			}
+		}
+		lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
+		for _, v := range px {
+			if !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) {
+				lo, hi = min(lo, v), max(hi, v)
+			}
+		}
+		norm := func(v float32) uint8 {
+			if hi <= lo || math.IsNaN(float64(v)) {
+				return 128 // a constant (or broken) filter shows mid-grey
+			}
+			return uint8(math.Round(float64((min(max(v, lo), hi) - lo) / (hi - lo) * 255)))
+		}
+		x0, y0 := gap+(k%cols)*(tw+gap), gap+(k/cols)*(th+gap)
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				i := y*w + x
+				var c color.RGBA
+				if planes == 3 {
+					c = color.RGBA{norm(px[i]), norm(px[h*w+i]), norm(px[2*h*w+i]), 255}
+				} else {
+					g := norm(px[i])
+					c = color.RGBA{g, g, g, 255}
+				}
+				for dy := 0; dy < scale; dy++ {
+					for dx := 0; dx < scale; dx++ {
+						img.SetRGBA(x0+x*scale+dx, y0+y*scale+dy, c)
+					}
+				}
+			}
+		}
+	}
+	return img, nil
+}
+
+// plotLabels checks labels against recs, or makes them from the settings.
+func plotLabels(recs []Record, labels []string, title string) ([]string, error) {
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("results: plot %q: no records", title)
+	}
+	if labels == nil {
+		labels = make([]string, len(recs))
+		for i, r := range recs {
+			labels[i] = Label(r)
+		}
+	}
+	if len(labels) != len(recs) {
+		return nil, fmt.Errorf("results: plot %q: %d labels for %d records", title, len(labels), len(recs))
+	}
+	return labels, nil
+}
+
+// finitePoints makes (first+i, ys[i]) points, leaving out NaN and ±Inf.
+func finitePoints(ys []float64, first float64) plotter.XYs {
+	pts := make(plotter.XYs, 0, len(ys))
+	for i, y := range ys {
+		if !math.IsNaN(y) && !math.IsInf(y, 0) {
+			pts = append(pts, plotter.XY{X: first + float64(i), Y: y})
+		}
+	}
+	return pts
+}
+
+// movingAverage replaces each y by the mean of the points within window of
+// it (fewer at the ends), keeping x.
+func movingAverage(pts plotter.XYs, window int) plotter.XYs {
+	out := make(plotter.XYs, len(pts))
+	prefix := make([]float64, len(pts)+1)
+	for i, p := range pts {
+		prefix[i+1] = prefix[i] + p.Y
+	}
+	for i, p := range pts {
+		lo, hi := max(0, i-window), min(len(pts), i+window+1)
+		out[i] = plotter.XY{X: p.X, Y: (prefix[hi] - prefix[lo]) / float64(hi-lo)}
+	}
+	return out
+}
+
+// trialColor is trial i's colour; after the palette's seven colours repeat,
+// trialDashes tells the trials apart.
+func trialColor(i int) color.Color { return plotutil.Color(i) }
+
+func trialDashes(i int) []vg.Length {
+	if i < len(plotutil.DefaultColors) {
+		return nil
+	}
+	return plotutil.Dashes(i / len(plotutil.DefaultColors))
+}
+
+// fade returns c with the given opacity (premultiplied alpha).
+func fade(c color.Color, alpha float64) color.Color {
+	r, g, b, a := c.RGBA()
+	return color.RGBA64{uint16(float64(r) * alpha), uint16(float64(g) * alpha), uint16(float64(b) * alpha), uint16(float64(a) * alpha)}
+}
+
+// integerTicks marks whole numbers only (epochs), about ten of them at most.
+type integerTicks struct{}
+
+func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
+	first, last := int(math.Ceil(lo)), int(math.Floor(hi))
+	step := max(1, (last-first+1+9)/10)
+	var ticks []plot.Tick
+	for v := first; v <= last; v += step {
+		ticks = append(ticks, plot.Tick{Value: float64(v), Label: fmt.Sprint(v)})
+	}
+	return ticks
+}
+
+// saveFigure writes p as pathNoExt.svg and .png, each atomically, creating
+// the folder if needed.
+func saveFigure(p *plot.Plot, w, h vg.Length, pathNoExt string) ([]string, error) {
+	if err := os.MkdirAll(filepath.Dir(pathNoExt), 0o755); err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	var paths []string
+	for _, ext := range figureFormats {
+		wt, err := p.WriterTo(w, h, ext)
+		if err != nil {
+			return nil, fmt.Errorf("results: figure %s: %w", pathNoExt, err)
+		}
+		var buf bytes.Buffer
+		if _, err := wt.WriteTo(&buf); err != nil {
+			return nil, fmt.Errorf("results: figure %s.%s: %w", pathNoExt, ext, err)
+		}
+		path := pathNoExt + "." + ext
+		if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+			return nil, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
