@@ -97,15 +97,15 @@ func (m *Model[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
 func (m *Model[T]) Loss(x *Tensor[T], y []int) float64 {
 	scores := m.forward(x, true)
 	d := m.dscores.resize(scores.Shape[0], m.classes)
-	loss := softmaxLoss(scores, y, d.Data)
+	loss := math.Log(float64(m.classes)) + softmaxLoss(scores, y, d.Data)
 	for i := len(m.layers) - 1; i >= 0; i-- {
 		d = m.layers[i].backward(d)
 	}
 	return loss + m.regularise(true)
 }
 
-// dataLoss is the training-mode loss without the backward pass, for the
-// numeric gradient.
+// dataLoss is the training-mode loss without the backward pass and without
+// the constant ln C (see softmaxLoss), for the numeric gradient.
 func (m *Model[T]) dataLoss(x *Tensor[T], y []int) float64 {
 	scores := m.forward(x, true)
 	d := m.dscores.resize(scores.Shape[0], m.classes)
