@@ -9,6 +9,7 @@ package builtins
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"go.starlark.net/starlark"
@@ -42,6 +43,8 @@ type Env struct {
 	CheckOnly bool              // pipe check: validate everything, train nothing
 	Params    map[string]string // -p name=value overrides, consumed by param()
 	Used      map[string]bool   // param names declared so far (unknown -p names are an error)
+
+	slugs map[string]int // table and figure file names used so far; see uniqueSlug
 }
 
 const envKey = "pipe.env"
@@ -53,4 +56,20 @@ func SetEnv(thread *starlark.Thread, env *Env) { thread.SetLocal(envKey, env) }
 func EnvOf(thread *starlark.Thread) *Env {
 	env, _ := thread.Local(envKey).(*Env)
 	return env
+}
+
+// uniqueSlug returns slug, or slug-2, slug-3, ... when an earlier table
+// (kind "tables") or figure ("figures") of this run used it, so that a
+// pipeline's outputs never overwrite each other. Builtins run on the
+// evaluating thread only, so this needs no lock.
+func (env *Env) uniqueSlug(kind, slug string) string {
+	if env.slugs == nil {
+		env.slugs = map[string]int{}
+	}
+	k := kind + "/" + slug
+	env.slugs[k]++
+	if n := env.slugs[k]; n > 1 {
+		return fmt.Sprintf("%s-%d", slug, n)
+	}
+	return slug
 }

@@ -1,0 +1,288 @@
+package builtins
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pipe-ml/pipe/nn"
+)
+
+// checkBuiltins are sanity checks that fail the run with a message saying
+// what was expected when their expectation does not hold, and print their
+// figures when it does:
+//
+//	check_initial_loss(model, data=None, classes=10, images=50, reg=None, shape=(3, 32, 32),
+//	                   expect=None, tol=0.01, seed=0)
+//	    Builds model (float64, weights seeded by seed) and computes its loss on
+//	    images random N(0, 1) images of shape with random labels among
+//	    classes (both taken from data when given). reg None keeps the
+//	    model's. The loss must be within tol of expect; expect None means
+//	    ln(classes) when reg is 0, and above ln(classes) otherwise (the L2
+//	    term adds to it). Returns the loss.
+//	gradient_check(model, shape=(3, 16, 16), classes=10, inputs=2, tol=1e-5, seed=0)
+//	    Compares the analytic gradient of every parameter with centred
+//	    differences (step 1e-5) in float64 on inputs random images and
+//	    labels, prints each parameter's maximum relative error and fails if
+//	    one exceeds tol. Returns a dict of the errors.
+//	overfit(model, data, config, train_images=100, min_train_acc=0.95, min_gap=0.10)
+//	    Trains on the first train_images training images only; the last
+//	    epoch's training accuracy must reach min_train_acc and exceed its
+//	    validation accuracy by min_gap. Returns the result.
+//
+// pipe check runs the first two (they take milliseconds) and skips
+// overfit's training.
+var checkBuiltins = starlark.StringDict{
+	"check_initial_loss": newBuiltin("check_initial_loss", checkInitialLoss),
+	"gradient_check":     newBuiltin("gradient_check", gradientCheck),
+	"overfit":            newBuiltin("overfit", overfit),
+}
+
+// shapeArg unpacks an image shape (C, H, W).
+type shapeArg struct{ in [3]int }
+
+var _ starlark.Unpacker = (*shapeArg)(nil)
+
+func (a *shapeArg) Unpack(v starlark.Value) error {
+	it, ok := v.(starlark.Indexable)
+	if !ok || it.Len() != 3 {
+		return fmt.Errorf("got %s, want a (channels, height, width) tuple", v)
+	}
+	for i := range 3 {
+		n, err := starlark.AsInt32(it.Index(i))
+		if err != nil || n < 1 {
+			return fmt.Errorf("got %s, want three positive ints (channels, height, width)", v)
+		}
+		a.in[i] = n
+	}
+	return nil
+}
+
+// randomBatch returns n N(0, 1) images of shape in and labels in
+// [0, classes), from a generator seeded by seed.
+func randomBatch(n int, in [3]int, classes int, seed uint64) (*nn.Tensor[float64], []int) {
+	r := rand.New(rand.NewPCG(seed, 0x70697065)) // "pipe"
+	x := &nn.Tensor[float64]{Shape: []int{n, in[0], in[1], in[2]}, Data: make([]float64, n*in[0]*in[1]*in[2])}
+	for i := range x.Data {
+		x.Data[i] = r.NormFloat64()
+	}
+	y := make([]int, n)
+	for i := range y {
+		y[i] = r.IntN(classes)
+	}
+	return x, y
+}
+
+func checkInitialLoss(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var m modelArg
+	var d dataArg
+	classes, images, seed := 10, 50, 0
+	shape := shapeArg{[3]int{3, 32, 32}}
+	reg, expect := math.NaN(), math.NaN()
+	tol := 0.01
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "model", &m, "data??", &d, "classes?", &classes,
+		"images?", &images, "reg??", &reg, "shape?", &shape, "expect??", &expect, "tol?", &tol, "seed?", &seed); err != nil {
+		return nil, err
+	}
+	env, err := envFor(thread, b.Name())
+	if err != nil {
+		return nil, err
+	}
+	fn := b.Name()
+	for _, e := range []error{intAtLeast(fn, "classes", classes, 2), intAtLeast(fn, "images", images, 1), intAtLeast(fn, "seed", seed, 0)} {
+		if e != nil {
+			return nil, e
+		}
+	}
+	if !(tol >= 0) {
+		return nil, fmt.Errorf("%s: for parameter tol: got %g, want >= 0", fn, tol)
+	}
+	if d.d != nil {
+		shape.in, classes = d.d.in(), d.d.classes()
+	}
+	model := m.m
+	if !math.IsNaN(reg) {
+		if model, err = model.with(model.kind, map[string]starlark.Value{"reg": starlark.Float(reg)}); err != nil {
+			return nil, fmt.Errorf("%s: for parameter reg: %v", fn, err)
+		}
+	}
+	reg = model.reg
+	spec, err := model.specFor(shape.in, classes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fn, err)
+	}
+
+	var loss float64
+	err = recovered(fn, func() error {
+		net, err := nn.Build[float64](spec, shape.in, classes, uint64(seed))
+		if err != nil {
+			return err
+		}
+		x, y := randomBatch(images, shape.in, classes, uint64(seed))
+		loss = net.Loss(x, y)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fn, err)
+	}
+
+	lnC := math.Log(float64(classes))
+	what := fmt.Sprintf("%s: %d images %dx%dx%d, %d classes, reg=%g: loss %.6f", fn, images, shape.in[0], shape.in[1], shape.in[2], classes, reg, loss)
+	switch {
+	case math.IsNaN(loss) || math.IsInf(loss, 0):
+		return nil, fmt.Errorf("%s, want a finite loss", what)
+	case !math.IsNaN(expect) || reg == 0:
+		name := fmt.Sprintf("%.6f", expect)
+		if math.IsNaN(expect) {
+			expect, name = lnC, fmt.Sprintf("ln(%d) = %.6f", classes, lnC)
+		}
+		if math.Abs(loss-expect) > tol {
+			return nil, fmt.Errorf("%s, want %s ± %g", what, name, tol)
+		}
+		fmt.Fprintf(env.stdout(), "%s (want %s ± %g): ok\n", what, name, tol)
+	default:
+		if !(loss > lnC) {
+			return nil, fmt.Errorf("%s, want above ln(%d) = %.6f (the L2 term adds to the data loss)", what, classes, lnC)
+		}
+		fmt.Fprintf(env.stdout(), "%s (want above ln(%d) = %.6f): ok\n", what, classes, lnC)
+	}
+	return starlark.Float(loss), nil
+}
+
+func gradientCheck(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var m modelArg
+	shape := shapeArg{[3]int{3, 16, 16}}
+	classes, inputs, seed := 10, 2, 0
+	tol := 1e-5
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "model", &m, "shape?", &shape, "classes?", &classes,
+		"inputs?", &inputs, "tol?", &tol, "seed?", &seed); err != nil {
+		return nil, err
+	}
+	env, err := envFor(thread, b.Name())
+	if err != nil {
+		return nil, err
+	}
+	fn := b.Name()
+	for _, e := range []error{intAtLeast(fn, "classes", classes, 2), intAtLeast(fn, "inputs", inputs, 1), intAtLeast(fn, "seed", seed, 0)} {
+		if e != nil {
+			return nil, e
+		}
+	}
+	if !(tol > 0) {
+		return nil, fmt.Errorf("%s: for parameter tol: got %g, want > 0", fn, tol)
+	}
+	spec, err := m.m.specFor(shape.in, classes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fn, err)
+	}
+	var errs map[string]float64
+	var order []string
+	err = recovered(fn, func() error {
+		net, err := nn.Build[float64](spec, shape.in, classes, uint64(seed))
+		if err != nil {
+			return err
+		}
+		for _, p := range net.Params() {
+			order = append(order, p.Name)
+		}
+		x, y := randomBatch(inputs, shape.in, classes, uint64(seed))
+		errs = nn.GradCheck(net, x, y, 1e-5)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fn, err)
+	}
+	// Report in layer order; any name GradCheck adds beyond Params, sorted.
+	for _, name := range sortedKeys(errs) {
+		if !slices.Contains(order, name) {
+			order = append(order, name)
+		}
+	}
+	w := env.stdout()
+	out := starlark.NewDict(len(order))
+	var bad []string
+	for _, name := range order {
+		e, ok := errs[name]
+		if !ok {
+			continue
+		}
+		verdict := "ok"
+		if !(e <= tol) {
+			verdict = "FAIL"
+			bad = append(bad, fmt.Sprintf("%s (%.2e)", name, e))
+		}
+		fmt.Fprintf(w, "%s: %-4s max relative error %.2e (tol %.0e): %s\n", fn, name, e, tol, verdict)
+		_ = out.SetKey(starlark.String(name), starlark.Float(e)) // string keys cannot fail
+	}
+	if out.Len() == 0 {
+		return nil, fmt.Errorf("%s: the model has no parameters to check", fn)
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("%s: analytic and numeric gradients differ by more than %g for %s", fn, tol, strings.Join(bad, ", "))
+	}
+	out.Freeze()
+	return out, nil
+}
+
+func overfit(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var m modelArg
+	var d dataArg
+	var c configArg
+	images := 100
+	minTrain, minGap := 0.95, 0.10
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "model", &m, "data", &d, "config", &c,
+		"train_images?", &images, "min_train_acc?", &minTrain, "min_gap?", &minGap); err != nil {
+		return nil, err
+	}
+	env, err := envFor(thread, b.Name())
+	if err != nil {
+		return nil, err
+	}
+	fn := b.Name()
+	if err := intAtLeast(fn, "train_images", images, 1); err != nil {
+		return nil, err
+	}
+	if images > d.d.splits.Train.N {
+		return nil, fmt.Errorf("%s: for parameter train_images: got %d, but the data has %d training images", fn, images, d.d.splits.Train.N)
+	}
+	config, err := c.c.with(fn, map[string]starlark.Value{"train_images": starlark.MakeInt(images)})
+	if err != nil {
+		return nil, err
+	}
+	t, err := newTrial(fn, m.m, d.d, config, nil)
+	if err != nil {
+		return nil, err
+	}
+	t.label = fmt.Sprintf("overfit %d images", images)
+	rs, err := runTrials(env, fn, "overfit", []*trial{t})
+	if err != nil {
+		return nil, err
+	}
+	r := rs[0]
+	w := env.stdout()
+	if env.CheckOnly {
+		fmt.Fprintf(w, "%s: %d images, %d epochs: not trained in check mode\n", fn, images, config.conf.Epochs)
+		return r, nil
+	}
+	res := r.rec.Result
+	if res.Status != "ok" {
+		return nil, fmt.Errorf("%s: training on %d images ended with status %q", fn, images, res.Status)
+	}
+	train, val := res.TrainAcc, res.ValAcc
+	if n := len(res.TrainAccs); n > 0 && len(res.ValAccs) == n {
+		train, val = res.TrainAccs[n-1], res.ValAccs[n-1]
+	}
+	what := fmt.Sprintf("%s: %d images, %d epochs: train_acc %.3f, val_acc %.3f (gap %.3f)", fn, images, config.conf.Epochs, train, val, train-val)
+	if train < minTrain {
+		return nil, fmt.Errorf("%s; want train_acc >= %g: the model cannot fit a small training set", what, minTrain)
+	}
+	if train-val < minGap {
+		return nil, fmt.Errorf("%s; want a gap of at least %g: training on so few images should overfit", what, minGap)
+	}
+	fmt.Fprintf(w, "%s: ok\n", what)
+	return r, nil
+}

@@ -1,0 +1,268 @@
+package builtins
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pipe-ml/pipe/nn/data"
+	"github.com/pipe-ml/pipe/results"
+)
+
+// dataBuiltins load data sets:
+//
+//	dataset(name, classes=None, validation=1000, path="", split_seed=-1)
+//	    Loads a data set and splits it into training, validation and test
+//	    images; pixels are scaled to [0, 1] and the training mean image is
+//	    subtracted. name is "fashion-mnist" (with path "" the embedded
+//	    T-shirt/top and Shirt images), "mnist" or "cifar10" (path: the folder
+//	    of its files). classes lists class names or ids to keep, relabelled in
+//	    that order; None keeps every class that has images. validation
+//	    training images are held out: the last ones with split_seed < 0, a
+//	    seeded random choice otherwise.
+//
+// The result is a data value with attributes name, source, classes, shape
+// (C, H, W), num_train, num_val, num_test, validation, split_seed and
+// fingerprint. Files are read once per process.
+var dataBuiltins = starlark.StringDict{
+	"dataset": newBuiltin("dataset", dataset),
+}
+
+// Data is a data selection: its splits, shared read-only by every trial that
+// trains on it, and the spec that identifies it in trial keys.
+type Data struct {
+	spec   results.DataSpec
+	splits *data.Splits
+}
+
+var (
+	_ starlark.HasAttrs = (*Data)(nil)
+	_ starlark.Unpacker = (*dataArg)(nil)
+)
+
+func (d *Data) String() string {
+	return fmt.Sprintf("dataset(%q, classes=%q, validation=%d)", d.spec.Name, d.spec.Classes, d.spec.Validation)
+}
+func (d *Data) Type() string          { return "data" }
+func (d *Data) Freeze()               {}
+func (d *Data) Truth() starlark.Bool  { return true }
+func (d *Data) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: data") }
+
+var dataAttrs = []string{"classes", "fingerprint", "name", "num_test", "num_train", "num_val", "shape", "source", "split_seed", "validation"}
+
+func (d *Data) AttrNames() []string { return dataAttrs }
+
+func (d *Data) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "name":
+		return starlark.String(d.spec.Name), nil
+	case "source":
+		return starlark.String(d.spec.Source), nil
+	case "classes":
+		t := make(starlark.Tuple, len(d.spec.Classes))
+		for i, c := range d.spec.Classes {
+			t[i] = starlark.String(c)
+		}
+		return t, nil
+	case "shape":
+		c, h, w := d.shape()
+		return starlark.Tuple{starlark.MakeInt(c), starlark.MakeInt(h), starlark.MakeInt(w)}, nil
+	case "num_train":
+		return starlark.MakeInt(d.splits.Train.N), nil
+	case "num_val":
+		return starlark.MakeInt(d.splits.Val.N), nil
+	case "num_test":
+		return starlark.MakeInt(d.splits.Test.N), nil
+	case "validation":
+		return starlark.MakeInt(d.spec.Validation), nil
+	case "split_seed":
+		return starlark.MakeInt64(d.spec.SplitSeed), nil
+	case "fingerprint":
+		return starlark.String(d.spec.Fingerprint), nil
+	}
+	return nil, nil
+}
+
+func (d *Data) shape() (c, h, w int) {
+	t := d.splits.Train
+	return t.C, t.H, t.W
+}
+
+// in is the image shape as nn wants it.
+func (d *Data) in() [3]int {
+	c, h, w := d.shape()
+	return [3]int{c, h, w}
+}
+
+func (d *Data) classes() int { return len(d.spec.Classes) }
+
+// dataArg unpacks a data argument.
+type dataArg struct{ d *Data }
+
+func (a *dataArg) Unpack(v starlark.Value) error {
+	d, ok := v.(*Data)
+	if !ok {
+		return fmt.Errorf("got %s, want data (from dataset)", v.Type())
+	}
+	a.d = d
+	return nil
+}
+
+// classesArg unpacks a list of class names or ids as strings; None leaves
+// it nil.
+type classesArg struct{ names []string }
+
+func (a *classesArg) Unpack(v starlark.Value) error {
+	if v == starlark.None {
+		return nil
+	}
+	it, ok := v.(starlark.Iterable)
+	if !ok {
+		return fmt.Errorf("got %s, want a list of class names or ids", v.Type())
+	}
+	a.names = []string{}
+	for e := range starlark.Elements(it) {
+		switch e := e.(type) {
+		case starlark.String:
+			a.names = append(a.names, string(e))
+		case starlark.Int:
+			a.names = append(a.names, e.String())
+		default:
+			return fmt.Errorf("element %d is %s, want a class name (string) or id (int)", len(a.names), e.Type())
+		}
+	}
+	if len(a.names) == 0 {
+		return fmt.Errorf("empty list of classes")
+	}
+	return nil
+}
+
+// loaded caches what dataset reads, per process: files by (name, folder),
+// and finished selections by every argument, so a data set loaded by several
+// pipelines, or twice by one, is read, selected and fingerprinted once.
+var loaded struct {
+	sync.Mutex
+	files  map[[2]string]*loadedFiles
+	splits map[string]*Data
+}
+
+type loadedFiles struct {
+	once        sync.Once
+	train, test *data.Set
+	err         error
+}
+
+func loadFiles(name, dir string) (train, test *data.Set, err error) {
+	loaded.Lock()
+	if loaded.files == nil {
+		loaded.files = map[[2]string]*loadedFiles{}
+	}
+	k := [2]string{strings.ToLower(name), dir}
+	f := loaded.files[k]
+	if f == nil {
+		f = &loadedFiles{}
+		loaded.files[k] = f
+	}
+	loaded.Unlock()
+	f.once.Do(func() {
+		f.err = recovered("data", func() error {
+			var err error
+			f.train, f.test, err = data.Load(name, dir)
+			return err
+		})
+	})
+	return f.train, f.test, f.err
+}
+
+func dataset(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var name, path string
+	var cls classesArg
+	validation, splitSeed := 1000, -1
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name,
+		"classes?", &cls, "validation?", &validation, "path?", &path, "split_seed?", &splitSeed); err != nil {
+		return nil, err
+	}
+	if err := intAtLeast(b.Name(), "validation", validation, 0); err != nil {
+		return nil, err
+	}
+	if splitSeed < 0 {
+		splitSeed = -1
+	}
+	if path != "" {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: for parameter path: %v", b.Name(), err)
+		}
+		path = abs
+	}
+	key := fmt.Sprintf("%s\x00%s\x00%q\x00%d\x00%d", strings.ToLower(name), path, cls.names, validation, splitSeed)
+	loaded.Lock()
+	d := loaded.splits[key]
+	loaded.Unlock()
+	if d != nil {
+		return d, nil
+	}
+
+	train, test, err := loadFiles(name, path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", b.Name(), err)
+	}
+	var ids []int
+	if cls.names == nil {
+		for c, n := range train.Counts() {
+			if n > 0 {
+				ids = append(ids, c)
+			}
+		}
+	} else if ids, err = train.ClassIDs(cls.names); err != nil {
+		return nil, fmt.Errorf("%s: for parameter classes: %v", b.Name(), err)
+	}
+	if len(ids) < 2 {
+		return nil, fmt.Errorf("%s: for parameter classes: %d class selected, want at least 2", b.Name(), len(ids))
+	}
+	if train, err = train.Select(ids); err != nil {
+		return nil, fmt.Errorf("%s: for parameter classes: training images: %v", b.Name(), err)
+	}
+	if test, err = test.Select(ids); err != nil {
+		return nil, fmt.Errorf("%s: for parameter classes: test images: %v", b.Name(), err)
+	}
+	splits, err := data.NewSplits(train, test, validation, int64(splitSeed))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", b.Name(), err)
+	}
+	source := "embedded"
+	if path != "" {
+		source = path
+	}
+	d = &Data{
+		spec: results.DataSpec{
+			Name:        strings.ToLower(name),
+			Source:      source,
+			Classes:     slices.Clone(train.Classes),
+			Validation:  validation,
+			SplitSeed:   int64(splitSeed),
+			Fingerprint: splits.Fingerprint(),
+		},
+		splits: splits,
+	}
+	loaded.Lock()
+	if loaded.splits == nil {
+		loaded.splits = map[string]*Data{}
+	}
+	loaded.splits[key] = d
+	loaded.Unlock()
+	return d, nil
+}
+
+// NewData wraps hand-built splits as a data value, for tests and for
+// callers that build data sets themselves.
+func NewData(spec results.DataSpec, splits *data.Splits) *Data {
+	if spec.Classes == nil {
+		spec.Classes = slices.Clone(splits.Train.Classes)
+	}
+	return &Data{spec: spec, splits: splits}
+}

@@ -1,0 +1,404 @@
+package builtins
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pipe-ml/pipe/nn"
+)
+
+// modelBuiltins describe networks. A model is a value: it holds settings,
+// not weights, and is built and trained by train and sweep.
+//
+//	three_layer_convnet(num_filters=32, filter_size=7, hidden_dim=100, num_classes=None,
+//	                    weight_scale=1e-3, reg=0.0, dropout=0.0, init="normal")
+//	    The course's net: conv - relu - 2x2 max pool - affine - relu - affine,
+//	    the conv keeping the spatial size (filter_size must be odd). dropout > 0
+//	    adds inverted dropout after the pool and after the hidden ReLU.
+//	    num_classes None takes the data set's class count. init is "normal"
+//	    (N(0, weight_scale²)), "he" or "xavier". reg is the L2 strength.
+//	sequential(layers, weight_scale=1e-3, reg=0.0, init="normal")
+//	    Any stack of the layers below; the last must be an affine layer.
+//	conv(filters, size, stride=1, pad=None)
+//	    size x size convolution; pad None keeps the size: (size-1)//2 zeros a side.
+//	relu()
+//	max_pool(size=2, stride=None)
+//	    size x size max pooling; stride None is size.
+//	affine(out=None)
+//	    Fully connected layer; out None is the number of classes (last layer only).
+//	dropout(p)
+//	    Inverted dropout dropping each unit with probability p in [0, 1).
+//
+// A model's settings are its attributes (model.filter_size, model.layers), and
+//
+//	model.replace(name=value, ...)
+//
+// returns a copy with some settings changed, checked like a fresh call.
+// Shapes are checked against the data when the model is trained, so
+// `conv(32, 33)` on 28x28 images fails at train or sweep naming the layer.
+var modelBuiltins = starlark.StringDict{
+	"three_layer_convnet": newBuiltin("three_layer_convnet", threeLayerConvnet),
+	"sequential":          newBuiltin("sequential", sequential),
+	"conv":                newBuiltin("conv", convLayer),
+	"relu":                newBuiltin("relu", reluLayer),
+	"max_pool":            newBuiltin("max_pool", maxPoolLayer),
+	"affine":              newBuiltin("affine", affineLayer),
+	"dropout":             newBuiltin("dropout", dropoutLayer),
+}
+
+// Model is a network description: the settings it was made with and the
+// constructor that checks them, so that replace and sweep grids rebuild it.
+type Model struct {
+	kind string // the builtin that made it
+	set  settings
+	make func(fn string, kwargs []starlark.Tuple) (*Model, error)
+
+	three  nn.ThreeLayerConfig // three_layer_convnet
+	layers []*Layer            // sequential
+	init   nn.Init
+	scale  float64
+	reg    float64
+}
+
+// unset marks an int parameter whose None default is resolved after
+// unpacking (starlark.UnpackArgs yields 32-bit ints, so it is never given).
+const unset = math.MinInt
+
+var (
+	_ starlark.HasAttrs = (*Model)(nil)
+	_ starlark.Unpacker = (*modelArg)(nil)
+)
+
+func (m *Model) String() string        { return m.set.format(m.kind) }
+func (m *Model) Type() string          { return "model" }
+func (m *Model) Freeze()               {} // settings are frozen when added
+func (m *Model) Truth() starlark.Bool  { return true }
+func (m *Model) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: model") }
+func (m *Model) AttrNames() []string   { return attrNames(m.set.names, "replace") }
+
+func (m *Model) Attr(name string) (starlark.Value, error) {
+	if name == "replace" {
+		return starlark.NewBuiltin("replace", m.replaceMethod).BindReceiver(m), nil
+	}
+	v, _ := m.set.get(name)
+	return v, nil // nil, nil: no such attribute
+}
+
+func (m *Model) replaceMethod(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	fn := m.kind + ".replace"
+	o, err := overrides(fn, args, kwargs, m.set.names)
+	if err != nil {
+		return nil, err
+	}
+	return m.with(fn, o)
+}
+
+// with returns m rebuilt with the settings in o changed.
+func (m *Model) with(fn string, o map[string]starlark.Value) (*Model, error) {
+	return m.make(fn, m.set.kwargs(o))
+}
+
+// Spec returns the network as nn's plain description.
+func (m *Model) Spec() (spec nn.ModelSpec, err error) {
+	if m.kind != "three_layer_convnet" {
+		spec = nn.ModelSpec{Init: m.init, WeightScale: m.scale, Reg: m.reg}
+		for _, l := range m.layers {
+			spec.Layers = append(spec.Layers, l.spec)
+		}
+		return spec, nil
+	}
+	err = recovered(m.kind, func() error {
+		spec = nn.ThreeLayerConvNet(m.three)
+		return nil
+	})
+	spec.Init = m.init
+	return spec, err
+}
+
+// specFor returns the spec after checking it fits images of shape in and
+// the class count: the check that turns `conv(32, 33)` on 28x28 images into
+// a message naming the layer rather than a crash mid-training.
+func (m *Model) specFor(in [3]int, classes int) (nn.ModelSpec, error) {
+	spec, err := m.Spec()
+	if err != nil {
+		return spec, err
+	}
+	if n := m.three.NumClasses; m.kind == "three_layer_convnet" && n != 0 && n != classes {
+		return spec, fmt.Errorf("%s: num_classes=%d but the data has %d classes", m.kind, n, classes)
+	}
+	err = recovered(m.kind, func() error {
+		_, err := spec.Check(in, classes)
+		return err
+	})
+	if err != nil {
+		return spec, fmt.Errorf("%s on %dx%dx%d input: %v", m.kind, in[0], in[1], in[2], err)
+	}
+	return spec, nil
+}
+
+// modelArg unpacks a model argument.
+type modelArg struct{ m *Model }
+
+func (a *modelArg) Unpack(v starlark.Value) error {
+	m, ok := v.(*Model)
+	if !ok {
+		return fmt.Errorf("got %s, want model (from three_layer_convnet or sequential)", v.Type())
+	}
+	a.m = m
+	return nil
+}
+
+// initArg unpacks an initialiser name.
+type initArg struct{ init nn.Init }
+
+var inits = []string{string(nn.InitNormal), string(nn.InitHe), string(nn.InitXavier)}
+
+func (a *initArg) Unpack(v starlark.Value) error {
+	s, ok := v.(starlark.String)
+	if !ok {
+		return fmt.Errorf("got %s, want string", v.Type())
+	}
+	if !slices.Contains(inits, string(s)) {
+		return fmt.Errorf("unknown initialiser %s (valid: %q, %q, %q)", s, inits[0], inits[1], inits[2])
+	}
+	a.init = nn.Init(s)
+	return nil
+}
+
+func threeLayerConvnet(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if len(args) > 0 {
+		return nil, fmt.Errorf("%s: got %d positional arguments, want keyword arguments only", b.Name(), len(args))
+	}
+	return makeThreeLayer(b.Name(), kwargs)
+}
+
+func makeThreeLayer(fn string, kwargs []starlark.Tuple) (*Model, error) {
+	c := nn.DefaultThreeLayer()
+	c.NumClasses = unset
+	in := initArg{nn.InitNormal}
+	if err := starlark.UnpackArgs(fn, nil, kwargs,
+		"num_filters?", &c.NumFilters, "filter_size?", &c.FilterSize, "hidden_dim?", &c.HiddenDim,
+		"num_classes??", &c.NumClasses, "weight_scale?", &c.WeightScale, "reg?", &c.Reg,
+		"dropout?", &c.Dropout, "init?", &in); err != nil {
+		return nil, err
+	}
+	for _, e := range []error{
+		intAtLeast(fn, "num_filters", c.NumFilters, 1),
+		intAtLeast(fn, "filter_size", c.FilterSize, 1),
+		intAtLeast(fn, "hidden_dim", c.HiddenDim, 1),
+		checkScale(fn, c.WeightScale), checkReg(fn, c.Reg), checkP(fn, "dropout", c.Dropout),
+	} {
+		if e != nil {
+			return nil, e
+		}
+	}
+	if c.FilterSize%2 == 0 {
+		return nil, fmt.Errorf("%s: for parameter filter_size: got %d, want an odd size (the conv keeps the spatial size with (size-1)/2 padding)", fn, c.FilterSize)
+	}
+	var classes starlark.Value = starlark.None
+	if c.NumClasses == unset {
+		c.NumClasses = 0
+	} else if err := intAtLeast(fn, "num_classes", c.NumClasses, 2); err != nil {
+		return nil, err
+	} else {
+		classes = starlark.MakeInt(c.NumClasses)
+	}
+	m := &Model{kind: "three_layer_convnet", make: makeThreeLayer, three: c, init: in.init, scale: c.WeightScale, reg: c.Reg}
+	m.set.add("num_filters", starlark.MakeInt(c.NumFilters))
+	m.set.add("filter_size", starlark.MakeInt(c.FilterSize))
+	m.set.add("hidden_dim", starlark.MakeInt(c.HiddenDim))
+	m.set.add("num_classes", classes)
+	m.set.add("weight_scale", starlark.Float(c.WeightScale))
+	m.set.add("reg", starlark.Float(c.Reg))
+	m.set.add("dropout", starlark.Float(c.Dropout))
+	m.set.add("init", starlark.String(in.init))
+	return m, nil
+}
+
+func sequential(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	kw := kwargs
+	if len(args) > 0 {
+		// layers may be positional; turn it into a keyword so that the
+		// model's settings (and replace) see one form.
+		if len(args) > 1 {
+			return nil, fmt.Errorf("%s: got %d positional arguments, want at most 1 (layers)", b.Name(), len(args))
+		}
+		kw = append([]starlark.Tuple{{starlark.String("layers"), args[0]}}, kwargs...)
+	}
+	return makeSequential(b.Name(), kw)
+}
+
+func makeSequential(fn string, kwargs []starlark.Tuple) (*Model, error) {
+	var layers starlark.Iterable
+	scale, reg := 1e-3, 0.0
+	in := initArg{nn.InitNormal}
+	if err := starlark.UnpackArgs(fn, nil, kwargs, "layers", &layers,
+		"weight_scale?", &scale, "reg?", &reg, "init?", &in); err != nil {
+		return nil, err
+	}
+	if err := checkScale(fn, scale); err != nil {
+		return nil, err
+	}
+	if err := checkReg(fn, reg); err != nil {
+		return nil, err
+	}
+	m := &Model{kind: "sequential", make: makeSequential, init: in.init, scale: scale, reg: reg}
+	var tuple starlark.Tuple
+	for v := range starlark.Elements(layers) {
+		l, ok := v.(*Layer)
+		if !ok {
+			return nil, fmt.Errorf("%s: for parameter layers: element %d is %s, want a layer (conv, relu, max_pool, affine, dropout)", fn, len(tuple), v.Type())
+		}
+		m.layers = append(m.layers, l)
+		tuple = append(tuple, l)
+	}
+	if len(m.layers) == 0 {
+		return nil, fmt.Errorf("%s: for parameter layers: no layers", fn)
+	}
+	for i, l := range m.layers {
+		last := i == len(m.layers)-1
+		if last && l.spec.Kind != nn.Affine {
+			return nil, fmt.Errorf("%s: for parameter layers: the last layer is %s, want affine (it produces the class scores)", fn, l.kind)
+		}
+		if !last && l.spec.Kind == nn.Affine && l.spec.Out == 0 {
+			return nil, fmt.Errorf("%s: for parameter layers: layer %d: affine() without out is only for the last layer", fn, i+1)
+		}
+	}
+	m.set.add("layers", tuple)
+	m.set.add("weight_scale", starlark.Float(scale))
+	m.set.add("reg", starlark.Float(reg))
+	m.set.add("init", starlark.String(in.init))
+	return m, nil
+}
+
+func checkScale(fn string, s float64) error {
+	if !(s > 0) {
+		return fmt.Errorf("%s: for parameter weight_scale: got %g, want > 0", fn, s)
+	}
+	return nil
+}
+
+func checkReg(fn string, r float64) error {
+	if !(r >= 0) {
+		return fmt.Errorf("%s: for parameter reg: got %g, want >= 0", fn, r)
+	}
+	return nil
+}
+
+func checkP(fn, param string, p float64) error {
+	if !(p >= 0 && p < 1) {
+		return fmt.Errorf("%s: for parameter %s: got %g, want a probability in [0, 1)", fn, param, p)
+	}
+	return nil
+}
+
+// Layer is one layer of a sequential model.
+type Layer struct {
+	kind string
+	set  settings
+	spec nn.LayerSpec
+}
+
+var _ starlark.HasAttrs = (*Layer)(nil)
+
+func (l *Layer) String() string        { return l.set.format(l.kind) }
+func (l *Layer) Type() string          { return "layer" }
+func (l *Layer) Freeze()               {}
+func (l *Layer) Truth() starlark.Bool  { return true }
+func (l *Layer) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: layer") }
+func (l *Layer) AttrNames() []string   { return attrNames(l.set.names, "kind") }
+
+func (l *Layer) Attr(name string) (starlark.Value, error) {
+	if name == "kind" {
+		return starlark.String(l.kind), nil
+	}
+	v, _ := l.set.get(name)
+	return v, nil
+}
+
+func convLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var filters, size int
+	stride, pad := 1, unset
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs,
+		"filters", &filters, "size", &size, "stride?", &stride, "pad??", &pad); err != nil {
+		return nil, err
+	}
+	if pad == unset {
+		pad = (size - 1) / 2
+	}
+	for _, e := range []error{
+		intAtLeast(b.Name(), "filters", filters, 1), intAtLeast(b.Name(), "size", size, 1),
+		intAtLeast(b.Name(), "stride", stride, 1), intAtLeast(b.Name(), "pad", pad, 0),
+	} {
+		if e != nil {
+			return nil, e
+		}
+	}
+	l := &Layer{kind: "conv", spec: nn.LayerSpec{Kind: nn.Conv, Filters: filters, FilterH: size, FilterW: size, Stride: stride, Pad: pad}}
+	l.set.add("filters", starlark.MakeInt(filters))
+	l.set.add("size", starlark.MakeInt(size))
+	l.set.add("stride", starlark.MakeInt(stride))
+	l.set.add("pad", starlark.MakeInt(pad))
+	return l, nil
+}
+
+func reluLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+		return nil, err
+	}
+	return &Layer{kind: "relu", spec: nn.LayerSpec{Kind: nn.ReLU}}, nil
+}
+
+func maxPoolLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	size, stride := 2, unset
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "size?", &size, "stride??", &stride); err != nil {
+		return nil, err
+	}
+	if stride == unset {
+		stride = size
+	}
+	if err := intAtLeast(b.Name(), "size", size, 1); err != nil {
+		return nil, err
+	}
+	if err := intAtLeast(b.Name(), "stride", stride, 1); err != nil {
+		return nil, err
+	}
+	l := &Layer{kind: "max_pool", spec: nn.LayerSpec{Kind: nn.MaxPool, PoolH: size, PoolW: size, PoolStride: stride}}
+	l.set.add("size", starlark.MakeInt(size))
+	l.set.add("stride", starlark.MakeInt(stride))
+	return l, nil
+}
+
+func affineLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	out := unset
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "out??", &out); err != nil {
+		return nil, err
+	}
+	var outV starlark.Value = starlark.None
+	if out == unset {
+		out = 0 // nn: the number of classes
+	} else if err := intAtLeast(b.Name(), "out", out, 1); err != nil {
+		return nil, err
+	} else {
+		outV = starlark.MakeInt(out)
+	}
+	l := &Layer{kind: "affine", spec: nn.LayerSpec{Kind: nn.Affine, Out: out}}
+	l.set.add("out", outV)
+	return l, nil
+}
+
+func dropoutLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var p float64
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "p", &p); err != nil {
+		return nil, err
+	}
+	if err := checkP(b.Name(), "p", p); err != nil {
+		return nil, err
+	}
+	l := &Layer{kind: "dropout", spec: nn.LayerSpec{Kind: nn.Dropout, P: p}}
+	l.set.add("p", starlark.Float(p))
+	return l, nil
+}

@@ -1,0 +1,88 @@
+package builtins
+
+import (
+	"fmt"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pipe-ml/pipe/results"
+)
+
+// plotBuiltins draw results:
+//
+//	plot(results, metric="val_acc", title="")
+//	    Draws a figure of results, every trial a labelled line, and writes it
+//	    as <out>/figures/<slug of title>.svg and .png. metric is "loss"
+//	    (training loss per iteration), "val_acc", "train_acc" or "accuracy"
+//	    (training and validation accuracy per epoch: one figure shows both),
+//	    or "filters" (the first conv layer's filters of the first result).
+//	    title "" is made from the metric and the swept settings.
+//	    Returns the paths written.
+//
+// pipe check validates the arguments and draws nothing.
+var plotBuiltins = starlark.StringDict{
+	"plot": newBuiltin("plot", plot),
+}
+
+var plotMetrics = []string{"loss", "val_acc", "train_acc", "accuracy", "filters"}
+
+func plot(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var rs resultsArg
+	metric, title := "val_acc", ""
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "results", &rs, "metric?", &metric, "title?", &title); err != nil {
+		return nil, err
+	}
+	env, err := envFor(thread, b.Name())
+	if err != nil {
+		return nil, err
+	}
+	known := false
+	for _, m := range plotMetrics {
+		known = known || m == metric
+	}
+	if !known {
+		return nil, fmt.Errorf("%s: for parameter metric: unknown metric %q (valid: %q)", b.Name(), metric, plotMetrics)
+	}
+	if title == "" {
+		title = metric
+		if names := rs.rs[0].trial.settings; len(names) > 0 {
+			title += " by"
+			for _, s := range names {
+				title += " " + s.Name
+			}
+		}
+	}
+	if env.CheckOnly {
+		return starlark.NewList(nil), nil
+	}
+	if env.OutDir == "" {
+		return nil, fmt.Errorf("%s: no output folder to write %q to", b.Name(), title)
+	}
+	recs := rs.records()
+	labels := make([]string, len(rs.rs))
+	for i, r := range rs.rs {
+		labels[i] = r.trial.describe()
+		if labels[i] == "" {
+			labels[i] = results.Label(r.rec)
+		}
+	}
+	path := results.FigurePath(env.OutDir, env.uniqueSlug("figures", results.Slug(title)))
+	var files []string
+	switch metric {
+	case "loss":
+		files, err = results.PlotLoss(recs, labels, title, path)
+	case "filters":
+		files, err = results.PlotFilters(recs[0].Filters, title, path)
+	default:
+		files, err = results.PlotAccuracy(recs, labels, title, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", b.Name(), err)
+	}
+	out := make([]starlark.Value, len(files))
+	for i, f := range files {
+		out[i] = starlark.String(f)
+	}
+	fmt.Fprintf(env.stdout(), "%s: %s written to %v\n", b.Name(), title, files)
+	return starlark.NewList(out), nil
+}

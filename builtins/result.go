@@ -1,0 +1,230 @@
+package builtins
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+
+	"github.com/pipe-ml/pipe/nn"
+	"github.com/pipe-ml/pipe/results"
+)
+
+// trial is one training run a builtin asks for: its inputs as values (so
+// the result can hand them back) and its canonical spec.
+type trial struct {
+	model    *Model
+	data     *Data
+	config   *TrainConfig
+	settings []results.Setting // the sweep values, in axis order
+	values   []starlark.Value  // the same values as Starlark saw them
+	label    string
+	spec     nn.ModelSpec
+}
+
+// newTrial checks that model fits data and returns the trial; fn names the
+// builtin for messages.
+func newTrial(fn string, m *Model, d *Data, c *TrainConfig, named []namedValue) (*trial, error) {
+	spec, err := m.specFor(d.in(), d.classes())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fn, err)
+	}
+	t := &trial{model: m, data: d, config: c, spec: spec}
+	for _, nv := range named {
+		t.settings = append(t.settings, results.Setting{Name: nv.name, Value: settingValue(nv.value)})
+		t.values = append(t.values, nv.value)
+	}
+	return t, nil
+}
+
+type namedValue struct {
+	name  string
+	value starlark.Value
+}
+
+// describe is "filter_size=3 seed=0", or the label, or both.
+func (t *trial) describe() string {
+	parts := []string{}
+	if t.label != "" {
+		parts = append(parts, t.label)
+	}
+	for i, s := range t.settings {
+		parts = append(parts, s.Name+"="+t.values[i].String())
+	}
+	return strings.Join(parts, " ")
+}
+
+func (t *trial) job() Job {
+	return Job{
+		Trial: results.Trial{Model: t.spec, Data: t.data.spec, Train: t.config.conf, Settings: t.settings},
+		Data:  t.data.splits,
+		Label: t.describe(),
+	}
+}
+
+// runTrials hands all trials to the runner at once, so that they train in
+// parallel, and wraps the records as results.
+func runTrials(env *Env, fn, group string, trials []*trial) ([]*Result, error) {
+	if env.Runner == nil {
+		return nil, fmt.Errorf("%s: no trial runner on this thread (the runtime must set Env.Runner)", fn)
+	}
+	ctx := env.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	jobs := make([]Job, len(trials))
+	for i, t := range trials {
+		jobs[i] = t.job()
+	}
+	recs, err := env.Runner.Run(ctx, group, jobs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fn, err)
+	}
+	if len(recs) != len(jobs) {
+		return nil, fmt.Errorf("%s: internal error: runner returned %d records for %d trials", fn, len(recs), len(jobs))
+	}
+	out := make([]*Result, len(trials))
+	for i, t := range trials {
+		rec := recs[i]
+		// Settings are not part of the key, so a cached record carries the
+		// settings of the pipeline that first trained it (the base model is
+		// filter_size=7 in one sweep and reg=0.001 in another): label it with
+		// this call's.
+		rec.Trial.Settings = t.settings
+		out[i] = &Result{trial: t, rec: rec}
+	}
+	return out, nil
+}
+
+// Result is one finished trial: its record and the values that made it.
+type Result struct {
+	trial *trial
+	rec   results.Record
+}
+
+var _ starlark.HasAttrs = (*Result)(nil)
+
+func (r *Result) String() string {
+	return fmt.Sprintf("result(%s val_acc=%.4f status=%s)", r.trial.describe(), r.rec.Result.ValAcc, r.rec.Result.Status)
+}
+func (r *Result) Type() string          { return "result" }
+func (r *Result) Freeze()               {}
+func (r *Result) Truth() starlark.Bool  { return true }
+func (r *Result) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: result") }
+
+// Record returns the trial's record, as the results package renders it.
+func (r *Result) Record() results.Record { return r.rec }
+
+var resultAttrs = []string{"best_epoch", "config", "data", "history", "key", "label", "model",
+	"seconds", "settings", "status", "test_acc", "train_acc", "train_config", "val_acc"}
+
+func (r *Result) AttrNames() []string { return resultAttrs }
+
+func (r *Result) Attr(name string) (starlark.Value, error) {
+	res := r.rec.Result
+	switch name {
+	case "train_acc":
+		return starlark.Float(res.TrainAcc), nil
+	case "val_acc":
+		return starlark.Float(res.ValAcc), nil
+	case "test_acc":
+		return starlark.Float(res.TestAcc), nil
+	case "seconds":
+		return starlark.Float(r.rec.Seconds), nil
+	case "status":
+		return starlark.String(res.Status), nil
+	case "best_epoch":
+		return starlark.MakeInt(res.BestEpoch), nil
+	case "key":
+		return starlark.String(r.rec.Key), nil
+	case "label":
+		return starlark.String(r.trial.describe()), nil
+	case "model":
+		return r.trial.model, nil
+	case "data":
+		return r.trial.data, nil
+	case "train_config":
+		return r.trial.config, nil
+	case "settings":
+		d := starlark.NewDict(len(r.trial.values))
+		for i, s := range r.trial.settings {
+			_ = d.SetKey(starlark.String(s.Name), r.trial.values[i]) // string keys: cannot fail
+		}
+		d.Freeze()
+		return d, nil
+	case "config":
+		return r.config(), nil
+	case "history":
+		return starlarkstruct.FromStringDict(starlarkstruct.Default, starlark.StringDict{
+			"loss":      floatList(res.Loss),
+			"train_acc": floatList(res.TrainAccs),
+			"val_acc":   floatList(res.ValAccs),
+		}), nil
+	}
+	return nil, nil
+}
+
+// config is every setting of the model and the training configuration
+// (the optimiser by name, then its settings) as one struct.
+func (r *Result) config() *starlarkstruct.Struct {
+	d := starlark.StringDict{}
+	m, c := r.trial.model, r.trial.config
+	for i, n := range m.set.names {
+		d[n] = m.set.vals[i]
+	}
+	for i, n := range c.set.names {
+		d[n] = c.set.vals[i]
+	}
+	d["optimizer"] = starlark.String(c.opt.spec.Name)
+	for i, n := range c.opt.set.names {
+		d[n] = c.opt.set.vals[i]
+	}
+	return starlarkstruct.FromStringDict(starlarkstruct.Default, d)
+}
+
+func floatList(xs []float64) *starlark.List {
+	vs := make([]starlark.Value, len(xs))
+	for i, x := range xs {
+		vs[i] = starlark.Float(x)
+	}
+	l := starlark.NewList(vs)
+	l.Freeze()
+	return l
+}
+
+// resultsArg unpacks a result or a list of results.
+type resultsArg struct{ rs []*Result }
+
+var _ starlark.Unpacker = (*resultsArg)(nil)
+
+func (a *resultsArg) Unpack(v starlark.Value) error {
+	if r, ok := v.(*Result); ok {
+		a.rs = []*Result{r}
+		return nil
+	}
+	it, ok := v.(starlark.Iterable)
+	if !ok {
+		return fmt.Errorf("got %s, want a list of results", v.Type())
+	}
+	for e := range starlark.Elements(it) {
+		r, ok := e.(*Result)
+		if !ok {
+			return fmt.Errorf("element %d is %s, want result (from train or sweep)", len(a.rs), e.Type())
+		}
+		a.rs = append(a.rs, r)
+	}
+	if len(a.rs) == 0 {
+		return fmt.Errorf("no results")
+	}
+	return nil
+}
+
+func (a *resultsArg) records() []results.Record {
+	recs := make([]results.Record, len(a.rs))
+	for i, r := range a.rs {
+		recs[i] = r.rec
+	}
+	return recs
+}

@@ -1,0 +1,91 @@
+package builtins
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pipe-ml/pipe/results"
+)
+
+// tableBuiltins compare results:
+//
+//	table(results, columns=None, title="", sort=None)
+//	    Prints a table of results (one row per configuration; trials that
+//	    differ only in their seed share a row showing mean ± std) and writes
+//	    it as <out>/tables/<slug of title>.md and .csv. columns are setting
+//	    names (filter_size, seed, ...) and metrics: train_acc, val_acc,
+//	    test_acc, seconds, status, best_epoch, loss, seeds. None shows every
+//	    setting, then train_acc, val_acc, test_acc and seconds. sort is a
+//	    column, "-column" for descending; None keeps the pipeline's order.
+//	    Returns the table's rows as a list of lists of strings.
+//
+// pipe check validates the columns and prints only the table's size.
+var tableBuiltins = starlark.StringDict{
+	"table": newBuiltin("table", table),
+}
+
+// stringsArg unpacks a list of strings; None leaves it nil.
+type stringsArg struct{ s []string }
+
+var _ starlark.Unpacker = (*stringsArg)(nil)
+
+func (a *stringsArg) Unpack(v starlark.Value) error {
+	if v == starlark.None {
+		return nil
+	}
+	it, ok := v.(starlark.Iterable)
+	if _, isStr := v.(starlark.String); !ok || isStr {
+		return fmt.Errorf("got %s, want a list of strings", v.Type())
+	}
+	a.s = []string{}
+	for e := range starlark.Elements(it) {
+		s, ok := e.(starlark.String)
+		if !ok {
+			return fmt.Errorf("element %d is %s, want string", len(a.s), e.Type())
+		}
+		a.s = append(a.s, string(s))
+	}
+	return nil
+}
+
+func table(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var rs resultsArg
+	var cols stringsArg
+	var title, sortBy string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "results", &rs, "columns?", &cols,
+		"title?", &title, "sort??", &sortBy); err != nil {
+		return nil, err
+	}
+	env, err := envFor(thread, b.Name())
+	if err != nil {
+		return nil, err
+	}
+	t, err := results.NewTable(title, rs.records(), cols.s, sortBy)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", b.Name(), err)
+	}
+	w := env.stdout()
+	if env.CheckOnly {
+		fmt.Fprintf(w, "%s %q: %d rows, columns %v (not rendered in check mode)\n", b.Name(), title, len(t.Rows), t.Columns)
+	} else {
+		if err := t.Render(w); err != nil {
+			return nil, fmt.Errorf("%s: %v", b.Name(), err)
+		}
+		if env.OutDir != "" {
+			if _, _, err := t.WriteFiles(filepath.Join(env.OutDir, "tables"), env.uniqueSlug("tables", results.Slug(title))); err != nil {
+				return nil, fmt.Errorf("%s: %v", b.Name(), err)
+			}
+		}
+	}
+	rows := make([]starlark.Value, len(t.Rows))
+	for i, r := range t.Rows {
+		cells := make([]starlark.Value, len(r))
+		for j, c := range r {
+			cells[j] = starlark.String(c)
+		}
+		rows[i] = starlark.NewList(cells)
+	}
+	return starlark.NewList(rows), nil
+}

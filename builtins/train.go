@@ -1,0 +1,336 @@
+package builtins
+
+import (
+	"fmt"
+	"slices"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pipe-ml/pipe/nn"
+)
+
+// trainBuiltins say how to train and train one model:
+//
+//	sgd(lr=1e-2)
+//	sgd_momentum(lr=1e-2, momentum=0.9)
+//	rmsprop(lr=1e-2, decay_rate=0.99, eps=1e-8)
+//	adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
+//	    Optimisers (update rules and their settings).
+//	train_config(optimizer=adam(), epochs=1, batch_size=50, lr_decay=1.0, seed=0, train_images=0)
+//	    How to train: lr is multiplied by lr_decay after each epoch; seed
+//	    drives weight initialisation, shuffling and dropout; train_images > 0
+//	    keeps only the first that many training images.
+//	train(model, data, config, label=None)
+//	    Trains model on data (or takes the record from the cache) and returns
+//	    a result. label names the run in progress lines and tables.
+//
+// Optimisers and training configurations have their settings as attributes
+// and a replace(name=value, ...) method; a configuration's replace also
+// accepts its optimiser's settings: config.replace(lr=1e-4, epochs=10).
+//
+// A result has the attributes train_acc, val_acc (the best epoch's),
+// test_acc, seconds, status ("ok" or "diverged"), best_epoch, key, label,
+// config (every model and training setting: r.config.filter_size,
+// r.config.lr), settings (a dict of the sweep values that made it), history
+// (loss per iteration, train_acc and val_acc per epoch), and the inputs model,
+// data and train_config, so that
+//
+//	best = max(runs, key = lambda r: r.val_acc)
+//	train(best.model, data, best.train_config.replace(epochs = 10))
+//
+// trains the best configuration of a sweep further.
+var trainBuiltins = starlark.StringDict{
+	"sgd":          newBuiltin("sgd", optimizer),
+	"sgd_momentum": newBuiltin("sgd_momentum", optimizer),
+	"rmsprop":      newBuiltin("rmsprop", optimizer),
+	"adam":         newBuiltin("adam", optimizer),
+	"train_config": newBuiltin("train_config", trainConfig),
+	"train":        newBuiltin("train", train),
+}
+
+// Optimizer is an update rule with its settings.
+type Optimizer struct {
+	set  settings
+	spec nn.OptimizerSpec
+}
+
+var (
+	_ starlark.HasAttrs = (*Optimizer)(nil)
+	_ starlark.HasAttrs = (*TrainConfig)(nil)
+	_ starlark.Unpacker = (*optimizerArg)(nil)
+	_ starlark.Unpacker = (*configArg)(nil)
+)
+
+func (o *Optimizer) String() string        { return o.set.format(o.spec.Name) }
+func (o *Optimizer) Type() string          { return "optimizer" }
+func (o *Optimizer) Freeze()               {}
+func (o *Optimizer) Truth() starlark.Bool  { return true }
+func (o *Optimizer) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: optimizer") }
+func (o *Optimizer) AttrNames() []string   { return attrNames(o.set.names, "name", "replace") }
+
+func (o *Optimizer) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "name":
+		return starlark.String(o.spec.Name), nil
+	case "replace":
+		return starlark.NewBuiltin("replace", o.replaceMethod).BindReceiver(o), nil
+	}
+	v, _ := o.set.get(name)
+	return v, nil
+}
+
+func (o *Optimizer) replaceMethod(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	fn := o.spec.Name + ".replace"
+	ov, err := overrides(fn, args, kwargs, o.set.names)
+	if err != nil {
+		return nil, err
+	}
+	return o.with(fn, ov)
+}
+
+func (o *Optimizer) with(fn string, ov map[string]starlark.Value) (*Optimizer, error) {
+	return makeOptimizer(o.spec.Name, fn, o.set.kwargs(ov))
+}
+
+func optimizer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	// Positional arguments follow each rule's parameter order.
+	order := map[string][]string{
+		"sgd":          {"lr"},
+		"sgd_momentum": {"lr", "momentum"},
+		"rmsprop":      {"lr", "decay_rate", "eps"},
+		"adam":         {"lr", "beta1", "beta2", "eps"},
+	}[b.Name()]
+	if len(args) > len(order) {
+		return nil, fmt.Errorf("%s: got %d arguments, want at most %d", b.Name(), len(args), len(order))
+	}
+	kw := make([]starlark.Tuple, 0, len(args)+len(kwargs))
+	for i, a := range args {
+		kw = append(kw, starlark.Tuple{starlark.String(order[i]), a})
+	}
+	return makeOptimizer(b.Name(), b.Name(), append(kw, kwargs...))
+}
+
+// makeOptimizer checks the settings of the rule name, called as fn.
+func makeOptimizer(name, fn string, kwargs []starlark.Tuple) (*Optimizer, error) {
+	o := &Optimizer{spec: nn.OptimizerSpec{Name: name}}
+	s := &o.spec
+	var err error
+	switch name {
+	case "sgd":
+		s.LR = 1e-2
+		err = starlark.UnpackArgs(fn, nil, kwargs, "lr?", &s.LR)
+	case "sgd_momentum":
+		s.LR, s.Momentum = 1e-2, 0.9
+		err = starlark.UnpackArgs(fn, nil, kwargs, "lr?", &s.LR, "momentum?", &s.Momentum)
+	case "rmsprop":
+		s.LR, s.DecayRate, s.Eps = 1e-2, 0.99, 1e-8
+		err = starlark.UnpackArgs(fn, nil, kwargs, "lr?", &s.LR, "decay_rate?", &s.DecayRate, "eps?", &s.Eps)
+	case "adam":
+		s.LR, s.Beta1, s.Beta2, s.Eps = 1e-3, 0.9, 0.999, 1e-8
+		err = starlark.UnpackArgs(fn, nil, kwargs, "lr?", &s.LR, "beta1?", &s.Beta1, "beta2?", &s.Beta2, "eps?", &s.Eps)
+	default:
+		return nil, fmt.Errorf("%s: unknown optimizer %q", fn, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	type check struct {
+		param string
+		v     float64
+		ok    bool
+		want  string
+	}
+	checks := []check{{"lr", s.LR, s.LR > 0, "> 0"}}
+	add := func(param string, v float64, ok bool, want string) {
+		checks = append(checks, check{param, v, ok, want})
+		o.set.add(param, starlark.Float(v))
+	}
+	o.set.add("lr", starlark.Float(s.LR))
+	switch name {
+	case "sgd_momentum":
+		add("momentum", s.Momentum, s.Momentum >= 0 && s.Momentum < 1, "in [0, 1)")
+	case "rmsprop":
+		add("decay_rate", s.DecayRate, s.DecayRate >= 0 && s.DecayRate < 1, "in [0, 1)")
+		add("eps", s.Eps, s.Eps > 0, "> 0")
+	case "adam":
+		add("beta1", s.Beta1, s.Beta1 >= 0 && s.Beta1 < 1, "in [0, 1)")
+		add("beta2", s.Beta2, s.Beta2 >= 0 && s.Beta2 < 1, "in [0, 1)")
+		add("eps", s.Eps, s.Eps > 0, "> 0")
+	}
+	for _, c := range checks {
+		if !c.ok {
+			return nil, fmt.Errorf("%s: for parameter %s: got %g, want %s", fn, c.param, c.v, c.want)
+		}
+	}
+	return o, nil
+}
+
+type optimizerArg struct{ o *Optimizer }
+
+func (a *optimizerArg) Unpack(v starlark.Value) error {
+	o, ok := v.(*Optimizer)
+	if !ok {
+		return fmt.Errorf("got %s, want optimizer (from sgd, sgd_momentum, rmsprop or adam)", v.Type())
+	}
+	a.o = o
+	return nil
+}
+
+// TrainConfig is how a model is trained: the optimiser and the solver's
+// settings.
+type TrainConfig struct {
+	set  settings
+	opt  *Optimizer
+	conf nn.TrainConfig
+}
+
+func (c *TrainConfig) String() string        { return c.set.format("train_config") }
+func (c *TrainConfig) Type() string          { return "train_config" }
+func (c *TrainConfig) Freeze()               {}
+func (c *TrainConfig) Truth() starlark.Bool  { return true }
+func (c *TrainConfig) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: train_config") }
+func (c *TrainConfig) AttrNames() []string   { return attrNames(c.set.names, "replace") }
+
+func (c *TrainConfig) Attr(name string) (starlark.Value, error) {
+	if name == "replace" {
+		return starlark.NewBuiltin("replace", c.replaceMethod).BindReceiver(c), nil
+	}
+	v, _ := c.set.get(name)
+	return v, nil
+}
+
+// keys are the settings replace and sweep grids may change: the
+// configuration's own, then its optimiser's.
+func (c *TrainConfig) keys() []string {
+	return append(slices.Clone(c.set.names), c.opt.set.names...)
+}
+
+func (c *TrainConfig) has(name string) bool { return c.set.has(name) || c.opt.set.has(name) }
+
+func (c *TrainConfig) replaceMethod(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	const fn = "train_config.replace"
+	ov, err := overrides(fn, args, kwargs, c.keys())
+	if err != nil {
+		return nil, err
+	}
+	return c.with(fn, ov)
+}
+
+// with returns c with the settings in ov changed; optimiser settings
+// (lr, momentum, ...) change c's optimiser unless ov also gives a new one.
+func (c *TrainConfig) with(fn string, ov map[string]starlark.Value) (*TrainConfig, error) {
+	own := map[string]starlark.Value{}
+	optOv := map[string]starlark.Value{}
+	for k, v := range ov {
+		if c.set.has(k) {
+			own[k] = v
+		} else {
+			optOv[k] = v
+		}
+	}
+	if len(optOv) > 0 {
+		base := c.opt
+		if v, ok := own["optimizer"]; ok {
+			o, ok := v.(*Optimizer)
+			if !ok {
+				return nil, fmt.Errorf("%s: for parameter optimizer: got %s, want optimizer", fn, v.Type())
+			}
+			base = o
+		}
+		for k := range optOv {
+			if !base.set.has(k) {
+				return nil, fmt.Errorf("%s: %s has no setting %q (its settings: %v)", fn, base.spec.Name, k, base.set.names)
+			}
+		}
+		o, err := base.with(fn, optOv)
+		if err != nil {
+			return nil, err
+		}
+		own["optimizer"] = o
+	}
+	return makeTrainConfig(fn, c.set.kwargs(own))
+}
+
+func trainConfig(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if len(args) > 0 {
+		return nil, fmt.Errorf("%s: got %d positional arguments, want keyword arguments only", b.Name(), len(args))
+	}
+	return makeTrainConfig(b.Name(), kwargs)
+}
+
+func makeTrainConfig(fn string, kwargs []starlark.Tuple) (*TrainConfig, error) {
+	opt := optimizerArg{}
+	epochs, batch, seed, images := 1, 50, 0, 0
+	decay := 1.0
+	if err := starlark.UnpackArgs(fn, nil, kwargs, "optimizer?", &opt, "epochs?", &epochs,
+		"batch_size?", &batch, "lr_decay?", &decay, "seed?", &seed, "train_images?", &images); err != nil {
+		return nil, err
+	}
+	if opt.o == nil {
+		var err error
+		if opt.o, err = makeOptimizer("adam", fn, nil); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range []error{
+		intAtLeast(fn, "epochs", epochs, 1), intAtLeast(fn, "batch_size", batch, 1),
+		intAtLeast(fn, "seed", seed, 0), intAtLeast(fn, "train_images", images, 0),
+	} {
+		if e != nil {
+			return nil, e
+		}
+	}
+	if !(decay > 0 && decay <= 1) {
+		return nil, fmt.Errorf("%s: for parameter lr_decay: got %g, want in (0, 1]", fn, decay)
+	}
+	c := &TrainConfig{opt: opt.o, conf: nn.TrainConfig{
+		Optimizer: opt.o.spec, Epochs: epochs, BatchSize: batch, LRDecay: decay,
+		Seed: uint64(seed), TrainImages: images,
+	}}
+	c.set.add("optimizer", opt.o)
+	c.set.add("epochs", starlark.MakeInt(epochs))
+	c.set.add("batch_size", starlark.MakeInt(batch))
+	c.set.add("lr_decay", starlark.Float(decay))
+	c.set.add("seed", starlark.MakeInt(seed))
+	c.set.add("train_images", starlark.MakeInt(images))
+	return c, nil
+}
+
+type configArg struct{ c *TrainConfig }
+
+func (a *configArg) Unpack(v starlark.Value) error {
+	c, ok := v.(*TrainConfig)
+	if !ok {
+		return fmt.Errorf("got %s, want train_config", v.Type())
+	}
+	a.c = c
+	return nil
+}
+
+func train(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var m modelArg
+	var d dataArg
+	var c configArg
+	var label string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "model", &m, "data", &d, "config", &c, "label??", &label); err != nil {
+		return nil, err
+	}
+	env, err := envFor(thread, b.Name())
+	if err != nil {
+		return nil, err
+	}
+	t, err := newTrial(b.Name(), m.m, d.d, c.c, nil)
+	if err != nil {
+		return nil, err
+	}
+	t.label = label
+	group := label
+	if group == "" {
+		group = "train"
+	}
+	rs, err := runTrials(env, b.Name(), group, []*trial{t})
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}
