@@ -21,8 +21,10 @@ type Optimizer interface {
 var optimizers = map[string]func(OptimizerSpec) Optimizer{
 	"sgd":          func(s OptimizerSpec) Optimizer { return sgd{} },
 	"sgd_momentum": func(s OptimizerSpec) Optimizer { return &sgdMomentum{mu: float32(s.Momentum)} },
-	"rmsprop":      func(s OptimizerSpec) Optimizer { return &rmsprop{decay: float32(s.DecayRate), eps: float32(s.Eps)} },
-	"adam":         func(s OptimizerSpec) Optimizer { return &adam{b1: s.Beta1, b2: s.Beta2, eps: s.Eps} },
+	"rmsprop": func(s OptimizerSpec) Optimizer {
+		return &rmsprop{decay: float32(s.DecayRate), rest: float32(1 - s.DecayRate), eps: float32(s.Eps)}
+	},
+	"adam": func(s OptimizerSpec) Optimizer { return &adam{b1: s.Beta1, b2: s.Beta2, eps: s.Eps} },
 }
 
 // OptimizerNames lists the registered update rules, sorted.
@@ -130,8 +132,8 @@ func (o *sgdMomentum) Step(params []*Param[float32], lr float64) {
 
 // rmsprop is c = ρ·c + (1-ρ)·dw²; w -= lr·dw / (√c + ε).
 type rmsprop struct {
-	decay, eps float32
-	cache      [][]float32
+	decay, rest, eps float32 // rest is 1-decay, formed in float64
+	cache            [][]float32
 }
 
 func (o *rmsprop) Step(params []*Param[float32], lr float64) {
@@ -140,7 +142,7 @@ func (o *rmsprop) Step(params []*Param[float32], lr float64) {
 	for k, p := range params {
 		c, g := o.cache[k], p.Grad.Data
 		for i := range p.Value.Data {
-			c[i] = o.decay*c[i] + (1-o.decay)*g[i]*g[i]
+			c[i] = o.decay*c[i] + o.rest*g[i]*g[i]
 			p.Value.Data[i] -= r * g[i] / (float32(math.Sqrt(float64(c[i]))) + o.eps)
 		}
 	}
@@ -164,15 +166,17 @@ func (o *adam) Step(params []*Param[float32], lr float64) {
 	bc2 := 1 - math.Pow(o.b2, float64(o.t))
 	step := float32(lr / bc1)
 	invSqrtBC2 := float32(1 / math.Sqrt(bc2))
+	// 1-β is formed in float64: in float32, 1-0.999 is off by 1e-5 relative.
 	b1, b2, eps := float32(o.b1), float32(o.b2), float32(o.eps)
+	c1, c2 := float32(1-o.b1), float32(1-o.b2)
 	for k, p := range params {
 		w, g := p.Value.Data, p.Grad.Data
 		m, v := o.m[k][:len(w)], o.v[k][:len(w)]
 		g = g[:len(w)]
 		for i := range w {
 			gi := g[i]
-			mi := b1*m[i] + (1-b1)*gi
-			vi := b2*v[i] + (1-b2)*gi*gi
+			mi := b1*m[i] + c1*gi
+			vi := b2*v[i] + c2*gi*gi
 			m[i], v[i] = mi, vi
 			w[i] -= step * mi / (float32(math.Sqrt(float64(vi)))*invSqrtBC2 + eps)
 		}

@@ -39,6 +39,9 @@ type batcher interface {
 // Everything runs on the calling goroutine in a fixed order, so the same spec,
 // data and config give a bit-identical Result.
 //
+// Without validation images (an empty d.Val) the validation accuracy is 0 and
+// the last epoch counts as the best; without test images TestAcc is 0.
+//
 // A loss that becomes NaN or Inf stops the run with Status "diverged" and
 // DivergedAt the 1-based iteration; that loss is not put in Loss (JSON cannot
 // hold it), and the accuracies are those of the best epoch finished before,
@@ -88,10 +91,7 @@ func train(ctx context.Context, spec ModelSpec, src batcher, trainSet, valSet, t
 		name string
 		set  *data.Set
 	}{{"validation", valSet}, {"test", testSet}} {
-		if s.set.N < 1 {
-			return Result{}, nil, fmt.Errorf("the %s split is empty", s.name)
-		}
-		if s.set.C != trainSet.C || s.set.H != trainSet.H || s.set.W != trainSet.W || len(s.set.Classes) != len(trainSet.Classes) {
+		if s.set.N > 0 && (s.set.C != trainSet.C || s.set.H != trainSet.H || s.set.W != trainSet.W || len(s.set.Classes) != len(trainSet.Classes)) {
 			return Result{}, nil, fmt.Errorf("the %s split holds %d classes of %dx%dx%d images, the training split %d classes of %dx%dx%d",
 				s.name, len(s.set.Classes), s.set.C, s.set.H, s.set.W, len(trainSet.Classes), trainSet.C, trainSet.H, trainSet.W)
 		}
@@ -157,7 +157,7 @@ func train(ctx context.Context, spec ModelSpec, src batcher, trainSet, valSet, t
 		valAcc := s.accuracy(valSet, nil)
 		res.TrainAccs = append(res.TrainAccs, trainAcc)
 		res.ValAccs = append(res.ValAccs, valAcc)
-		if res.BestEpoch == 0 || valAcc > res.ValAcc {
+		if valSet.N == 0 || res.BestEpoch == 0 || valAcc > res.ValAcc {
 			res.BestEpoch, res.ValAcc, res.TrainAcc = epoch, valAcc, trainAcc
 			best = snapshot(m.Params(), best)
 		}

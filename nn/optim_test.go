@@ -1,0 +1,109 @@
+package nn
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestOptimizerRegistry(t *testing.T) {
+	if got := strings.Join(OptimizerNames(), ","); got != "adam,rmsprop,sgd,sgd_momentum" {
+		t.Errorf("names %s", got)
+	}
+	_, err := NewOptimizer(OptimizerSpec{Name: "adagrad", LR: 1})
+	if err == nil || !strings.Contains(err.Error(), `"adagrad"`) || !strings.Contains(err.Error(), "adam, rmsprop, sgd, sgd_momentum") {
+		t.Errorf("unknown name: %v", err)
+	}
+	for _, bad := range []OptimizerSpec{
+		{Name: "sgd"}, {Name: "adam", LR: -1}, {Name: "adam", LR: 1, Beta1: 1}, {Name: "sgd_momentum", LR: 1, Momentum: -0.5},
+		{Name: "rmsprop", LR: 1, Eps: math.Inf(1)},
+	} {
+		if _, err := NewOptimizer(bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+	if got := (OptimizerSpec{Name: "adam", LR: 1e-3, Momentum: 0.5}).WithDefaults(); got != (OptimizerSpec{Name: "adam", LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}) {
+		t.Errorf("adam defaults %+v", got)
+	}
+}
+
+// TestOptimizerSteps runs three steps of each rule on one parameter with a
+// fixed gradient sequence and compares with the textbook formulas in float64.
+func TestOptimizerSteps(t *testing.T) {
+	grads := [][]float64{{0.5, -2}, {0.1, 1}, {-0.3, 0.2}}
+	w0 := []float64{1, -1}
+	const lr = 0.1
+	ref := map[string]func() []float64{
+		"sgd": func() []float64 {
+			w := append([]float64(nil), w0...)
+			for _, g := range grads {
+				for i := range w {
+					w[i] -= lr * g[i]
+				}
+			}
+			return w
+		},
+		"sgd_momentum": func() []float64 {
+			w, v := append([]float64(nil), w0...), make([]float64, 2)
+			for _, g := range grads {
+				for i := range w {
+					v[i] = 0.9*v[i] - lr*g[i]
+					w[i] += v[i]
+				}
+			}
+			return w
+		},
+		"rmsprop": func() []float64 {
+			w, c := append([]float64(nil), w0...), make([]float64, 2)
+			for _, g := range grads {
+				for i := range w {
+					c[i] = 0.99*c[i] + 0.01*g[i]*g[i]
+					w[i] -= lr * g[i] / (math.Sqrt(c[i]) + 1e-8)
+				}
+			}
+			return w
+		},
+		"adam": func() []float64 {
+			w, m, v := append([]float64(nil), w0...), make([]float64, 2), make([]float64, 2)
+			for k, g := range grads {
+				tt := float64(k + 1)
+				for i := range w {
+					m[i] = 0.9*m[i] + 0.1*g[i]
+					v[i] = 0.999*v[i] + 0.001*g[i]*g[i]
+					mh, vh := m[i]/(1-math.Pow(0.9, tt)), v[i]/(1-math.Pow(0.999, tt))
+					w[i] -= lr * mh / (math.Sqrt(vh) + 1e-8)
+				}
+			}
+			return w
+		},
+	}
+	for _, name := range OptimizerNames() {
+		opt, err := NewOptimizer(OptimizerSpec{Name: name, LR: lr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := newParam("W", &Tensor[float32]{Shape: []int{2}, Data: []float32{float32(w0[0]), float32(w0[1])}})
+		for _, g := range grads {
+			p.Grad.Data[0], p.Grad.Data[1] = float32(g[0]), float32(g[1])
+			opt.Step([]*Param[float32]{p}, lr)
+		}
+		want := ref[name]()
+		for i := range want {
+			if math.Abs(float64(p.Value.Data[i])-want[i]) > 1e-6 {
+				t.Errorf("%s: w[%d] = %v after 3 steps, want %v", name, i, p.Value.Data[i], want[i])
+			}
+		}
+	}
+}
+
+func TestOptimizerStepAllocs(t *testing.T) {
+	p := newParam("W", NewTensor[float32](100))
+	for _, name := range OptimizerNames() {
+		opt, _ := NewOptimizer(OptimizerSpec{Name: name, LR: 1e-3})
+		ps := []*Param[float32]{p}
+		opt.Step(ps, 1e-3)
+		if a := testing.AllocsPerRun(10, func() { opt.Step(ps, 1e-3) }); a != 0 {
+			t.Errorf("%s: %v allocations per step", name, a)
+		}
+	}
+}
