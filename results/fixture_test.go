@@ -83,3 +83,12 @@ func sweepRecord(fs int64, seed uint64, valAcc float64) Record {
 }
 
 var timeFixed = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -88,7 +88,8 @@ type group struct {
 // Records whose trials are equal except for the seed — same settings apart
 // from "seed", same spec apart from Train.Seed — form one row: numeric cells
 // show "mean ± std" (sample standard deviation), the seed column lists the
-// seeds, and a "seeds" count column is appended. Formats are fixed so output
+// seeds, and a "seeds" count column is appended. A non-finite value in a
+// group (a diverged seed's NaN loss) makes the cell that value alone. Formats are fixed so output
 // is byte-stable: accuracies 3 decimals, seconds 1, loss 4, best_epoch an
 // integer (1 decimal when averaged); a record without a setting shows "-".
 //
@@ -275,6 +276,9 @@ func metricCell(g *group, m metric) string {
 		return formatFixed(xs[0], m.decimals)
 	}
 	mean, std := meanStd(xs)
+	if math.IsNaN(mean) || math.IsInf(mean, 0) {
+		return formatFixed(mean, m.decimals) // a diverged seed: no spread to show
+	}
 	d := m.decimals
 	if d == 0 {
 		d = 1 // an averaged integer is not an integer

@@ -1,0 +1,203 @@
+package results
+
+import (
+	"bytes"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// filterSweep is three filter sizes, one seed, in pipeline order 3, 5, 7.
+func filterSweep() []Record {
+	return []Record{sweepRecord(3, 0, 0.812), sweepRecord(5, 0, 0.834), sweepRecord(7, 0, 0.826)}
+}
+
+// seededSweep is filter sizes 3 and 5 over seeds 0, 1, 2, interleaved as a
+// parallel run might finish them.
+func seededSweep() []Record {
+	return []Record{
+		sweepRecord(5, 0, 0.84), sweepRecord(3, 0, 0.80), sweepRecord(3, 1, 0.81),
+		sweepRecord(5, 1, 0.85), sweepRecord(3, 2, 0.83), sweepRecord(5, 2, 0.86),
+	}
+}
+
+var sweepColumns = []string{"filter_size", "train_acc", "val_acc", "test_acc", "seconds", "status", "best_epoch", "loss"}
+
+func TestTableGolden(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		recs []Record
+		sort string
+	}{{"filter_size", filterSweep(), ""}, {"filter_size_seeds", seededSweep(), "-val_acc"}} {
+		tbl, err := NewTable("Filter size", c.recs, sweepColumns, c.sort)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var term bytes.Buffer
+		if err := tbl.Render(&term); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, c.name+".txt", term.Bytes())
+
+		dir := t.TempDir()
+		md, csvPath, err := tbl.WriteFiles(dir, c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, c.name+".md", readFile(t, md))
+		golden(t, c.name+".csv", readFile(t, csvPath))
+	}
+}
+
+func TestTableGroupsSeeds(t *testing.T) {
+	tbl, err := NewTable("", seededSweep(), []string{"filter_size", "seed", "val_acc", "best_epoch", "seconds"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCols := []string{"filter_size", "seed", "val_acc", "best_epoch", "seconds", "seeds"}
+	if !reflect.DeepEqual(tbl.Columns, wantCols) {
+		t.Errorf("columns %v, want %v", tbl.Columns, wantCols)
+	}
+	// Mean and sample standard deviation, computed by hand:
+	// filter 5: 0.84, 0.85, 0.86 → 0.850 ± 0.010; seconds 15.0, 15.1, 15.2 → 15.1 ± 0.1
+	// filter 3: 0.80, 0.81, 0.83 → 0.81333 ± 0.015275
+	want := [][]string{
+		{"5", "0,1,2", "0.850 ± 0.010", "2.0 ± 0.0", "15.1 ± 0.1", "3"},
+		{"3", "0,1,2", "0.813 ± 0.015", "2.0 ± 0.0", "13.1 ± 0.1", "3"},
+	}
+	if !reflect.DeepEqual(tbl.Rows, want) {
+		t.Errorf("rows\n%v\nwant\n%v", tbl.Rows, want)
+	}
+	if m, s := meanStd([]float64{0.80, 0.81, 0.83}); math.Abs(m-0.813333) > 1e-6 || math.Abs(s-0.0152753) > 1e-6 {
+		t.Errorf("meanStd = %v, %v", m, s)
+	}
+}
+
+func TestTableKeepsDifferentSpecsApart(t *testing.T) {
+	a, b := sweepRecord(3, 0, 0.8), sweepRecord(3, 1, 0.9)
+	b.Trial.Train.Epochs = 10 // same settings, but not the same configuration
+	tbl, err := NewTable("", []Record{a, b}, []string{"filter_size", "val_acc"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tbl.Rows) != 2 || contains(tbl.Columns, SeedsColumn) {
+		t.Errorf("records differing in epochs were grouped: %v %v", tbl.Columns, tbl.Rows)
+	}
+}
+
+func TestTableStatusOfMixedSeeds(t *testing.T) {
+	recs := seededSweep()[1:3]
+	recs[0].Result.Status = "diverged"
+	recs[0].Result.Loss = append(recs[0].Result.Loss, math.NaN())
+	tbl, err := NewTable("", recs, []string{"status", "loss"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tbl.Rows[0]; got[0] != "diverged:1 ok:1" || got[1] != "NaN" {
+		t.Errorf("row %v, want status counts and NaN loss", got)
+	}
+}
+
+func TestTableSort(t *testing.T) {
+	for _, c := range []struct {
+		sort string
+		want []string // filter sizes in row order
+	}{
+		{"", []string{"3", "5", "7"}},
+		{"val_acc", []string{"3", "7", "5"}},
+		{"-val_acc", []string{"5", "7", "3"}},
+		{"-filter_size", []string{"7", "5", "3"}},
+		{"seed", []string{"3", "5", "7"}}, // ties keep pipeline order
+	} {
+		recs := filterSweep()
+		tbl, err := NewTable("", recs, []string{"filter_size"}, c.sort)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range tbl.Rows {
+			got = append(got, r[0])
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("sort %q: %v, want %v", c.sort, got, c.want)
+		}
+	}
+}
+
+func TestTableColumnErrors(t *testing.T) {
+	_, err := NewTable("Filter size", filterSweep(), []string{"filter_size", "val_accuracy"}, "")
+	if err == nil {
+		t.Fatal("unknown column accepted")
+	}
+	for _, want := range []string{`"val_accuracy"`, `"Filter size"`, "filter_size, seed, train_acc, val_acc, test_acc, seconds, best_epoch, loss, status, seeds"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if _, err := NewTable("", filterSweep(), nil, "-speed"); err == nil || !strings.Contains(err.Error(), `"speed"`) {
+		t.Errorf("unknown sort column: err = %v", err)
+	}
+}
+
+func TestTableDefaultsAndMissingSettings(t *testing.T) {
+	recs := filterSweep()
+	recs[1].Trial.Settings = recs[1].Trial.Settings[:1] // no seed setting
+	tbl, err := NewTable("", recs, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCols := []string{"filter_size", "seed", "train_acc", "val_acc", "test_acc", "seconds"}
+	if !reflect.DeepEqual(tbl.Columns, wantCols) {
+		t.Errorf("default columns %v, want %v", tbl.Columns, wantCols)
+	}
+	if tbl.Rows[1][1] != "-" {
+		t.Errorf("missing setting shows %q, want -", tbl.Rows[1][1])
+	}
+}
+
+func TestTableOutputsCheckRows(t *testing.T) {
+	bad := Table{Title: "Bad", Columns: []string{"a", "b"}, Rows: [][]string{{"1"}}}
+	if err := bad.Render(&bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "row 1") {
+		t.Errorf("Render of a short row: err = %v", err)
+	}
+	if _, _, err := bad.WriteFiles(t.TempDir(), "bad"); err == nil {
+		t.Error("WriteFiles of a short row: no error")
+	}
+	good := Table{Columns: []string{"a"}}
+	for _, slug := range []string{"", "../x", "a/b", ".."} {
+		if _, _, err := good.WriteFiles(t.TempDir(), slug); err == nil {
+			t.Errorf("WriteFiles slug %q: no error", slug)
+		}
+	}
+}
+
+func TestMarkdownEscapesPipes(t *testing.T) {
+	md, err := Table{Columns: []string{"name"}, Rows: [][]string{{"a|b"}}}.Markdown()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md, `a\|b`) {
+		t.Errorf("pipe not escaped:\n%s", md)
+	}
+}
+
+func TestSlug(t *testing.T) {
+	for in, want := range map[string]string{"Filter size (3, 5, 7)": "filter-size-3-5-7", "": "table", "  --": "table", "val_acc": "val_acc", "Dropout: p ∈ {0.1}": "dropout-p-0-1"} {
+		if got := Slug(in); got != want {
+			t.Errorf("Slug(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestFormatFixed(t *testing.T) {
+	for _, c := range []struct {
+		x    float64
+		d    int
+		want string
+	}{{0.8125, 3, "0.812"}, {-0.0001, 3, "0.000"}, {12.25, 1, "12.2"}, {math.NaN(), 3, "NaN"}, {math.Inf(-1), 1, "-Inf"}} {
+		if got := formatFixed(c.x, c.d); got != c.want {
+			t.Errorf("formatFixed(%v, %d) = %q, want %q", c.x, c.d, got, c.want)
+		}
+	}
+}
