@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -71,4 +72,28 @@ func benchmarkSgemm(b *testing.B, transA, transB bool, m, n, k int) {
 		Gemm(transA, transB, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
 	}
 	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkSgemmParallel runs GemmParallel with GOMAXPROCS goroutines
+// (-cpu 2 for two), to compare with gemm_ref.py at OPENBLAS_NUM_THREADS=2.
+func BenchmarkSgemmParallel(b *testing.B) {
+	for _, s := range benchShapes {
+		m, k, n := s[0], s[1], s[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", m, k, n), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(0, 0))
+			a, bb, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+			for i := range a {
+				a[i] = float32(rng.NormFloat64())
+			}
+			for i := range bb {
+				bb[i] = float32(rng.NormFloat64())
+			}
+			threads := runtime.GOMAXPROCS(0)
+			b.ReportAllocs()
+			for b.Loop() {
+				GemmParallel(threads, false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
+			}
+			b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
 }

@@ -59,6 +59,14 @@ func allCases() []gemmCase {
 // run in float64 on the same values, within a bound on float32 rounding.
 func runCase(t *testing.T, tc gemmCase, rng *rand.Rand) {
 	t.Helper()
+	runCaseWith(t, tc, rng, Gemm[float32])
+}
+
+type sgemmFunc func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+
+// runCaseWith is runCase for any implementation of Gemm[float32].
+func runCaseWith(t *testing.T, tc gemmCase, rng *rand.Rand, gemm sgemmFunc) {
+	t.Helper()
 	ar, ac := tc.m, tc.k
 	if tc.transA {
 		ar, ac = tc.k, tc.m
@@ -83,7 +91,7 @@ func runCase(t *testing.T, tc gemmCase, rng *rand.Rand) {
 	a64, b64, c64 := to64(a), to64(b), to64(c)
 	absA, absB, absC := abs64(a64), abs64(b64), abs64(c64)
 
-	Gemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, float32(tc.alpha), a, lda, b, ldb, float32(tc.beta), c, ldc)
+	gemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, float32(tc.alpha), a, lda, b, ldb, float32(tc.beta), c, ldc)
 	gemmRef(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a64, lda, b64, ldb, tc.beta, c64, ldc)
 	// bound[i,j] = |alpha|·Σ|a||b| + |beta|·|c|, the scale of the rounding error.
 	gemmRef(tc.transA, tc.transB, tc.m, tc.n, tc.k, math.Abs(tc.alpha), absA, lda, absB, ldb, math.Abs(tc.beta), absC, ldc)
