@@ -5,15 +5,19 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // Figure sizes. At vgimg's 96 dots per inch a curve figure is 768x480 pixels.
@@ -81,6 +85,8 @@ func PlotLoss(recs []Record, labels []string, title, pathNoExt string) ([]string
 	if p.Y.Min > 0 {
 		p.Y.Min = 0 // losses are compared from zero
 	}
+	p.X.Min = 0
+	p.X.Tick.Marker = integerTicks{}
 	return saveFigure(p, figWidth, figHeight, pathNoExt)
 }
 
@@ -153,6 +159,9 @@ func PlotAccuracy(recs []Record, labels []string, title, pathNoExt string) ([]st
 // scale), in colour when it has 3 input channels, in grey when it has 1, and
 // as the grey mean of its channels otherwise. It writes pathNoExt.svg and
 // .png and returns the paths.
+//
+// The grid is drawn at exactly its pixel size under the title (no axes, no
+// resampling), so every weight is a crisp square in the PNG.
 func PlotFilters(f *Filters, title, pathNoExt string) ([]string, error) {
 	if f == nil {
 		return nil, fmt.Errorf("results: plot %q: no filters (the record kept none)", title)
@@ -161,17 +170,38 @@ func PlotFilters(f *Filters, title, pathNoExt string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("results: plot %q: %v", title, err)
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.HideAxes()
+	style := plot.New().Title.TextStyle
+	style.XAlign, style.YAlign = draw.XCenter, draw.YTop
+	px := func(n int) vg.Length { return vg.Length(n) * vg.Inch / dpi }
+	const margin = 8
 	b := img.Bounds()
-	p.Add(plotter.NewImage(img, 0, 0, float64(b.Dx()), float64(b.Dy())))
-	// Size the figure so the grid is drawn at about its pixel size (its
-	// tiles are already enlarged by whole pixels), plus room for the title.
-	w := vg.Length(b.Dx())*vg.Inch/96 + 0.4*vg.Inch
-	h := vg.Length(b.Dy())*vg.Inch/96 + 0.7*vg.Inch
-	return saveFigure(p, w, h, pathNoExt)
+	titleH := vg.Length(0)
+	if title != "" {
+		titleH = style.Height(title) + px(margin)
+	}
+	w := px(b.Dx() + 2*margin)
+	h := px(b.Dy()+2*margin) + titleH
+	paint := func(c vg.CanvasSizer) {
+		dc := draw.New(c)
+		dc.FillPolygon(color.White, []vg.Point{{X: 0, Y: 0}, {X: w, Y: 0}, {X: w, Y: h}, {X: 0, Y: h}})
+		if title != "" {
+			dc.FillText(style, vg.Point{X: w / 2, Y: h - px(margin)}, title)
+		}
+		dc.DrawImage(vg.Rectangle{
+			Min: vg.Point{X: px(margin), Y: px(margin)},
+			Max: vg.Point{X: px(margin + b.Dx()), Y: px(margin + b.Dy())},
+		}, img)
+	}
+	svg := vgsvg.New(w, h)
+	paint(svg)
+	raster := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(dpi))
+	paint(raster)
+	return writeFigure(pathNoExt, map[string]io.WriterTo{"svg": svg, "png": vgimg.PngCanvas{Canvas: raster}})
 }
+
+// dpi is the PNG resolution (vgimg's default): one point of a figure is
+// 96/72 pixels.
+const dpi = vgimg.DefaultDPI
 
 // filterTile is the size in pixels a filter is enlarged to (by a whole
 // factor, nearest neighbour), so 3x3 and 7x7 filters are both visible.
@@ -307,15 +337,23 @@ func fade(c color.Color, alpha float64) color.Color {
 	return color.RGBA64{uint16(float64(r) * alpha), uint16(float64(g) * alpha), uint16(float64(b) * alpha), uint16(float64(a) * alpha)}
 }
 
-// integerTicks marks whole numbers only (epochs), about ten of them at most.
+// integerTicks marks whole numbers only (epochs, iterations), at most about
+// eight of them, spaced by 1, 2 or 5 times a power of ten.
 type integerTicks struct{}
 
 func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
-	first, last := int(math.Ceil(lo)), int(math.Floor(hi))
-	step := max(1, (last-first+1+9)/10)
+	step := 1.0
+search:
+	for mag := 1.0; mag < 1e12; mag *= 10 {
+		for _, m := range []float64{1, 2, 5} {
+			if step = m * mag; (hi-lo)/step <= 8 {
+				break search
+			}
+		}
+	}
 	var ticks []plot.Tick
-	for v := first; v <= last; v += step {
-		ticks = append(ticks, plot.Tick{Value: float64(v), Label: fmt.Sprint(v)})
+	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', 0, 64)})
 	}
 	return ticks
 }
@@ -323,17 +361,27 @@ func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
 // saveFigure writes p as pathNoExt.svg and .png, each atomically, creating
 // the folder if needed.
 func saveFigure(p *plot.Plot, w, h vg.Length, pathNoExt string) ([]string, error) {
-	if err := os.MkdirAll(filepath.Dir(pathNoExt), 0o755); err != nil {
-		return nil, fmt.Errorf("results: %w", err)
-	}
-	var paths []string
+	out := map[string]io.WriterTo{}
 	for _, ext := range figureFormats {
 		wt, err := p.WriterTo(w, h, ext)
 		if err != nil {
 			return nil, fmt.Errorf("results: figure %s: %w", pathNoExt, err)
 		}
+		out[ext] = wt
+	}
+	return writeFigure(pathNoExt, out)
+}
+
+// writeFigure writes each format's bytes to pathNoExt.<format>, in the order
+// of figureFormats, atomically.
+func writeFigure(pathNoExt string, formats map[string]io.WriterTo) ([]string, error) {
+	if err := os.MkdirAll(filepath.Dir(pathNoExt), 0o755); err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	var paths []string
+	for _, ext := range figureFormats {
 		var buf bytes.Buffer
-		if _, err := wt.WriteTo(&buf); err != nil {
+		if _, err := formats[ext].WriteTo(&buf); err != nil {
 			return nil, fmt.Errorf("results: figure %s.%s: %w", pathNoExt, ext, err)
 		}
 		path := pathNoExt + "." + ext

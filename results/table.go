@@ -89,9 +89,10 @@ type group struct {
 // from "seed", same spec apart from Train.Seed — form one row: numeric cells
 // show "mean ± std" (sample standard deviation), the seed column lists the
 // seeds, and a "seeds" count column is appended. A non-finite value in a
-// group (a diverged seed's NaN loss) makes the cell that value alone. Formats are fixed so output
-// is byte-stable: accuracies 3 decimals, seconds 1, loss 4, best_epoch an
-// integer (1 decimal when averaged); a record without a setting shows "-".
+// group (a diverged seed's NaN loss) makes the cell that value alone.
+// Formats are fixed so output is byte-stable: accuracies 3 decimals, seconds
+// 1, loss 4, best_epoch an integer (1 decimal when averaged); a record
+// without a setting shows "-".
 //
 // sort is a column name, "-name" for descending; rows with equal values, and
 // all rows when sort is "", keep the order in which their first record appears

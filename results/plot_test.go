@@ -1,0 +1,247 @@
+package results
+
+import (
+	"bytes"
+	"image"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// curveSweep is a filter-size sweep with plausible noisy curves: 240
+// iterations and 5 epochs per trial, one trial diverging at the end.
+func curveSweep() []Record {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var recs []Record
+	for i, fs := range []int64{3, 5, 7} {
+		rec := sweepRecord(fs, 0, 0.8)
+		rec.Result.Loss = make([]float64, 240)
+		for it := range rec.Result.Loss {
+			rec.Result.Loss[it] = 0.3 + 0.4*math.Exp(-float64(it)/(40+20*float64(i))) + 0.08*rng.NormFloat64()
+		}
+		rec.Result.TrainAccs = make([]float64, 5)
+		rec.Result.ValAccs = make([]float64, 5)
+		for e := range 5 {
+			rec.Result.TrainAccs[e] = 0.75 + 0.04*float64(e) - 0.01*float64(i)
+			rec.Result.ValAccs[e] = 0.74 + 0.02*float64(e) - 0.015*float64(i) - 0.003*float64(e*e)
+		}
+		recs = append(recs, rec)
+	}
+	last := &recs[2].Result
+	last.Loss = append(last.Loss, 50, math.NaN())
+	return recs
+}
+
+// testFilters makes n oriented-stripe filters of ch channels, size k, with
+// different scales, so each tile should show a clear full-contrast pattern.
+func testFilters(n, ch, k int) *Filters {
+	f := &Filters{Shape: [4]int{n, ch, k, k}, Data: make([]float32, n*ch*k*k)}
+	for i := range n {
+		theta := float64(i) * math.Pi / float64(n)
+		scale := float32(1e-3 * float64(i+1))
+		for c := range ch {
+			for y := range k {
+				for x := range k {
+					v := math.Cos(2*(float64(x)*math.Cos(theta)+float64(y)*math.Sin(theta)) + float64(c))
+					f.Data[((i*ch+c)*k+y)*k+x] = scale * float32(v)
+				}
+			}
+		}
+	}
+	return f
+}
+
+func checkFigure(t *testing.T, paths []string, pathNoExt string) image.Image {
+	t.Helper()
+	if len(paths) != 2 || paths[0] != pathNoExt+".svg" || paths[1] != pathNoExt+".png" {
+		t.Fatalf("paths %v, want %s.svg and .png", paths, pathNoExt)
+	}
+	svg := readFile(t, paths[0])
+	if !bytes.Contains(svg, []byte("<svg")) {
+		t.Errorf("%s is not an SVG", paths[0])
+	}
+	img, err := png.Decode(bytes.NewReader(readFile(t, paths[1])))
+	if err != nil {
+		t.Fatalf("%s: %v", paths[1], err)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(pathNoExt))
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("temp file %s left behind", e.Name())
+		}
+	}
+	return img
+}
+
+func TestPlotLossAndAccuracy(t *testing.T) {
+	dir := t.TempDir()
+	if d := os.Getenv("RESULTS_PLOT_DIR"); d != "" {
+		dir = d // keep the figures to look at them
+	}
+	recs := curveSweep()
+	labels := []string{"filter 3", "filter 5", "filter 7"}
+	for name, plot := range map[string]func([]Record, []string, string, string) ([]string, error){
+		"loss": PlotLoss, "accuracy": PlotAccuracy,
+	} {
+		path := filepath.Join(dir, "figures", name)
+		paths, err := plot(recs, labels, "Filter size: "+name, path)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		img := checkFigure(t, paths, path)
+		if b := img.Bounds(); b.Dx() != 768 || b.Dy() != 480 {
+			t.Errorf("%s PNG is %dx%d, want 768x480", name, b.Dx(), b.Dy())
+		}
+		// Curves are drawn: the figure is not just white, black and grey.
+		if colours := countColours(img); colours < 20 {
+			t.Errorf("%s PNG has only %d distinct colours", name, colours)
+		}
+		// Same input, same bytes: figures may be compared across runs.
+		again, err := plot(recs, labels, "Filter size: "+name, filepath.Join(t.TempDir(), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range paths {
+			if !bytes.Equal(readFile(t, paths[i]), readFile(t, again[i])) {
+				t.Errorf("%s differs between two identical calls", filepath.Base(paths[i]))
+			}
+		}
+	}
+	// Default labels come from the settings.
+	if _, err := PlotLoss(recs[:1], nil, "one", filepath.Join(dir, "one")); err != nil {
+		t.Error(err)
+	}
+}
+
+func countColours(img image.Image) int {
+	seen := map[[3]uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r != g || g != bl {
+				seen[[3]uint32{r >> 8, g >> 8, bl >> 8}] = true
+			}
+		}
+	}
+	return len(seen)
+}
+
+func TestPlotErrors(t *testing.T) {
+	dir := t.TempDir()
+	recs := curveSweep()
+	if _, err := PlotLoss(recs, []string{"a"}, "Loss", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "1 labels for 3 records") {
+		t.Errorf("label mismatch: err = %v", err)
+	}
+	if _, err := PlotAccuracy(nil, nil, "Acc", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "no records") {
+		t.Errorf("no records: err = %v", err)
+	}
+	if _, err := PlotFilters(nil, "Filters", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "no filters") {
+		t.Errorf("nil filters: err = %v", err)
+	}
+	bad := &Filters{Shape: [4]int{2, 1, 2, 2}, Data: make([]float32, 3)}
+	if _, err := PlotFilters(bad, "Filters", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "needs 8 values") {
+		t.Errorf("bad filters: err = %v", err)
+	}
+}
+
+func TestPlotFilters(t *testing.T) {
+	dir := t.TempDir()
+	if d := os.Getenv("RESULTS_PLOT_DIR"); d != "" {
+		dir = d
+	}
+	for _, c := range []struct {
+		name     string
+		n, ch, k int
+	}{{"filters_rgb", 32, 3, 7}, {"filters_grey", 16, 1, 5}} {
+		path := filepath.Join(dir, "figures", c.name)
+		paths, err := PlotFilters(testFilters(c.n, c.ch, c.k), "First-layer filters", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img := checkFigure(t, paths, path)
+		grid, _ := FilterGrid(testFilters(c.n, c.ch, c.k))
+		// The grid is drawn 1:1 with an 8-pixel margin, under the title.
+		if b, g := img.Bounds(), grid.Bounds(); b.Dx() != g.Dx()+16 || b.Dy() < g.Dy()+16+10 || b.Dy() > g.Dy()+16+40 {
+			t.Errorf("%s: PNG %v for a %v grid", c.name, b.Size(), g.Size())
+		}
+		// The grid's pixels appear unchanged, 8 pixels in from the left and
+		// the bottom.
+		b, g := img.Bounds(), grid.Bounds()
+		mismatch := 0
+		for y := 0; y < g.Dy(); y++ {
+			for x := 0; x < g.Dx(); x++ {
+				r1, g1, b1, _ := img.At(8+x, b.Dy()-8-g.Dy()+y).RGBA()
+				r2, g2, b2, _ := grid.At(x, y).RGBA()
+				if r1 != r2 || g1 != g2 || b1 != b2 {
+					mismatch++
+				}
+			}
+		}
+		if mismatch > 0 {
+			t.Errorf("%s: %d of %d grid pixels differ in the figure", c.name, mismatch, g.Dx()*g.Dy())
+		}
+		again, err := PlotFilters(testFilters(c.n, c.ch, c.k), "First-layer filters", filepath.Join(t.TempDir(), c.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range paths {
+			if !bytes.Equal(readFile(t, paths[i]), readFile(t, again[i])) {
+				t.Errorf("%s differs between two identical calls", filepath.Base(paths[i]))
+			}
+		}
+	}
+}
+
+func TestFilterGrid(t *testing.T) {
+	// Two 1-channel 2x2 filters on very different scales: each is
+	// normalised on its own, so both span 0..255.
+	f := &Filters{Shape: [4]int{2, 1, 2, 2}, Data: []float32{-1, 0, 1, 0.5, 100, 300, 200, 100}}
+	img, err := FilterGrid(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scale := filterTile / 2
+	gap := scale / 2
+	// cols = ceil(sqrt(2)) = 2, one row.
+	if b := img.Bounds(); b.Dx() != 2*(2*scale+gap)+gap || b.Dy() != 2*scale+2*gap {
+		t.Fatalf("grid %v", b)
+	}
+	px := func(k, y, x int) [3]uint8 {
+		o := img.PixOffset(gap+k*(2*scale+gap)+x*scale+scale/2, gap+y*scale+scale/2)
+		return [3]uint8{img.Pix[o], img.Pix[o+1], img.Pix[o+2]}
+	}
+	want := map[[3]int][3]uint8{
+		{0, 0, 0}: {0, 0, 0}, {0, 1, 0}: {255, 255, 255}, {0, 0, 1}: {128, 128, 128}, {0, 1, 1}: {191, 191, 191},
+		{1, 0, 0}: {0, 0, 0}, {1, 0, 1}: {255, 255, 255}, {1, 1, 0}: {128, 128, 128},
+	}
+	for pos, w := range want {
+		if got := px(pos[0], pos[1], pos[2]); got != w {
+			t.Errorf("filter %d pixel (%d,%d) = %v, want %v", pos[0], pos[1], pos[2], got, w)
+		}
+	}
+	if o := img.PixOffset(0, 0); img.Pix[o] != 255 {
+		t.Error("background is not white")
+	}
+
+	// Three channels map to red, green and blue, normalised together.
+	rgb := &Filters{Shape: [4]int{1, 3, 1, 1}, Data: []float32{2, -2, 0}}
+	img, err = FilterGrid(rgb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := img.PixOffset(filterTile/2, filterTile/2)
+	if got := [3]uint8{img.Pix[o], img.Pix[o+1], img.Pix[o+2]}; got != [3]uint8{255, 0, 128} {
+		t.Errorf("RGB pixel %v, want [255 0 128]", got)
+	}
+
+	// A constant filter is mid-grey rather than a division by zero.
+	img, _ = FilterGrid(&Filters{Shape: [4]int{1, 1, 1, 1}, Data: []float32{3}})
+	if o := img.PixOffset(filterTile/2, filterTile/2); img.Pix[o] != 128 {
+		t.Errorf("constant filter pixel %d, want 128", img.Pix[o])
+	}
+}
