@@ -1,13 +1,16 @@
 package builtins
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
 )
 
 // Predeclared returns every builtin of pipe's Starlark API, for
@@ -197,4 +200,52 @@ func intAtLeast(fn, param string, v, min int) error {
 		return fmt.Errorf("%s: for parameter %s: got %d, want >= %d", fn, param, v, min)
 	}
 	return nil
+}
+
+// unpackArgs is starlark.UnpackArgs with one message form: the library
+// quotes a parameter named by keyword (`for parameter "reg"`) but not one
+// given by position, and users should see `for parameter reg` either way.
+func unpackArgs(fn string, args starlark.Tuple, kwargs []starlark.Tuple, pairs ...any) error {
+	err := starlark.UnpackArgs(fn, args, kwargs, pairs...)
+	if err == nil {
+		return nil
+	}
+	return errors.New(quotedParam.ReplaceAllString(err.Error(), "$1 $2"))
+}
+
+var quotedParam = regexp.MustCompile(`(for parameter|unexpected keyword argument|multiple values for keyword argument) "([A-Za-z_0-9]+)"`)
+
+// num unpacks a float parameter that also accepts an int (reg = 0), which
+// starlark.UnpackArgs's *float64 does not.
+type num float64
+
+var _ starlark.Unpacker = (*num)(nil)
+
+func (n *num) Unpack(v starlark.Value) error {
+	switch v := v.(type) {
+	case starlark.Float:
+		*n = num(v)
+	case starlark.Int:
+		f, _ := starlark.AsFloat(v) // an int too large for a float64 becomes ±Inf, rejected by range checks
+		*n = num(f)
+	default:
+		return fmt.Errorf("got %s, want float", v.Type())
+	}
+	return nil
+}
+
+// fl lets a *float64 be unpacked as a num.
+func fl(p *float64) *num { return (*num)(p) }
+
+// equalByForm compares two configurable values of one type by their
+// settings, which their String form lists in full: sgd() == sgd(), and a
+// model rebuilt by replace with the same settings equals the original.
+func equalByForm(op syntax.Token, x, y starlark.Value) (bool, error) {
+	switch op {
+	case syntax.EQL:
+		return x.String() == y.String(), nil
+	case syntax.NEQ:
+		return x.String() != y.String(), nil
+	}
+	return false, fmt.Errorf("%s %s %s not supported", x.Type(), op, y.Type())
 }

@@ -84,8 +84,8 @@ func checkInitialLoss(thread *starlark.Thread, b *starlark.Builtin, args starlar
 	shape := shapeArg{[3]int{3, 32, 32}}
 	reg, expect := math.NaN(), math.NaN()
 	tol := 0.01
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "model", &m, "data??", &d, "classes?", &classes,
-		"images?", &images, "reg??", &reg, "shape?", &shape, "expect??", &expect, "tol?", &tol, "seed?", &seed); err != nil {
+	if err := unpackArgs(b.Name(), args, kwargs, "model", &m, "data??", &d, "classes?", &classes,
+		"images?", &images, "reg??", fl(&reg), "shape?", &shape, "expect??", fl(&expect), "tol?", fl(&tol), "seed?", &seed); err != nil {
 		return nil, err
 	}
 	env, err := envFor(thread, b.Name())
@@ -158,8 +158,8 @@ func gradientCheck(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	shape := shapeArg{[3]int{3, 16, 16}}
 	classes, inputs, seed := 10, 2, 0
 	tol := 1e-5
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "model", &m, "shape?", &shape, "classes?", &classes,
-		"inputs?", &inputs, "tol?", &tol, "seed?", &seed); err != nil {
+	if err := unpackArgs(b.Name(), args, kwargs, "model", &m, "shape?", &shape, "classes?", &classes,
+		"inputs?", &inputs, "tol?", fl(&tol), "seed?", &seed); err != nil {
 		return nil, err
 	}
 	env, err := envFor(thread, b.Name())
@@ -234,8 +234,8 @@ func overfit(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	var c configArg
 	images := 100
 	minTrain, minGap := 0.95, 0.10
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "model", &m, "data", &d, "config", &c,
-		"train_images?", &images, "min_train_acc?", &minTrain, "min_gap?", &minGap); err != nil {
+	if err := unpackArgs(b.Name(), args, kwargs, "model", &m, "data", &d, "config", &c,
+		"train_images?", &images, "min_train_acc?", fl(&minTrain), "min_gap?", fl(&minGap)); err != nil {
 		return nil, err
 	}
 	env, err := envFor(thread, b.Name())

@@ -182,7 +182,7 @@ func dataset(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwarg
 	var name, path string
 	var cls classesArg
 	validation, splitSeed := 1000, -1
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name,
+	if err := unpackArgs(b.Name(), args, kwargs, "name", &name,
 		"classes?", &cls, "validation?", &validation, "path?", &path, "split_seed?", &splitSeed); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
 
 	"github.com/pipe-ml/pipe/nn"
 )
@@ -72,9 +73,12 @@ var (
 	_ starlark.Unpacker = (*modelArg)(nil)
 )
 
-func (m *Model) String() string        { return m.set.format(m.kind) }
-func (m *Model) Type() string          { return "model" }
-func (m *Model) Freeze()               {} // settings are frozen when added
+func (m *Model) String() string { return m.set.format(m.kind) }
+func (m *Model) Type() string   { return "model" }
+func (m *Model) Freeze()        {} // settings are frozen when added
+func (m *Model) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
+	return equalByForm(op, m, y)
+}
 func (m *Model) Truth() starlark.Bool  { return true }
 func (m *Model) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: model") }
 func (m *Model) AttrNames() []string   { return attrNames(m.set.names, "replace") }
@@ -130,13 +134,33 @@ func (m *Model) specFor(in [3]int, classes int) (nn.ModelSpec, error) {
 		return spec, fmt.Errorf("%s: num_classes=%d but the data has %d classes", m.kind, n, classes)
 	}
 	err = recovered(m.kind, func() error {
-		_, err := spec.Check(in, classes)
-		return err
+		shapes, err := spec.Check(in, classes)
+		if err != nil {
+			return err
+		}
+		return filtersFit(spec, in, shapes)
 	})
 	if err != nil {
 		return spec, fmt.Errorf("%s on %dx%dx%d input: %v", m.kind, in[0], in[1], in[2], err)
 	}
 	return spec, nil
+}
+
+// filtersFit rejects a conv filter larger than its (unpadded) input. nn
+// accepts one when padding makes room — "same" padding always does — but
+// such a filter mostly sees zeros, and is the classic slip of a filter size
+// meant for larger images (filter_size=33 on 28x28 Fashion-MNIST).
+func filtersFit(spec nn.ModelSpec, in [3]int, shapes []nn.LayerShape) error {
+	cur := in
+	for i, l := range spec.Layers {
+		if l.Kind == nn.Conv && (l.FilterH > cur[1] || l.FilterW > cur[2]) {
+			return fmt.Errorf("layer %d (conv): %dx%d filter larger than its %dx%d input", i, l.FilterH, l.FilterW, cur[1], cur[2])
+		}
+		if i < len(shapes) {
+			cur = shapes[i].Out
+		}
+	}
+	return nil
 }
 
 // modelArg unpacks a model argument.
@@ -179,10 +203,10 @@ func makeThreeLayer(fn string, kwargs []starlark.Tuple) (*Model, error) {
 	c := nn.DefaultThreeLayer()
 	c.NumClasses = unset
 	in := initArg{nn.InitNormal}
-	if err := starlark.UnpackArgs(fn, nil, kwargs,
+	if err := unpackArgs(fn, nil, kwargs,
 		"num_filters?", &c.NumFilters, "filter_size?", &c.FilterSize, "hidden_dim?", &c.HiddenDim,
-		"num_classes??", &c.NumClasses, "weight_scale?", &c.WeightScale, "reg?", &c.Reg,
-		"dropout?", &c.Dropout, "init?", &in); err != nil {
+		"num_classes??", &c.NumClasses, "weight_scale?", fl(&c.WeightScale), "reg?", fl(&c.Reg),
+		"dropout?", fl(&c.Dropout), "init?", &in); err != nil {
 		return nil, err
 	}
 	for _, e := range []error{
@@ -235,8 +259,8 @@ func makeSequential(fn string, kwargs []starlark.Tuple) (*Model, error) {
 	var layers starlark.Iterable
 	scale, reg := 1e-3, 0.0
 	in := initArg{nn.InitNormal}
-	if err := starlark.UnpackArgs(fn, nil, kwargs, "layers", &layers,
-		"weight_scale?", &scale, "reg?", &reg, "init?", &in); err != nil {
+	if err := unpackArgs(fn, nil, kwargs, "layers", &layers,
+		"weight_scale?", fl(&scale), "reg?", fl(&reg), "init?", &in); err != nil {
 		return nil, err
 	}
 	if err := checkScale(fn, scale); err != nil {
@@ -304,9 +328,12 @@ type Layer struct {
 
 var _ starlark.HasAttrs = (*Layer)(nil)
 
-func (l *Layer) String() string        { return l.set.format(l.kind) }
-func (l *Layer) Type() string          { return "layer" }
-func (l *Layer) Freeze()               {}
+func (l *Layer) String() string { return l.set.format(l.kind) }
+func (l *Layer) Type() string   { return "layer" }
+func (l *Layer) Freeze()        {}
+func (l *Layer) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
+	return equalByForm(op, l, y)
+}
 func (l *Layer) Truth() starlark.Bool  { return true }
 func (l *Layer) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: layer") }
 func (l *Layer) AttrNames() []string   { return attrNames(l.set.names, "kind") }
@@ -322,7 +349,7 @@ func (l *Layer) Attr(name string) (starlark.Value, error) {
 func convLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var filters, size int
 	stride, pad := 1, unset
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs,
+	if err := unpackArgs(b.Name(), args, kwargs,
 		"filters", &filters, "size", &size, "stride?", &stride, "pad??", &pad); err != nil {
 		return nil, err
 	}
@@ -346,7 +373,7 @@ func convLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 }
 
 func reluLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+	if err := unpackArgs(b.Name(), args, kwargs); err != nil {
 		return nil, err
 	}
 	return &Layer{kind: "relu", spec: nn.LayerSpec{Kind: nn.ReLU}}, nil
@@ -354,7 +381,7 @@ func reluLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 
 func maxPoolLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	size, stride := 2, unset
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "size?", &size, "stride??", &stride); err != nil {
+	if err := unpackArgs(b.Name(), args, kwargs, "size?", &size, "stride??", &stride); err != nil {
 		return nil, err
 	}
 	if stride == unset {
@@ -374,7 +401,7 @@ func maxPoolLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 
 func affineLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	out := unset
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "out??", &out); err != nil {
+	if err := unpackArgs(b.Name(), args, kwargs, "out??", &out); err != nil {
 		return nil, err
 	}
 	var outV starlark.Value = starlark.None
@@ -392,7 +419,7 @@ func affineLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 
 func dropoutLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var p float64
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "p", &p); err != nil {
+	if err := unpackArgs(b.Name(), args, kwargs, "p", fl(&p)); err != nil {
 		return nil, err
 	}
 	if err := checkP(b.Name(), "p", p); err != nil {

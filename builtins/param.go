@@ -22,7 +22,7 @@ var paramBuiltins = starlark.StringDict{
 func param(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var name string
 	var def starlark.Value
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "default", &def); err != nil {
+	if err := unpackArgs(b.Name(), args, kwargs, "name", &name, "default", &def); err != nil {
 		return nil, err
 	}
 	if name == "" {

@@ -29,7 +29,7 @@ var plotMetrics = []string{"loss", "val_acc", "train_acc", "accuracy", "filters"
 func plot(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var rs resultsArg
 	metric, title := "val_acc", ""
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "results", &rs, "metric?", &metric, "title?", &title); err != nil {
+	if err := unpackArgs(b.Name(), args, kwargs, "results", &rs, "metric?", &metric, "title?", &title); err != nil {
 		return nil, err
 	}
 	env, err := envFor(thread, b.Name())

@@ -42,7 +42,7 @@ func sweep(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	var grid, zip *starlark.Dict
 	var seeds starlark.Value = starlark.None
 	var label string
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "model", &m, "data", &d, "config", &c,
+	if err := unpackArgs(b.Name(), args, kwargs, "model", &m, "data", &d, "config", &c,
 		"grid?", &grid, "zip?", &zip, "seeds?", &seeds, "label??", &label); err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func sweepAxes(fn string, grid, zip *starlark.Dict, seeds starlark.Value) ([]axi
 			return "", fmt.Errorf("%s: for parameter %s: key %s is %s, want string", fn, param, k, k.Type())
 		}
 		if seen[string(s)] {
-			return "", fmt.Errorf("%s: setting %q is swept twice", fn, s)
+			return "", fmt.Errorf("%s: setting %q is swept twice", fn, string(s))
 		}
 		seen[string(s)] = true
 		return string(s), nil

@@ -54,7 +54,7 @@ func table(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	var rs resultsArg
 	var cols stringsArg
 	var title, sortBy string
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "results", &rs, "columns?", &cols,
+	if err := unpackArgs(b.Name(), args, kwargs, "results", &rs, "columns?", &cols,
 		"title?", &title, "sort??", &sortBy); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
 
 	"github.com/pipe-ml/pipe/nn"
 )
@@ -61,9 +62,12 @@ var (
 	_ starlark.Unpacker = (*configArg)(nil)
 )
 
-func (o *Optimizer) String() string        { return o.set.format(o.spec.Name) }
-func (o *Optimizer) Type() string          { return "optimizer" }
-func (o *Optimizer) Freeze()               {}
+func (o *Optimizer) String() string { return o.set.format(o.spec.Name) }
+func (o *Optimizer) Type() string   { return "optimizer" }
+func (o *Optimizer) Freeze()        {}
+func (o *Optimizer) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
+	return equalByForm(op, o, y)
+}
 func (o *Optimizer) Truth() starlark.Bool  { return true }
 func (o *Optimizer) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: optimizer") }
 func (o *Optimizer) AttrNames() []string   { return attrNames(o.set.names, "name", "replace") }
@@ -118,16 +122,16 @@ func makeOptimizer(name, fn string, kwargs []starlark.Tuple) (*Optimizer, error)
 	switch name {
 	case "sgd":
 		s.LR = 1e-2
-		err = starlark.UnpackArgs(fn, nil, kwargs, "lr?", &s.LR)
+		err = unpackArgs(fn, nil, kwargs, "lr?", fl(&s.LR))
 	case "sgd_momentum":
 		s.LR, s.Momentum = 1e-2, 0.9
-		err = starlark.UnpackArgs(fn, nil, kwargs, "lr?", &s.LR, "momentum?", &s.Momentum)
+		err = unpackArgs(fn, nil, kwargs, "lr?", fl(&s.LR), "momentum?", fl(&s.Momentum))
 	case "rmsprop":
 		s.LR, s.DecayRate, s.Eps = 1e-2, 0.99, 1e-8
-		err = starlark.UnpackArgs(fn, nil, kwargs, "lr?", &s.LR, "decay_rate?", &s.DecayRate, "eps?", &s.Eps)
+		err = unpackArgs(fn, nil, kwargs, "lr?", fl(&s.LR), "decay_rate?", fl(&s.DecayRate), "eps?", fl(&s.Eps))
 	case "adam":
 		s.LR, s.Beta1, s.Beta2, s.Eps = 1e-3, 0.9, 0.999, 1e-8
-		err = starlark.UnpackArgs(fn, nil, kwargs, "lr?", &s.LR, "beta1?", &s.Beta1, "beta2?", &s.Beta2, "eps?", &s.Eps)
+		err = unpackArgs(fn, nil, kwargs, "lr?", fl(&s.LR), "beta1?", fl(&s.Beta1), "beta2?", fl(&s.Beta2), "eps?", fl(&s.Eps))
 	default:
 		return nil, fmt.Errorf("%s: unknown optimizer %q", fn, name)
 	}
@@ -184,9 +188,12 @@ type TrainConfig struct {
 	conf nn.TrainConfig
 }
 
-func (c *TrainConfig) String() string        { return c.set.format("train_config") }
-func (c *TrainConfig) Type() string          { return "train_config" }
-func (c *TrainConfig) Freeze()               {}
+func (c *TrainConfig) String() string { return c.set.format("train_config") }
+func (c *TrainConfig) Type() string   { return "train_config" }
+func (c *TrainConfig) Freeze()        {}
+func (c *TrainConfig) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
+	return equalByForm(op, c, y)
+}
 func (c *TrainConfig) Truth() starlark.Bool  { return true }
 func (c *TrainConfig) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: train_config") }
 func (c *TrainConfig) AttrNames() []string   { return attrNames(c.set.names, "replace") }
@@ -262,8 +269,8 @@ func makeTrainConfig(fn string, kwargs []starlark.Tuple) (*TrainConfig, error) {
 	opt := optimizerArg{}
 	epochs, batch, seed, images := 1, 50, 0, 0
 	decay := 1.0
-	if err := starlark.UnpackArgs(fn, nil, kwargs, "optimizer?", &opt, "epochs?", &epochs,
-		"batch_size?", &batch, "lr_decay?", &decay, "seed?", &seed, "train_images?", &images); err != nil {
+	if err := unpackArgs(fn, nil, kwargs, "optimizer?", &opt, "epochs?", &epochs,
+		"batch_size?", &batch, "lr_decay?", fl(&decay), "seed?", &seed, "train_images?", &images); err != nil {
 		return nil, err
 	}
 	if opt.o == nil {
@@ -312,7 +319,7 @@ func train(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	var d dataArg
 	var c configArg
 	var label string
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "model", &m, "data", &d, "config", &c, "label??", &label); err != nil {
+	if err := unpackArgs(b.Name(), args, kwargs, "model", &m, "data", &d, "config", &c, "label??", &label); err != nil {
 		return nil, err
 	}
 	env, err := envFor(thread, b.Name())
