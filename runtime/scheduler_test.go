@@ -28,7 +28,11 @@ func newRecObserver() *recObserver {
 	return &recObserver{progress: map[int]int{}, finished: map[string]bool{}}
 }
 
-func (o *recObserver) GroupStarted(g GroupInfo) { o.mu.Lock(); o.groups = append(o.groups, g); o.mu.Unlock() }
+func (o *recObserver) GroupStarted(g GroupInfo) {
+	o.mu.Lock()
+	o.groups = append(o.groups, g)
+	o.mu.Unlock()
+}
 func (o *recObserver) TrialStarted(t TrialInfo) {
 	o.mu.Lock()
 	o.started = append(o.started, t.Label)

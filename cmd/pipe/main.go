@@ -1,0 +1,183 @@
+// Command pipe runs convolutional-network experiments described in Starlark
+// pipeline files: it trains every trial a pipeline asks for (in parallel,
+// cached, reproducibly) and prints its comparison tables.
+//
+//	pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q]
+//	pipe check FILE [-p name=value]... [--out DIR]
+//	pipe version
+//	pipe help [COMMAND]
+//
+// Exit status: 0 on success, 1 when the pipeline or check fails, 2 on bad
+// usage.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/pipe-ml/pipe/runtime"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the pipeline or check failed
+	exitUsage = 2 // bad command line
+)
+
+const usage = `pipe runs convolutional-network experiments described in Starlark files.
+
+Usage:
+  pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q]
+  pipe check FILE [-p name=value]... [--out DIR]
+  pipe version
+  pipe help [COMMAND]
+
+Commands:
+  run      evaluate FILE, train the trials it asks for (cached ones are
+           reused) and print its tables
+  check    evaluate FILE without training: validate every argument and
+           model shape and list the trials a run would train
+  version  print pipe's version, numerics version and Go version
+  help     print this text, or a command's flags
+
+Outputs go to results/<FILE name without .star>/ (DIR/<name>/ with --out).
+Run 'pipe COMMAND --help' for a command's flags.
+Exit status: 0 success, 1 failed pipeline or check, 2 bad usage.
+`
+
+func main() { os.Exit(pipeMain(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// pipeMain is the whole program; it returns the exit status.
+func pipeMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "run":
+		return runCmd(rest, stdout, stderr, false)
+	case "check":
+		return runCmd(rest, stdout, stderr, true)
+	case "version":
+		return versionCmd(rest, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		return helpCmd(rest, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "pipe: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+}
+
+func helpCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	switch args[0] {
+	case "run":
+		return runCmd([]string{"--help"}, stdout, stderr, false)
+	case "check":
+		return runCmd([]string{"--help"}, stdout, stderr, true)
+	case "version":
+		return versionCmd([]string{"--help"}, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "pipe help: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}
+
+// runCmd implements pipe run and pipe check.
+func runCmd(args []string, stdout, stderr io.Writer, check bool) int {
+	f, err := parseRunFlags(args, stdout, stderr, check)
+	if errors.Is(err, errHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitUsage
+	}
+
+	outDir := runtime.DefaultOutDir(f.file)
+	if f.out != "" {
+		outDir = filepath.Join(f.out, filepath.Base(outDir))
+	}
+
+	// The first SIGINT or SIGTERM cancels the run: training stops, finished
+	// trials stay saved, and the exit status is 1. After it the default
+	// handlers are back, so a second Ctrl-C ends the process at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var finished atomic.Bool
+	go func() {
+		<-ctx.Done()
+		stop()
+		if !finished.Load() {
+			fmt.Fprintln(stderr, "\npipe: interrupted; saving finished trials (Ctrl-C again quits at once)")
+		}
+	}()
+
+	var obs interface {
+		runtime.Observer
+		Close()
+	}
+	switch {
+	case f.quiet || check:
+		obs = nopObserver{}
+	case isTerminal(stdout):
+		obs = newTermObserver(stdout)
+	default:
+		obs = newPlainObserver(stdout)
+	}
+	err = runtime.Run(ctx, runtime.Options{
+		File:      f.file,
+		Params:    f.params,
+		OutDir:    outDir,
+		Jobs:      f.jobs,
+		Rerun:     f.rerun,
+		CheckOnly: check,
+		Observer:  obs,
+		Stdout:    stdout,
+	})
+	obs.Close()
+	finished.Store(true)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		var ie *runtime.InternalError
+		if errors.As(err, &ie) && os.Getenv("PIPE_DEBUG") != "" && ie.Stack != nil {
+			fmt.Fprintf(stderr, "\n%s", ie.Stack)
+		}
+		return exitFail
+	}
+	if check {
+		fmt.Fprintf(stdout, "%s: ok\n", f.file)
+	}
+	return exitOK
+}
+
+// isTerminal reports whether w is a terminal, where live bars can redraw.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb"
+}
+
+type nopObserver struct{ runtime.NopObserver }
+
+func (nopObserver) Close() {}
+
+// quoteList renders names for messages: "a", "b" and "c".
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/pipe-ml/pipe/nn"
+	"github.com/pipe-ml/pipe/results"
+	"github.com/pipe-ml/pipe/runtime"
+)
+
+// plainEvery is the longest a running trial stays silent in plain output.
+const plainEvery = 10 * time.Second
+
+// plainObserver prints progress as timestamped lines with no terminal
+// control characters, for logs, pipes and CI. It is throttled: per trial one
+// line when it starts, at each new epoch, at most every plainEvery in
+// between, and one when it finishes.
+type plainObserver struct {
+	mu     sync.Mutex
+	w      io.Writer
+	now    func() time.Time
+	trials map[int]*plainTrial
+}
+
+type plainTrial struct {
+	start     time.Time
+	lastPrint time.Time
+	lastEpoch int
+}
+
+func newPlainObserver(w io.Writer) *plainObserver {
+	return &plainObserver{w: w, now: time.Now, trials: map[int]*plainTrial{}}
+}
+
+func (o *plainObserver) printf(format string, args ...any) {
+	fmt.Fprintf(o.w, "%s "+format+"\n", append([]any{o.now().Format("15:04:05")}, args...)...)
+}
+
+func (o *plainObserver) GroupStarted(g runtime.GroupInfo) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.printf("%s", groupSummary(g))
+}
+
+func (o *plainObserver) TrialStarted(t runtime.TrialInfo) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	now := o.now()
+	o.trials[t.ID] = &plainTrial{start: now, lastPrint: now}
+	o.printf("start %s", t.Label)
+}
+
+func (o *plainObserver) TrialProgress(t runtime.TrialInfo, p nn.Progress) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	tr := o.trials[t.ID]
+	if tr == nil {
+		return
+	}
+	now := o.now()
+	if p.Epoch == tr.lastEpoch && now.Sub(tr.lastPrint) < plainEvery {
+		return
+	}
+	tr.lastEpoch, tr.lastPrint = p.Epoch, now
+	o.printf("%s  %s  eta %s", t.Label, progressText(p), eta(now.Sub(tr.start), p))
+}
+
+func (o *plainObserver) TrialFinished(t runtime.TrialInfo, rec results.Record, cached bool) {
+	if cached {
+		return // the group summary counts them; a line each would bury the news
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.trials, t.ID)
+	o.printf("done %s  %s", t.Label, resultText(rec))
+}
+
+func (o *plainObserver) GroupFinished(g runtime.GroupInfo, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	clear(o.trials)
+}
+
+func (o *plainObserver) Close() {}
+
+// groupSummary is the line that opens a group: "g: N trials, K cached, M to train".
+func groupSummary(g runtime.GroupInfo) string {
+	noun := "trials"
+	if g.Trials == 1 {
+		noun = "trial"
+	}
+	return fmt.Sprintf("%s: %d %s, %d cached, %d to train", g.Name, g.Trials, noun, g.Cached, g.ToTrain)
+}
+
+// progressText is "epoch 1/2  iter 120/480  loss 0.5231".
+func progressText(p nn.Progress) string {
+	return fmt.Sprintf("epoch %d/%d  iter %d/%d  loss %.4f", p.Epoch, p.Epochs, p.Iter, p.Iters, p.Loss)
+}
+
+// resultText summarises a finished trial.
+func resultText(rec results.Record) string {
+	r := rec.Result
+	if r.Status != "ok" {
+		if r.Status == "diverged" {
+			return fmt.Sprintf("diverged at iteration %d  (%.1fs)", r.DivergedAt, rec.Seconds)
+		}
+		return fmt.Sprintf("%s  (%.1fs)", r.Status, rec.Seconds)
+	}
+	return fmt.Sprintf("train %.3f  val %.3f  test %.3f  (%.1fs)", r.TrainAcc, r.ValAcc, r.TestAcc, rec.Seconds)
+}
+
+// eta extrapolates the time left from the time spent so far.
+func eta(elapsed time.Duration, p nn.Progress) string {
+	if p.Iter <= 0 || p.Iters <= p.Iter {
+		return "0s"
+	}
+	left := time.Duration(float64(elapsed) * float64(p.Iters-p.Iter) / float64(p.Iter))
+	return left.Round(time.Second).String()
+}

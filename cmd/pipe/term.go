@@ -1,0 +1,158 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/pipe-ml/pipe/nn"
+	"github.com/pipe-ml/pipe/results"
+	"github.com/pipe-ml/pipe/runtime"
+)
+
+// termObserver draws live progress bars on a terminal: while a group trains,
+// one bar per running trial (label, epoch, iteration, loss, ETA) under an
+// overall bar of the group's trials.
+//
+// Each group gets its own mpb container, created when the group starts and
+// waited for when it ends. Tables and print() output only happen between
+// groups (Starlark evaluation is single-threaded and Runner.Run is
+// synchronous), so by then every bar is finished and flushed and pipelines
+// write straight to the terminal without garbling a bar.
+type termObserver struct {
+	w io.Writer
+
+	mu      sync.Mutex
+	p       *mpb.Progress
+	overall *mpb.Bar
+	bars    map[int]*trialBar
+}
+
+type trialBar struct {
+	bar *mpb.Bar
+	mu  sync.Mutex
+	p   nn.Progress
+}
+
+func (tb *trialBar) progress() nn.Progress {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return tb.p
+}
+
+func newTermObserver(w io.Writer) *termObserver {
+	return &termObserver{w: w, bars: map[int]*trialBar{}}
+}
+
+func (o *termObserver) GroupStarted(g runtime.GroupInfo) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.finishLocked()
+	fmt.Fprintln(o.w, groupSummary(g))
+	if g.ToTrain == 0 {
+		return // nothing will move: no bars
+	}
+	o.p = mpb.New(mpb.WithOutput(o.w), mpb.WithWidth(30))
+	total := int64(g.Cached + g.ToTrain)
+	o.overall = o.p.AddBar(total,
+		mpb.PrependDecorators(
+			decor.Name(g.Name, decor.WC{C: decor.DindentRight | decor.DextraSpace}),
+			decor.CountersNoUnit("%d/%d trials", decor.WCSyncSpace),
+		),
+		mpb.AppendDecorators(decor.Elapsed(decor.ET_STYLE_GO, decor.WCSyncSpace)),
+	)
+	o.overall.SetCurrent(int64(g.Cached))
+}
+
+func (o *termObserver) TrialStarted(t runtime.TrialInfo) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.p == nil {
+		return
+	}
+	tb := &trialBar{p: nn.Progress{Iters: t.Iters}}
+	tb.bar = o.p.AddBar(int64(max(t.Iters, 1)),
+		mpb.BarRemoveOnComplete(),
+		mpb.PrependDecorators(
+			decor.Name("  "+t.Label, decor.WC{C: decor.DindentRight | decor.DextraSpace}),
+			decor.Any(func(decor.Statistics) string {
+				p := tb.progress()
+				if p.Iter == 0 {
+					return "starting"
+				}
+				return progressText(p)
+			}, decor.WCSyncSpace),
+		),
+		mpb.AppendDecorators(decor.Name("eta"), decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace)),
+	)
+	o.bars[t.ID] = tb
+}
+
+func (o *termObserver) TrialProgress(t runtime.TrialInfo, p nn.Progress) {
+	o.mu.Lock()
+	tb := o.bars[t.ID]
+	o.mu.Unlock()
+	if tb == nil {
+		return
+	}
+	tb.mu.Lock()
+	tb.p = p
+	tb.mu.Unlock()
+	if p.Iter < p.Iters {
+		// The solver's count is exact; the bar's was an estimate. The last
+		// iteration is left to TrialFinished so the bar does not vanish
+		// while the trial still evaluates its accuracies.
+		tb.bar.SetTotal(int64(p.Iters), false)
+		tb.bar.SetCurrent(int64(p.Iter))
+	}
+}
+
+func (o *termObserver) TrialFinished(t runtime.TrialInfo, rec results.Record, cached bool) {
+	if cached {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.p == nil {
+		return
+	}
+	// Printed above the bars; then the trial's bar goes and the overall one moves.
+	fmt.Fprintf(o.p, "done %s  %s\n", t.Label, resultText(rec))
+	if tb := o.bars[t.ID]; tb != nil {
+		tb.bar.SetTotal(-1, true)
+		delete(o.bars, t.ID)
+	}
+	o.overall.Increment()
+}
+
+func (o *termObserver) GroupFinished(g runtime.GroupInfo, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.finishLocked()
+}
+
+// finishLocked ends the current group's bars (aborting those of trials that
+// never finished) and waits until mpb has drawn its last frame.
+func (o *termObserver) finishLocked() {
+	if o.p == nil {
+		return
+	}
+	for id, tb := range o.bars {
+		tb.bar.Abort(true)
+		delete(o.bars, id)
+	}
+	if !o.overall.Completed() {
+		o.overall.Abort(false)
+	}
+	o.p.Wait()
+	o.p, o.overall = nil, nil
+}
+
+func (o *termObserver) Close() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.finishLocked()
+}
