@@ -113,30 +113,47 @@ func im2col[T Float](g *convGeom, x []T, n int, col []T) {
 		for i := 0; i < g.FH; i++ {
 			for j := 0; j < g.FW; j++ {
 				row := col[((c*g.FH+i)*g.FW+j)*np:]
+				lo, hi := g.validOX(j)
 				for img := 0; img < n; img++ {
 					plane := x[img*g.inPerImage+c*g.H*g.W:]
 					dst := row[img*g.outPerImg : (img+1)*g.outPerImg]
 					for oy := 0; oy < g.OH; oy++ {
 						d := dst[oy*g.OW : (oy+1)*g.OW]
 						iy := oy*g.S + i - g.P
-						if iy < 0 || iy >= g.H {
+						if iy < 0 || iy >= g.H || lo >= hi {
 							clear(d)
 							continue
 						}
-						src := plane[iy*g.W : (iy+1)*g.W]
-						for ox := range d {
-							ix := ox*g.S + j - g.P
-							if ix < 0 || ix >= g.W {
-								d[ox] = 0
-							} else {
-								d[ox] = src[ix]
-							}
+						clear(d[:lo])
+						clear(d[hi:])
+						src := plane[iy*g.W:]
+						ix := lo*g.S + j - g.P
+						if g.S == 1 {
+							copy(d[lo:hi], src[ix:ix+hi-lo])
+							continue
+						}
+						for ox := lo; ox < hi; ox++ {
+							d[ox] = src[ix]
+							ix += g.S
 						}
 					}
 				}
 			}
 		}
 	}
+}
+
+// validOX is the range [lo, hi) of output columns whose input column
+// ox·S + j - P for filter column j lies inside the image (not in padding).
+func (g *convGeom) validOX(j int) (lo, hi int) {
+	// ox·S + j - P ≥ 0  ⇔  ox ≥ ceil((P-j)/S);  ox·S + j - P ≤ W-1  ⇔  ox ≤ floor((W-1+P-j)/S).
+	if d := g.P - j; d > 0 {
+		lo = (d + g.S - 1) / g.S
+	}
+	if d := g.W - 1 + g.P - j; d >= 0 {
+		hi = min(d/g.S+1, g.OW)
+	}
+	return lo, max(hi, lo)
 }
 
 // col2im is the adjoint of im2col: it sums every entry of dcol into the input
@@ -149,6 +166,10 @@ func col2im[T Float](g *convGeom, dcol []T, n int, dx []T) {
 		for i := 0; i < g.FH; i++ {
 			for j := 0; j < g.FW; j++ {
 				row := dcol[((c*g.FH+i)*g.FW+j)*np:]
+				lo, hi := g.validOX(j)
+				if lo >= hi {
+					continue
+				}
 				for img := 0; img < n; img++ {
 					plane := dx[img*g.inPerImage+c*g.H*g.W:]
 					src := row[img*g.outPerImg : (img+1)*g.outPerImg]
@@ -157,13 +178,19 @@ func col2im[T Float](g *convGeom, dcol []T, n int, dx []T) {
 						if iy < 0 || iy >= g.H {
 							continue
 						}
-						s := src[oy*g.OW : (oy+1)*g.OW]
-						d := plane[iy*g.W : (iy+1)*g.W]
-						for ox, v := range s {
-							ix := ox*g.S + j - g.P
-							if ix >= 0 && ix < g.W {
-								d[ix] += v
+						s := src[oy*g.OW+lo : oy*g.OW+hi]
+						ix := lo*g.S + j - g.P
+						if g.S == 1 {
+							d := plane[iy*g.W+ix : iy*g.W+ix+len(s)]
+							for k, v := range s {
+								d[k] += v
 							}
+							continue
+						}
+						d := plane[iy*g.W:]
+						for _, v := range s {
+							d[ix] += v
+							ix += g.S
 						}
 					}
 				}

@@ -4,16 +4,17 @@ package nn
 // padding; windows that would cross the bottom or right edge are dropped.
 //
 // Shapes: x (N, C, H, W), out (N, C, OH, OW) with OH = (H-PH)/S + 1 and
-// OW = (W-PW)/S + 1. Forward records the flat input index of each window's
-// maximum (the first one on ties), and backward routes each output gradient
-// to that pixel, summing where windows overlap (S < PH or S < PW).
+// OW = (W-PW)/S + 1. Backward routes each output gradient to the first pixel
+// of its window (in row-major order) that equals the window's maximum,
+// summing where windows overlap (S < PH or S < PW). Finding that pixel again
+// in backward, rather than recording it in forward, keeps the forward loop
+// free of data-dependent branches, which mispredict on image data.
 type poolLayer[T Float] struct {
 	C, H, W   int
 	PH, PW, S int
 	OH, OW    int
-	argmax    []int32
+	x         *Tensor[T]
 	out, dx   buffer[T]
-	n         int
 	needDx    bool
 }
 
@@ -26,26 +27,21 @@ func (l *poolLayer[T]) params() []*Param[T] { return nil }
 
 func (l *poolLayer[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
 	n := batchOf(MaxPool, x, [3]int{l.C, l.H, l.W})
-	l.n = n
+	l.x = x
 	out := l.out.resize(n, l.C, l.OH, l.OW)
-	l.argmax = grow(l.argmax, len(out.Data))
 	o := 0
 	for plane := 0; plane < n*l.C; plane++ {
-		base := plane * l.H * l.W
+		src := x.Data[plane*l.H*l.W : (plane+1)*l.H*l.W]
 		for oy := 0; oy < l.OH; oy++ {
 			for ox := 0; ox < l.OW; ox++ {
-				best := base + oy*l.S*l.W + ox*l.S
-				m := x.Data[best]
+				r := oy*l.S*l.W + ox*l.S
+				m := src[r]
 				for i := 0; i < l.PH; i++ {
-					r := base + (oy*l.S+i)*l.W + ox*l.S
-					for j, v := range x.Data[r : r+l.PW] {
-						if v > m {
-							m, best = v, r+j
-						}
+					for _, v := range src[r+i*l.W : r+i*l.W+l.PW] {
+						m = max(m, v)
 					}
 				}
 				out.Data[o] = m
-				l.argmax[o] = int32(best)
 				o++
 			}
 		}
@@ -58,10 +54,29 @@ func (l *poolLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
 	if !l.needDx {
 		return nil
 	}
-	dx := l.dx.resize(l.n, l.C, l.H, l.W)
+	n := l.out.Shape[0]
+	dx := l.dx.resize(n, l.C, l.H, l.W)
 	clear(dx.Data)
-	for o, v := range dout.Data {
-		dx.Data[l.argmax[o]] += v
+	o := 0
+	for plane := 0; plane < n*l.C; plane++ {
+		src := l.x.Data[plane*l.H*l.W : (plane+1)*l.H*l.W]
+		dst := dx.Data[plane*l.H*l.W : (plane+1)*l.H*l.W]
+		for oy := 0; oy < l.OH; oy++ {
+			for ox := 0; ox < l.OW; ox++ {
+				r := oy*l.S*l.W + ox*l.S
+				m, g := l.out.Data[o], dout.Data[o]
+				o++
+			window:
+				for i := 0; i < l.PH; i++ {
+					for j, v := range src[r+i*l.W : r+i*l.W+l.PW] {
+						if v == m {
+							dst[r+i*l.W+j] += g
+							break window
+						}
+					}
+				}
+			}
+		}
 	}
 	return dx
 }

@@ -1,5 +1,7 @@
 package nn
 
+import "unsafe"
+
 // reluLayer is max(0, x) elementwise; any shape (N, ...). Backward passes the
 // gradient where the output is positive.
 type reluLayer[T Float] struct {
@@ -30,12 +32,34 @@ func (l *reluLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
 	}
 	out := l.out.Data
 	dx := l.dx.resize(l.out.Shape[0], l.in[0], l.in[1], l.in[2])
-	for i, v := range dout.Data {
-		if out[i] > 0 {
-			dx.Data[i] = v
-		} else {
-			dx.Data[i] = 0
-		}
+	if unsafe.Sizeof(T(0)) == 4 {
+		reluMask(bitsOf[T, uint32](dx.Data), bitsOf[T, uint32](dout.Data), bitsOf[T, uint32](out))
+	} else {
+		reluMask(bitsOf[T, uint64](dx.Data), bitsOf[T, uint64](dout.Data), bitsOf[T, uint64](out))
 	}
 	return dx
+}
+
+// reluMask sets d[i] = g[i] where out[i] > 0 and 0 elsewhere, on the bit
+// patterns of the floats. A ReLU output is +0 or positive, so "> 0" is
+// "bits ≠ 0", which compiles to a conditional move; the float comparison
+// compiles to a branch that mispredicts on half of the random signs.
+func reluMask[U uint32 | uint64](d, g, out []U) {
+	out, d = out[:len(g)], d[:len(g)]
+	for i, v := range g {
+		var m U
+		if out[i] != 0 {
+			m = ^U(0)
+		}
+		d[i] = v & m
+	}
+}
+
+// bitsOf reinterprets a float slice as the unsigned integers of its bits; U
+// must have the size of T.
+func bitsOf[T Float, U uint32 | uint64](s []T) []U {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*U)(unsafe.Pointer(&s[0])), len(s))
 }

@@ -1,0 +1,110 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// baseModel is the course's base model: 32 filters 7x7, hidden 500, reg 1e-3.
+func baseModel() ModelSpec {
+	return ThreeLayerConvNet(ThreeLayerConfig{NumFilters: 32, FilterSize: 7, HiddenDim: 500, Reg: 1e-3})
+}
+
+// BenchmarkTrainStep times one training step (forward, backward, Adam) of the
+// base model on a batch of 50, cycling over 4 random batches as
+// ../shared/bench/torch_ref.py throughput does, with the same class counts
+// (2 for 3x32x32, 10 for 1x28x28).
+func BenchmarkTrainStep(b *testing.B) {
+	for _, c := range []struct {
+		in      [3]int
+		classes int
+	}{{[3]int{3, 32, 32}, 2}, {[3]int{1, 28, 28}, 10}} {
+		b.Run(fmt.Sprintf("%dx%dx%d", c.in[0], c.in[1], c.in[2]), func(b *testing.B) {
+			const batch = 50
+			m, err := Build[float32](baseModel(), c.in, c.classes, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			opt, _ := NewOptimizer(OptimizerSpec{Name: "adam", LR: 1e-3})
+			rng := rand.New(rand.NewPCG(1, 1))
+			var xs [4]*Tensor[float32]
+			var ys [4][]int
+			for i := range xs {
+				xs[i] = randn[float32](rng, batch, c.in[0], c.in[1], c.in[2])
+				ys[i] = make([]int, batch)
+				for j := range ys[i] {
+					ys[i][j] = rng.IntN(c.classes)
+				}
+			}
+			for i := 0; i < 2; i++ { // warm up: buffers and optimiser state
+				m.Loss(xs[i], ys[i])
+				opt.Step(m.Params(), 1e-3)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				m.Loss(xs[i%4], ys[i%4])
+				opt.Step(m.Params(), 1e-3)
+			}
+			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
+		})
+	}
+}
+
+// BenchmarkConv times the base model's conv layer (32 filters 7x7, pad 3) on
+// a batch of 50, forward and backward (the backward without the input
+// gradient, as the first layer runs it, and with it).
+func BenchmarkConv(b *testing.B) {
+	for _, in := range [][3]int{{3, 32, 32}, {1, 28, 28}} {
+		rng := rand.New(rand.NewPCG(2, 2))
+		x := randn[float32](rng, 50, in[0], in[1], in[2])
+		w := newParam("W", randn[float32](rng, 32, in[0], 7, 7))
+		bias := newParam("b", NewTensor[float32](32))
+		g := newConvGeom(in, 32, 7, 7, 1, 3)
+		name := fmt.Sprintf("%dx%dx%d", in[0], in[1], in[2])
+		b.Run("forward/"+name, func(b *testing.B) {
+			l := newConvLayer(g, w, bias, false)
+			l.forward(x, true)
+			b.ReportAllocs()
+			for b.Loop() {
+				l.forward(x, true)
+			}
+		})
+		for _, needDx := range []bool{false, true} {
+			b.Run(fmt.Sprintf("backward/dx=%v/%s", needDx, name), func(b *testing.B) {
+				l := newConvLayer(g, w, bias, needDx)
+				out := l.forward(x, true)
+				dout := randn[float32](rng, out.Shape...)
+				l.backward(dout)
+				b.ReportAllocs()
+				for b.Loop() {
+					l.backward(dout)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkAffine times the base model's hidden affine layer (32·16·16 = 8192
+// inputs, 500 outputs, batch 50) forward and backward.
+func BenchmarkAffine(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	in := [3]int{32, 16, 16}
+	x := randn[float32](rng, 50, 32, 16, 16)
+	l := newAffineLayer(in, 500, newParam("W", randn[float32](rng, 8192, 500)), newParam("b", NewTensor[float32](500)), true)
+	out := l.forward(x, true)
+	dout := randn[float32](rng, out.Shape...)
+	b.Run("forward", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			l.forward(x, true)
+		}
+	})
+	b.Run("backward", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			l.backward(dout)
+		}
+	})
+}
