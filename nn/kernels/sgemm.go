@@ -27,8 +27,11 @@ import (
 // hidden 500): few padded rows, and 12 YMM accumulators + 3 B vectors + 1
 // broadcast fill the 16 AVX2 registers.
 const (
-	mr      = 4
-	nr      = 24
+	mr = 4
+	nr = 24
+)
+
+var (
 	kcBlock = 256
 	mcBlock = 96   // multiple of mr
 	ncBlock = 3072 // multiple of nr
@@ -191,10 +194,25 @@ func packB(transB bool, b []float32, ldb, p0, kc, j0, nc int, dst []float32) {
 		}
 		return
 	}
+	// Bᵀ is stored: column j of op(B) is row j of b. Transpose 8×8 blocks
+	// where the assembly can, the rest element by element.
 	for jr := 0; jr < nc; jr += nr {
 		w := min(nr, nc-jr)
 		d := dst[(jr/nr)*kc*nr:][:kc*nr]
-		for jj := 0; jj < w; jj++ {
+		jj := 0
+		if kc >= 8 {
+			for ; jj+8 <= w; jj += 8 {
+				if !transpose8(kc/8, b[(j0+jr+jj)*ldb+p0:], ldb, d[jj:], nr) {
+					break
+				}
+				for g := jj; g < jj+8; g++ {
+					for p := kc / 8 * 8; p < kc; p++ {
+						d[p*nr+g] = b[(j0+jr+g)*ldb+p0+p]
+					}
+				}
+			}
+		}
+		for ; jj < w; jj++ {
 			for p, v := range b[(j0+jr+jj)*ldb+p0:][:kc] {
 				d[p*nr+jj] = v
 			}

@@ -20,6 +20,23 @@ func kernel4x24AVX2(kc int, a, b, c *float32, ldc int, beta float32)
 //go:noescape
 func packBRowsAVX2(kc, panels int, b *float32, ldb int, dst *float32)
 
+// transpose8AVX2 transposes n8 ≥ 1 consecutive 8×8 blocks:
+// dst[(8i+r)*ldd+s] = src[s*lds+8i+r] for i < n8, r, s < 8.
+//
+//go:noescape
+func transpose8AVX2(n8 int, src *float32, lds int, dst *float32, ldd int)
+
+// transpose8 is transpose8AVX2 on slices, or false when it cannot run.
+func transpose8(n8 int, src []float32, lds int, dst []float32, ldd int) bool {
+	if !useAVX2 || n8 == 0 {
+		return false
+	}
+	_ = src[7*lds+8*n8-1]
+	_ = dst[(8*n8-1)*ldd+7]
+	transpose8AVX2(n8, &src[0], lds, &dst[0], ldd)
+	return true
+}
+
 func microKernel(kc int, a, b, c []float32, ldc int, beta float32) {
 	if !useAVX2 {
 		microKernelGo(kc, a, b, c, ldc, beta)

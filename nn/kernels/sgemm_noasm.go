@@ -11,3 +11,5 @@ func microKernel(kc int, a, b, c []float32, ldc int, beta float32) {
 func packBRows(kc, panels int, b []float32, ldb int, dst []float32) {
 	packBRowsGo(kc, panels, b, ldb, dst)
 }
+
+func transpose8(n8 int, src []float32, lds int, dst []float32, ldd int) bool { return false }
