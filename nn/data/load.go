@@ -65,7 +65,7 @@ func Load(name, dir string) (train, test *Set, err error) {
 		if dir == "" {
 			return nil, nil, errors.New("data: cifar10 is not embedded: give the folder of its binary batches (cifar-10-batches-bin, from cifar-10-binary.tar.gz)")
 		}
-		return loadCIFAR10(dir)
+		return loadCIFAR10(dir, CIFARBatchRecords)
 	}
 	return nil, nil, fmt.Errorf("data: unknown data set %q; known data sets: %s", name, strings.Join(Names(), ", "))
 }
@@ -130,7 +130,9 @@ func splitName(split string) string {
 	return split
 }
 
-func loadCIFAR10(dir string) (train, test *Set, err error) {
+// loadCIFAR10 reads the six batches of records images each (tests use
+// small batches).
+func loadCIFAR10(dir string, records int) (train, test *Set, err error) {
 	if _, err := os.Stat(filepath.Join(dir, "data_batch_1.bin")); errors.Is(err, fs.ErrNotExist) {
 		sub := filepath.Join(dir, "cifar-10-batches-bin")
 		if _, err := os.Stat(filepath.Join(sub, "data_batch_1.bin")); err == nil {
@@ -153,11 +155,11 @@ func loadCIFAR10(dir string) (train, test *Set, err error) {
 		classes = names
 	}
 	set := func(files []string, what string) (*Set, error) {
-		n := len(files) * CIFARBatchRecords
+		n := len(files) * records
 		s := &Set{Images: make([]uint8, 0, n*CIFARPixels), Labels: make([]uint8, 0, n), N: n,
 			C: 3, H: 32, W: 32, Classes: classes, Source: fmt.Sprintf("CIFAR-10 %s (%s)", what, dir)}
 		for _, f := range files {
-			images, labels, err := readCIFARFile(filepath.Join(dir, f), CIFARBatchRecords, len(classes))
+			images, labels, err := readCIFARFile(filepath.Join(dir, f), records, len(classes))
 			if err != nil {
 				return nil, err
 			}
