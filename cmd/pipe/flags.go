@@ -106,20 +106,27 @@ func parseRunFlags(args []string, stdout, stderr io.Writer, check bool) (*runFla
 		fs.BoolVar(&f.rerun, "rerun", false, "retrain every trial, even those in the cache")
 		fs.BoolVar(&f.quiet, "q", false, "quiet: no progress output, only tables and errors")
 	}
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), text)
+	// flag calls Usage on every parse error, --help included, on its output;
+	// silence that and print the usage ourselves: stdout for --help, stderr
+	// after a problem.
+	fs.Usage = func() {}
+	printUsage := func(w io.Writer) {
+		fs.SetOutput(w)
+		fmt.Fprint(w, text)
 		fs.PrintDefaults()
+		fs.SetOutput(stderr)
 	}
 
 	var files []string
+	var err error
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err = fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.SetOutput(stdout)
-				fs.Usage()
+				printUsage(stdout)
 				return nil, errHelp
 			}
-			return nil, err // flag has printed the problem and the usage
+			printUsage(stderr) // after flag's line naming the problem
+			return nil, err
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -130,18 +137,17 @@ func parseRunFlags(args []string, stdout, stderr io.Writer, check bool) (*runFla
 	}
 	switch {
 	case len(files) == 0:
-		return nil, usageError(fs, "missing FILE (a .star pipeline)")
+		err = errors.New("missing FILE (a .star pipeline)")
 	case len(files) > 1:
-		return nil, usageError(fs, fmt.Sprintf("want one FILE, got %d: %s", len(files), quoteList(files)))
+		err = fmt.Errorf("want one FILE, got %d: %s", len(files), quoteList(files))
 	case f.jobs < 0:
-		return nil, usageError(fs, fmt.Sprintf("--jobs must be at least 1, got %d", f.jobs))
+		err = fmt.Errorf("--jobs must be at least 1, got %d", f.jobs)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		printUsage(stderr)
+		return nil, err
 	}
 	f.file = files[0]
 	return f, nil
-}
-
-func usageError(fs *flag.FlagSet, msg string) error {
-	fmt.Fprintf(fs.Output(), "%s: %s\n", fs.Name(), msg)
-	fs.Usage()
-	return errors.New(msg)
 }
