@@ -483,3 +483,11 @@ func (f *Filters) UnmarshalJSON(b []byte) error {
 	}
 	return nil
 }
+
+// WithoutTiming returns rec with the fields that measure time (Seconds,
+// Finished) cleared: what must be bit-identical between two runs of the same
+// trial, whatever --jobs was.
+func (r Record) WithoutTiming() Record {
+	r.Seconds, r.Finished = 0, ""
+	return r
+}

@@ -201,3 +201,28 @@ func TestFormatFixed(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptyTable(t *testing.T) {
+	tbl, err := NewTable("Empty", nil, []string{"val_acc"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := tbl.Render(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "val_acc") {
+		t.Errorf("empty table renders as %q", buf.String())
+	}
+	if md, _ := tbl.Markdown(); md != "| val_acc |\n| ------- |\n" {
+		t.Errorf("empty Markdown %q", md)
+	}
+}
+
+func TestWithoutTiming(t *testing.T) {
+	a, b := sweepRecord(3, 0, 0.8), sweepRecord(3, 0, 0.8)
+	b.Seconds, b.Finished = 99, "2030-01-01T00:00:00Z"
+	if !reflect.DeepEqual(a.WithoutTiming(), b.WithoutTiming()) || a.WithoutTiming().Seconds != 0 {
+		t.Error("WithoutTiming keeps timing fields")
+	}
+}
