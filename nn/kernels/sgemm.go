@@ -163,6 +163,15 @@ func packA(transA bool, a []float32, lda, i0, mc, p0, kc int, alpha float32, dst
 					d[p*mr+ii] = alpha * v
 				}
 			}
+		case h == mr:
+			for p := 0; p < kc; p++ {
+				dp := d[p*mr:][:mr]
+				src := a[(p0+p)*lda+i0+ir:][:mr]
+				dp[0] = alpha * src[0]
+				dp[1] = alpha * src[1]
+				dp[2] = alpha * src[2]
+				dp[3] = alpha * src[3]
+			}
 		default:
 			for p := 0; p < kc; p++ {
 				dp := d[p*mr:][:mr]

@@ -34,6 +34,18 @@ TEXT ·kernel4x24AVX2(SB), NOSPLIT, $0-44
 	MOVQ ldc+32(FP), SI
 	SHLQ $2, SI
 
+	// Start fetching the C tile (4 rows of 96 bytes) so that its cache
+	// misses overlap the k loop instead of stalling the stores.
+	LEAQ       (DX)(SI*2), R9
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	PREFETCHT0 (DX)(SI*1)
+	PREFETCHT0 64(DX)(SI*1)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(SI*1)
+	PREFETCHT0 64(R9)(SI*1)
+
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
