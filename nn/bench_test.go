@@ -108,3 +108,25 @@ func BenchmarkAffine(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPool times the base model's 2x2 max pool (32x32x32 inputs, batch
+// 50) forward and backward.
+func BenchmarkPool(b *testing.B) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	x := randn[float32](rng, 50, 32, 32, 32)
+	l := newPoolLayer[float32]([3]int{32, 32, 32}, 2, 2, 2, true)
+	out := l.forward(x, true)
+	dout := randn[float32](rng, out.Shape...)
+	b.Run("forward", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			l.forward(x, true)
+		}
+	})
+	b.Run("backward", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			l.backward(dout)
+		}
+	})
+}

@@ -8,7 +8,7 @@ package nn
 // of its window (in row-major order) that equals the window's maximum,
 // summing where windows overlap (S < PH or S < PW). Finding that pixel again
 // in backward, rather than recording it in forward, keeps the forward loop
-// free of data-dependent branches, which mispredict on image data.
+// a branch-free chain of max instructions and saves an index array.
 type poolLayer[T Float] struct {
 	C, H, W   int
 	PH, PW, S int
@@ -66,15 +66,19 @@ func (l *poolLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
 				r := oy*l.S*l.W + ox*l.S
 				m, g := l.out.Data[o], dout.Data[o]
 				o++
-			window:
-				for i := 0; i < l.PH; i++ {
-					for j, v := range src[r+i*l.W : r+i*l.W+l.PW] {
-						if v == m {
-							dst[r+i*l.W+j] += g
-							break window
+				// The first pixel equal to the maximum: scanning backwards,
+				// the last hit wins, so the loop has no early exit.
+				at := 0
+				for i := l.PH - 1; i >= 0; i-- {
+					row := src[r+i*l.W : r+i*l.W+l.PW]
+					for j := len(row) - 1; j >= 0; j-- {
+						k := i*l.W + j
+						if row[j] == m {
+							at = k
 						}
 					}
 				}
+				dst[r+at] += g
 			}
 		}
 	}
