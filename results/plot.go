@@ -81,6 +81,8 @@ func PlotLoss(recs []Record, labels []string, title, pathNoExt string) ([]string
 	}
 	if yCap > 0 && p.Y.Max > yCap {
 		p.Y.Max = yCap
+	} else {
+		p.Y.Max *= 1.05 // head room: the first loss does not touch the frame
 	}
 	if p.Y.Min > 0 {
 		p.Y.Min = 0 // losses are compared from zero
