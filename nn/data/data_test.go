@@ -414,3 +414,31 @@ func BenchmarkEmbeddedDecode(b *testing.B) {
 		}
 	}
 }
+
+func TestLoadSplits(t *testing.T) {
+	sp, err := LoadSplits("fashion-mnist", "", nil, 1000, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp.Train.N != 11000 || sp.Val.N != 1000 || sp.Test.N != 2000 || !slices.Equal(sp.Train.Classes, []string{"T-shirt/top", "Shirt"}) {
+		t.Fatalf("train %d val %d test %d classes %v", sp.Train.N, sp.Val.N, sp.Test.N, sp.Train.Classes)
+	}
+	// torch_ref.py's labels: 0 → 0, 6 → 1; the validation split is the tail.
+	etrain, _, _ := Embedded()
+	for i := range 11000 {
+		if want := etrain.Labels[i] / 6; sp.Train.Labels[i] != want {
+			t.Fatalf("label %d is %d, want %d", i, sp.Train.Labels[i], want)
+		}
+	}
+	if !slices.Equal(sp.Val.Image(999), etrain.Image(11999)) {
+		t.Error("validation split is not the last 1000 training images")
+	}
+	sp2, err := LoadSplits("fashion-mnist", "", []string{"shirt", "0"}, 500, 1)
+	if err != nil || sp2.Val.N != 500 || sp2.Train.Classes[0] != "Shirt" {
+		t.Fatalf("by name: %v", err)
+	}
+	_, err = LoadSplits("fashion-mnist", "", []string{"Sandal"}, 10, -1)
+	errContains(t, err, "class 5 (Sandal) has no images", "install Debian's dataset-fashion-mnist")
+	_, err = LoadSplits("fashion-mnist", "", []string{"Sandals"}, 10, -1)
+	errContains(t, err, `unknown class "Sandals"`, "5 Sandal")
+}

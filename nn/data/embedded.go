@@ -25,8 +25,9 @@ var embedded struct {
 	err         error
 }
 
-const embeddedHint = "the embedded set holds only T-shirt/top and Shirt; for all ten classes install Debian's " +
-	DebianFashionMNISTPackage + " (read from " + DebianFashionMNISTDir + ") or give the folder of the Fashion-MNIST IDX files"
+const embeddedHint = "for all ten classes install Debian's " + DebianFashionMNISTPackage +
+	" (apt install " + DebianFashionMNISTPackage + "; pipe reads it from " + DebianFashionMNISTDir +
+	") or give the folder of the Fashion-MNIST IDX files"
 
 // Embedded returns the embedded Fashion-MNIST subset (also Load("fashion-mnist",
 // "")). It is decoded once per process; the sets are shared, read-only, and

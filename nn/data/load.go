@@ -176,3 +176,32 @@ func loadCIFAR10(dir string, records int) (train, test *Set, err error) {
 	}
 	return train, test, nil
 }
+
+// LoadSplits is Load, class selection and NewSplits in one call: the data
+// set name from dir, the classes by name or id in the given order (empty:
+// every class that has training images, in id order — T-shirt/top and
+// Shirt for the embedded subset), then validation images split off by seed
+// (seed < 0: the last ones).
+func LoadSplits(name, dir string, classes []string, validation int, seed int64) (*Splits, error) {
+	train, test, err := Load(name, dir)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int
+	if len(classes) == 0 {
+		for c, k := range train.Counts() {
+			if k > 0 {
+				ids = append(ids, c)
+			}
+		}
+	} else if ids, err = train.ClassIDs(classes); err != nil {
+		return nil, err
+	}
+	if train, err = train.Select(ids); err != nil {
+		return nil, err
+	}
+	if test, err = test.Select(ids); err != nil {
+		return nil, err
+	}
+	return NewSplits(train, test, validation, seed)
+}
