@@ -138,7 +138,9 @@ func Run(ctx context.Context, opt Options) error {
 	}()
 
 	err := execGuarded(thread, ld, opt.File)
-	if ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil {
+		// Whatever failed, it failed because the user interrupted; a run
+		// that completed before the signal was noticed is a success.
 		if ie := sched.Interrupted(); ie != nil {
 			return &UserError{Msg: ie.Error(), cause: ie}
 		}

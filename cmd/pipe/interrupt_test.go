@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// sweepStar is a 4-trial sweep, each trial a fraction of a second, so that a
+// signal sent when the first trial is done lands in the middle of the sweep.
+const sweepStar = `data = dataset("fashion-mnist", classes = ["T-shirt/top", "Shirt"], validation = 50)
+model = sequential([conv(4, 3), relu(), max_pool(2), affine(2)])
+cfg = train_config(optimizer = adam(lr = 1e-3), epochs = 1, batch_size = 25, train_images = 600)
+runs = sweep(model, data, cfg, grid = {"lr": [1e-4, 3e-4, 1e-3, 3e-3]})
+table(runs, title = "lr", columns = ["lr", "val_acc"])
+`
+
+// TestInterruptKeepsFinishedTrials kills a run (SIGINT, then SIGKILL) once
+// its first trial is done and checks that the finished trials are on disk
+// as complete records and that the next run trains only the others.
+func TestInterruptKeepsFinishedTrials(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small sweep")
+	}
+	pipe, err := exec.LookPath("pipe") // put on $PATH by testscript.Main
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "sweep.star"), []byte(sweepStar), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(pipe, "run", "sweep.star", "--jobs", "1")
+			cmd.Dir = dir
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			sent := false
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				if !sent && strings.Contains(sc.Text(), " done lr=") {
+					if err := cmd.Process.Signal(sig); err != nil {
+						t.Fatal(err)
+					}
+					sent = true
+				}
+			}
+			err = cmd.Wait()
+			if !sent {
+				t.Fatalf("no trial finished; stderr:\n%s", stderr.String())
+			}
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) {
+				t.Fatalf("interrupted run: %v, want a failure; stderr:\n%s", err, stderr.String())
+			}
+			if sig == syscall.SIGINT {
+				if ee.ExitCode() != 1 {
+					t.Errorf("exit status %d after SIGINT, want 1", ee.ExitCode())
+				}
+				if !strings.Contains(stderr.String(), "interrupted: ") || !strings.Contains(stderr.String(), " of 4 trials finished and saved") {
+					t.Errorf("stderr lacks the interrupt summary:\n%s", stderr.String())
+				}
+				if strings.Contains(stderr.String(), "goroutine ") || strings.Contains(stderr.String(), "panic:") {
+					t.Errorf("stderr shows a Go trace:\n%s", stderr.String())
+				}
+			}
+
+			recs, err := filepath.Glob(filepath.Join(dir, "results", "sweep", "trials", "*.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			saved := len(recs)
+			if saved < 1 || saved >= 4 {
+				t.Fatalf("%d records saved after the interrupt, want 1 to 3", saved)
+			}
+
+			rerun := exec.Command(pipe, "run", "sweep.star", "--jobs", "1")
+			rerun.Dir = dir
+			got, err := rerun.CombinedOutput()
+			if err != nil {
+				t.Fatalf("rerun: %v\n%s", err, got)
+			}
+			want := fmt.Sprintf("sweep lr: 4 trials, %d cached, %d to train", saved, 4-saved)
+			if !strings.Contains(string(got), want) {
+				t.Errorf("rerun output lacks %q:\n%s", want, got)
+			}
+			if n := strings.Count(string(got), " done lr="); n != 4-saved {
+				t.Errorf("rerun trained %d trials, want %d", n, 4-saved)
+			}
+		})
+	}
+}

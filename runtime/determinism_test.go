@@ -1,0 +1,53 @@
+package runtime
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/pipe-ml/pipe/results"
+)
+
+// TestRecordsIndependentOfJobs trains a small real sweep (with dropout, so
+// every random stream is used) with 1 and with 2 workers, through the real
+// builtins, nn and cache, and checks that the saved records are identical
+// once the timing fields are dropped.
+func TestRecordsIndependentOfJobs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small sweep twice")
+	}
+	const src = `data = dataset("fashion-mnist", classes = ["T-shirt/top", "Shirt"], validation = 50)
+model = sequential([conv(4, 3), relu(), max_pool(2), dropout(0.3), affine(8), relu(), affine(2)])
+cfg = train_config(optimizer = adam(lr = 1e-3), epochs = 2, batch_size = 25, train_images = 150)
+runs = sweep(model, data, cfg, grid = {"lr": [1e-3, 3e-3]}, seeds = [0, 1])
+`
+	dir := t.TempDir()
+	file := filepath.Join(dir, "det.star")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got [][]results.Record
+	for _, jobs := range []int{1, 2} {
+		out := filepath.Join(dir, "out", string(rune('0'+jobs)))
+		if err := Run(context.Background(), Options{File: file, OutDir: out, Jobs: jobs}); err != nil {
+			t.Fatalf("--jobs %d: %v", jobs, err)
+		}
+		recs, err := (&results.Cache{Dir: out}).List()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 4 {
+			t.Fatalf("--jobs %d saved %d records, want 4", jobs, len(recs))
+		}
+		got = append(got, timeless(recs))
+	}
+	if !reflect.DeepEqual(got[0], got[1]) {
+		for i := range got[0] {
+			if !reflect.DeepEqual(got[0][i], got[1][i]) {
+				t.Errorf("record %s differs between --jobs 1 and 2:\n%+v\n%+v", got[0][i].Key, got[0][i].Result, got[1][i].Result)
+			}
+		}
+	}
+}
