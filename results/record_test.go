@@ -146,10 +146,11 @@ func bump(v reflect.Value) {
 }
 
 func TestKeyOfNaNSpecIsStable(t *testing.T) {
-	a := baseTrial()
+	a, b := baseTrial(), baseTrial()
 	a.Train.Optimizer.LR = math.NaN()
-	if a.Key() != a.Key() || !validKey(a.Key()) || a.Key() == baseTrial().Key() {
-		t.Errorf("key of a NaN spec: %s", a.Key())
+	b.Train.Optimizer.LR = math.NaN()
+	if a.Key() != b.Key() || !validKey(a.Key()) || a.Key() == baseTrial().Key() {
+		t.Errorf("keys of NaN specs: %s, %s", a.Key(), b.Key())
 	}
 }
 
