@@ -41,6 +41,24 @@ func ThreeLayerConvNet(c ThreeLayerConfig) ModelSpec {
 	return ModelSpec{Layers: layers, Init: InitNormal, WeightScale: c.WeightScale, Reg: c.Reg}
 }
 
+// Check reports whether c makes a sensible three-layer net for images of
+// shape in (C, H, W) and the given number of classes: on top of
+// ModelSpec.Check it rejects an even filter size (the conv could not keep the
+// spatial size) and a filter larger than the image, which the "same" padding
+// would otherwise accept as a window seeing mostly zeros.
+func (c ThreeLayerConfig) Check(in [3]int, classes int) error {
+	spec := ThreeLayerConvNet(c)
+	f := spec.Layers[0].FilterH
+	if f%2 == 0 {
+		return fmt.Errorf("filter size %d is even: the conv keeps the spatial size only with an odd filter", f)
+	}
+	if f > in[1] || f > in[2] {
+		return fmt.Errorf("filter size %d larger than the %dx%d input", f, in[1], in[2])
+	}
+	_, err := spec.Check(in, classes)
+	return err
+}
+
 // Check computes every layer's output shape for input (C, H, W) and the given
 // number of classes, or returns an error naming the first layer that does not
 // fit and its sizes (e.g. `layer 0 (conv): 9x9 filter larger than padded

@@ -90,6 +90,27 @@ func TestCheckErrors(t *testing.T) {
 	}
 }
 
+func TestThreeLayerConfigCheck(t *testing.T) {
+	for _, c := range []struct {
+		cfg  ThreeLayerConfig
+		in   [3]int
+		want string
+	}{
+		{ThreeLayerConfig{FilterSize: 9}, [3]int{1, 7, 7}, "filter size 9 larger than the 7x7 input"},
+		{ThreeLayerConfig{FilterSize: 4}, [3]int{1, 28, 28}, "filter size 4 is even"},
+		{ThreeLayerConfig{Dropout: 1}, [3]int{1, 28, 28}, "layer 3 (dropout): drop probability 1"},
+		{ThreeLayerConfig{HiddenDim: -3}, [3]int{1, 28, 28}, "layer 3 (affine): -3 outputs"},
+		{ThreeLayerConfig{FilterSize: 1}, [3]int{1, 1, 1}, "layer 2 (max_pool): 2x2 pool larger than input 1x1"},
+	} {
+		if err := c.cfg.Check(c.in, 10); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v on %v: error %v, want one containing %q", c.cfg, c.in, err, c.want)
+		}
+	}
+	if err := DefaultThreeLayer().Check([3]int{1, 28, 28}, 2); err != nil {
+		t.Errorf("defaults rejected: %v", err)
+	}
+}
+
 func TestInitialisers(t *testing.T) {
 	for _, c := range []struct {
 		init Init
@@ -134,33 +155,22 @@ func TestBuildDeterministic(t *testing.T) {
 	}
 }
 
-// initialLoss is the loss of the default net on 50 N(0,1) 3x32x32 images with
-// random labels of 10 classes.
-func initialLoss(t *testing.T, reg float64) float64 {
-	t.Helper()
-	rng := rand.New(rand.NewPCG(0, 1))
-	x := randn[float32](rng, 50, 3, 32, 32)
-	y := make([]int, 50)
-	for i := range y {
-		y[i] = rng.IntN(10)
-	}
-	m, err := Build[float32](ThreeLayerConvNet(ThreeLayerConfig{Reg: reg}), [3]int{3, 32, 32}, 10, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m.Loss(x, y)
-}
-
+// TestInitialLoss is the course's sanity check: the default net on 50
+// random N(0,1) 3x32x32 images with random labels of 10 classes.
 func TestInitialLoss(t *testing.T) {
-	if l := initialLoss(t, 0); math.Abs(l-math.Log(10)) > 0.003 {
-		t.Errorf("initial loss with reg 0 = %.5f, want ln 10 = 2.3026 ± 0.003", l)
-	} else {
-		t.Logf("initial loss reg 0: %.5f", l)
+	for _, c := range []struct{ reg, want, tol float64 }{{0, math.Log(10), 0.003}, {0.5, 2.508, 0.01}} {
+		l, err := InitialLoss(ThreeLayerConvNet(ThreeLayerConfig{Reg: c.reg}), [3]int{3, 32, 32}, 10, 50, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(l-c.want) > c.tol {
+			t.Errorf("initial loss with reg %g = %.5f, want %.4f ± %g", c.reg, l, c.want, c.tol)
+		} else {
+			t.Logf("initial loss with reg %g: %.5f", c.reg, l)
+		}
 	}
-	if l := initialLoss(t, 0.5); math.Abs(l-2.508) > 0.01 {
-		t.Errorf("initial loss with reg 0.5 = %.5f, want 2.508 ± 0.01", l)
-	} else {
-		t.Logf("initial loss reg 0.5: %.5f", l)
+	if _, err := InitialLoss(ThreeLayerConvNet(ThreeLayerConfig{}), [3]int{3, 1, 1}, 10, 50, 0); err == nil || !strings.Contains(err.Error(), "layer 2 (max_pool)") {
+		t.Errorf("2x2 pool on 1x1 images: %v", err)
 	}
 }
 
@@ -171,13 +181,10 @@ func TestCourseGradCheck(t *testing.T) {
 		ws, reg, dropout float64
 	}{{1e-3, 0, 0}, {1e-2, 0, 0}, {1e-2, 0.5, 0}, {1e-2, 0.1, 0.3}} {
 		spec := ThreeLayerConvNet(ThreeLayerConfig{NumFilters: 3, FilterSize: 3, HiddenDim: 7, WeightScale: c.ws, Reg: c.reg, Dropout: c.dropout})
-		m, err := Build[float64](spec, [3]int{3, 16, 16}, 10, 0)
+		errs, err := CheckGradients(spec, [3]int{3, 16, 16}, 10, 2, 0, 1e-6)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rng := rand.New(rand.NewPCG(2, 3))
-		x := randn[float64](rng, 2, 3, 16, 16)
-		errs := GradCheck(m, x, []int{3, 7}, 1e-6)
 		if len(errs) != 6 {
 			t.Fatalf("errors for %d params, want 6", len(errs))
 		}

@@ -116,7 +116,8 @@ func train(ctx context.Context, spec ModelSpec, src batcher, trainSet, valSet, t
 	s := newSession(m, src, cfg.BatchSize)
 	itersPerEpoch := (nTrain + cfg.BatchSize - 1) / cfg.BatchSize
 	iters := itersPerEpoch * cfg.Epochs
-	res := Result{Status: StatusOK, Loss: make([]float64, 0, iters)}
+	res := Result{Status: StatusOK, Loss: make([]float64, 0, iters),
+		TrainAccs: make([]float64, 0, cfg.Epochs), ValAccs: make([]float64, 0, cfg.Epochs)}
 	shuffle := newRand(cfg.Seed, streamShuffle)
 	sampler := newRand(cfg.Seed, streamAccSample)
 	order := make([]int, nTrain)
