@@ -55,21 +55,29 @@ func TestOverfitSmallData(t *testing.T) {
 }
 
 // TestBaseModelAccuracy trains the base model for one epoch on the embedded
-// data and compares the validation accuracy with PyTorch's mean over seeds
-// 0, 1, 2 (0.834, range 0.826–0.839): it must be within 2 points.
+// data with seeds 0, 1 and 2 and compares the mean validation accuracy with
+// PyTorch's over the same seeds (torch_ref.py accuracy --classes 0,6 --seeds
+// 0,1,2: 0.834, range 0.826–0.839): it must be within 2 points. One seed
+// alone varies by about that much, so the test compares means.
 func TestBaseModelAccuracy(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains one epoch of the base model on 11,000 images; skipped with -short")
+		t.Skip("trains one epoch of the base model on 11,000 images three times; skipped with -short")
 	}
 	sp := fashionSplits(t)
 	spec := ThreeLayerConvNet(ThreeLayerConfig{NumFilters: 32, FilterSize: 7, HiddenDim: 500, Reg: 1e-3})
-	cfg := TrainConfig{Optimizer: OptimizerSpec{Name: "adam", LR: 1e-3}, Epochs: 1, BatchSize: 50}
-	res, _, err := Train(context.Background(), spec, sp, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
+	var sum float64
+	for seed := uint64(0); seed < 3; seed++ {
+		cfg := TrainConfig{Optimizer: OptimizerSpec{Name: "adam", LR: 1e-3}, Epochs: 1, BatchSize: 50, Seed: seed}
+		res, _, err := Train(context.Background(), spec, sp, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("base model, 1 epoch, seed %d: train %.4f val %.4f test %.4f", seed, res.TrainAcc, res.ValAcc, res.TestAcc)
+		sum += res.ValAcc
 	}
-	t.Logf("base model, 1 epoch: train %.4f val %.4f test %.4f, final loss %.4f", res.TrainAcc, res.ValAcc, res.TestAcc, res.Loss[len(res.Loss)-1])
-	if res.ValAcc < 0.814 || res.ValAcc > 0.854 {
-		t.Errorf("validation accuracy %.4f, want PyTorch's 0.834 ± 0.02", res.ValAcc)
+	mean := sum / 3
+	t.Logf("mean validation accuracy %.4f (PyTorch 0.834)", mean)
+	if mean < 0.814 || mean > 0.854 {
+		t.Errorf("mean validation accuracy %.4f, want PyTorch's 0.834 ± 0.02", mean)
 	}
 }
