@@ -101,6 +101,8 @@ func permutation(n int, seed uint64) []int {
 
 // meanImage is the mean of s's images after scaling to [0, 1], accumulated
 // in float64 and rounded once, so it is exact to float32 precision.
+// torch_ref.py's NumPy mean sums in float32; on the embedded set the two
+// differ by at most 4.3e-6 per pixel, far below anything training notices.
 func meanImage(s *Set) []float32 {
 	d := s.Dim()
 	sum := make([]float64, d)
