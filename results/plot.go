@@ -32,12 +32,13 @@ var figureFormats = []string{"svg", "png"}
 
 // PlotLoss draws the training loss per iteration of every record, one
 // labelled colour per trial, and writes pathNoExt.svg and pathNoExt.png.
-// Long runs are noisy, so each trial is drawn twice: the raw loss as a faint
-// line and a centred moving average (window ≈ 2% of the run) as the labelled
-// line. Non-finite losses (a diverged run's last one) are left out, and the
-// y axis stops at three times the largest initial loss so one exploding run
-// does not flatten the others. labels names the trials (nil: Label of each
-// record). It returns the paths written.
+// Long runs are noisy, so each trial of 50 or more iterations is drawn twice:
+// the raw loss as a faint line, and as the labelled line a centred moving
+// average over 2% of the run on each side. Non-finite losses (a diverged
+// run's last one) are left out, and the y axis stops at three times the
+// largest initial loss so one exploding run does not flatten the others.
+// labels names the trials (nil: Label of each record). It returns the paths
+// written.
 func PlotLoss(recs []Record, labels []string, title, pathNoExt string) ([]string, error) {
 	labels, err := plotLabels(recs, labels, title)
 	if err != nil {
