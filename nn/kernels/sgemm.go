@@ -27,11 +27,8 @@ import (
 // hidden 500): few padded rows, and 12 YMM accumulators + 3 B vectors + 1
 // broadcast fill the 16 AVX2 registers.
 const (
-	mr = 4
-	nr = 24
-)
-
-var (
+	mr      = 4
+	nr      = 24
 	kcBlock = 256
 	mcBlock = 96   // multiple of mr
 	ncBlock = 3072 // multiple of nr
