@@ -41,6 +41,11 @@ runs = sweep(model, data, cfg, grid = {"lr": [1e-3, 3e-3]}, seeds = [0, 1])
 		if len(recs) != 4 {
 			t.Fatalf("--jobs %d saved %d records, want 4", jobs, len(recs))
 		}
+		for _, r := range recs {
+			if r.Filters == nil || r.Filters.Shape != [4]int{4, 1, 3, 3} {
+				t.Errorf("record %s keeps no 4x1x3x3 first-layer filters: %v", r.Key, r.Filters)
+			}
+		}
 		got = append(got, timeless(recs))
 	}
 	if !reflect.DeepEqual(got[0], got[1]) {

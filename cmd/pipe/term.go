@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
@@ -32,9 +33,10 @@ type termObserver struct {
 }
 
 type trialBar struct {
-	bar *mpb.Bar
-	mu  sync.Mutex
-	p   nn.Progress
+	bar   *mpb.Bar
+	start time.Time
+	mu    sync.Mutex
+	p     nn.Progress
 }
 
 func (tb *trialBar) progress() nn.Progress {
@@ -59,8 +61,8 @@ func (o *termObserver) GroupStarted(g runtime.GroupInfo) {
 	total := int64(g.Cached + g.ToTrain)
 	o.overall = o.p.AddBar(total,
 		mpb.PrependDecorators(
-			decor.Name(g.Name, decor.WC{C: decor.DindentRight | decor.DextraSpace}),
-			decor.CountersNoUnit("%d/%d trials", decor.WCSyncSpace),
+			decor.Name(g.Name, decor.WCSyncSpaceR),
+			decor.CountersNoUnit("%d/%d trials", decor.WCSyncSpaceR),
 		),
 		mpb.AppendDecorators(decor.Elapsed(decor.ET_STYLE_GO, decor.WCSyncSpace)),
 	)
@@ -73,20 +75,26 @@ func (o *termObserver) TrialStarted(t runtime.TrialInfo) {
 	if o.p == nil {
 		return
 	}
-	tb := &trialBar{p: nn.Progress{Iters: t.Iters}}
+	tb := &trialBar{p: nn.Progress{Iters: t.Iters}, start: time.Now()}
 	tb.bar = o.p.AddBar(int64(max(t.Iters, 1)),
 		mpb.BarRemoveOnComplete(),
 		mpb.PrependDecorators(
-			decor.Name("  "+t.Label, decor.WC{C: decor.DindentRight | decor.DextraSpace}),
+			decor.Name("  "+t.Label, decor.WCSyncSpaceR),
 			decor.Any(func(decor.Statistics) string {
 				p := tb.progress()
 				if p.Iter == 0 {
 					return "starting"
 				}
 				return progressText(p)
-			}, decor.WCSyncSpace),
+			}, decor.WCSyncSpaceR),
 		),
-		mpb.AppendDecorators(decor.Name("eta"), decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace)),
+		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
+			p := tb.progress()
+			if p.Iter == 0 {
+				return ""
+			}
+			return "eta " + eta(time.Since(tb.start), p)
+		})),
 	)
 	o.bars[t.ID] = tb
 }
