@@ -3,6 +3,7 @@ package builtins
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -464,6 +465,26 @@ errs = gradient_check(three_layer_convnet(num_filters = 3, filter_size = 3, hidd
 	// parameters.
 	f.fails(`gradient_check(three_layer_convnet(num_filters = 2, filter_size = 3, hidden_dim = 5), shape = (3, 6, 6), tol = 1e-300)`,
 		"gradient_check: analytic and numeric gradients differ by more than 1e-300 for W1 (")
+}
+
+func TestGradientCheckModes(t *testing.T) {
+	f := newFixture(t)
+	f.env.CheckOnly = true
+	g := f.run(`errs = gradient_check(three_layer_convnet(num_filters = 3, filter_size = 3, hidden_dim = 7))`)
+	if g["errs"].(*starlark.Dict).Len() != 0 || !strings.Contains(f.out.String(), "gradient_check: three_layer_convnet on 3x16x16: not run in check mode") {
+		t.Errorf("check mode: %v, output %q", g["errs"], f.out)
+	}
+	// Shapes and arguments are still checked in check mode.
+	f.fails(`gradient_check(three_layer_convnet(filter_size = 9), shape = (3, 4, 4))`, "gradient_check: three_layer_convnet on 3x4x4 input")
+	f.fails(`gradient_check(three_layer_convnet(), step = 0)`, "gradient_check: for parameter step: got 0, want > 0")
+	f.fails(`gradient_check(three_layer_convnet(), inputs = 0)`, "gradient_check: for parameter inputs: got 0, want >= 1")
+
+	// A step as large as the weights (1e-3) crosses ReLU kinks: the default
+	// step, scaled to weight_scale, is what makes the course's net pass.
+	f = newFixture(t)
+	src := "gradient_check(three_layer_convnet(num_filters = 3, filter_size = 3, hidden_dim = 7), shape = (3, 8, 8), tol = 1e-5%s)"
+	f.run(fmt.Sprintf(src, ""))
+	f.fails(fmt.Sprintf(src, ", step = 1e-3"), "gradient_check: analytic and numeric gradients differ by more than 1e-05 for")
 }
 
 func TestOverfit(t *testing.T) {

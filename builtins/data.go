@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
 
 	"github.com/pipe-ml/pipe/nn/data"
 	"github.com/pipe-ml/pipe/results"
@@ -47,9 +48,24 @@ var (
 func (d *Data) String() string {
 	return fmt.Sprintf("dataset(%q, classes=%q, validation=%d)", d.spec.Name, d.spec.Classes, d.spec.Validation)
 }
-func (d *Data) Type() string          { return "data" }
-func (d *Data) Freeze()               {}
-func (d *Data) Truth() starlark.Bool  { return true }
+func (d *Data) Type() string         { return "data" }
+func (d *Data) Freeze()              {}
+func (d *Data) Truth() starlark.Bool { return true }
+
+// CompareSameType makes two data values equal when they select the same
+// images the same way (equal specs, fingerprint included).
+func (d *Data) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
+	a, b := d.spec, y.(*Data).spec
+	e := a.Name == b.Name && a.Source == b.Source && slices.Equal(a.Classes, b.Classes) &&
+		a.Validation == b.Validation && a.SplitSeed == b.SplitSeed && a.Fingerprint == b.Fingerprint
+	switch op {
+	case syntax.EQL:
+		return e, nil
+	case syntax.NEQ:
+		return !e, nil
+	}
+	return false, fmt.Errorf("data %s data not supported", op)
+}
 func (d *Data) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: data") }
 
 var dataAttrs = []string{"classes", "fingerprint", "name", "num_test", "num_train", "num_val", "shape", "source", "split_seed", "validation"}

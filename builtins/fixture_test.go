@@ -25,6 +25,9 @@ type fakeRunner struct {
 	// result, when set, replaces the default result of job i.
 	result func(i int, j Job) nn.Result
 	err    error
+	// filters, when set, gives every record first-layer filters (as the
+	// runtime keeps them) so that plot(metric = "filters") can draw.
+	filters bool
 }
 
 type fakeCall struct {
@@ -48,6 +51,16 @@ func (f *fakeRunner) Run(_ context.Context, group string, jobs []Job) ([]results
 			res = f.result(i, j)
 		}
 		recs[i] = results.NewRecord(j.Trial, res, 1.5, time.Unix(0, 0))
+		if l := j.Trial.Model.Layers[0]; f.filters && l.Kind == nn.Conv {
+			w := make([]float32, l.Filters*l.FilterH*l.FilterW)
+			for k := range w {
+				w[k] = float32(k%7) - 3
+			}
+			var err error
+			if recs[i].Filters, err = results.NewFilters([]int{l.Filters, 1, l.FilterH, l.FilterW}, w); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return recs, nil
 }
