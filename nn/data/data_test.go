@@ -303,16 +303,21 @@ func TestDebianFashionMNIST(t *testing.T) {
 			t.Errorf("class %d has %d training images", c, k)
 		}
 	}
-	// The embedded subset is exactly the full set's classes 0 and 6.
-	etrain, _, _ := Embedded()
-	var keep []int
-	for i, l := range train.Labels {
-		if l == 0 || l == 6 {
-			keep = append(keep, i)
-		}
+	if tc := test.Counts(); tc[0] != 1000 || tc[9] != 1000 {
+		t.Errorf("test counts %v", tc)
 	}
-	if train.Subset(keep).Fingerprint() != etrain.Fingerprint() {
-		t.Error("embedded training set differs from the Debian set's classes 0 and 6: rebuild with go generate")
+	// The embedded subset is exactly the full set's classes 0 and 6.
+	etrain, etest, _ := Embedded()
+	for _, x := range [][2]*Set{{train, etrain}, {test, etest}} {
+		var keep []int
+		for i, l := range x[0].Labels {
+			if l == 0 || l == 6 {
+				keep = append(keep, i)
+			}
+		}
+		if sub := x[0].Subset(keep); sub.Fingerprint() != x[1].Fingerprint() {
+			t.Errorf("%s differs from the Debian set's classes 0 and 6: rebuild with go generate ./nn/data", x[1].Source)
+		}
 	}
 }
 
