@@ -124,6 +124,9 @@ func Run(ctx context.Context, opt Options) error {
 	}
 	thread.SetMaxExecutionSteps(maxSteps)
 	builtins.SetEnv(thread, env)
+	sched.beforeTraining = func() error {
+		return checkParams(opt.File, env, "before its first train or sweep")
+	}
 
 	// Ctrl-C stops Starlark code between steps; builtins that train see the
 	// same ctx through Env.Ctx and return promptly.
@@ -148,10 +151,17 @@ func Run(ctx context.Context, opt Options) error {
 		ie := &InterruptedError{Finished: finished, Total: total, cause: ctx.Err()}
 		return &UserError{Msg: ie.Error(), cause: ie}
 	}
+	var pe *ParamsError
+	if errors.As(err, &pe) {
+		return &UserError{Msg: pe.Error(), cause: pe} // a command-line problem: no traceback
+	}
 	if err != nil {
 		return &UserError{Msg: formatError(err), cause: err}
 	}
-	return checkParams(opt.File, env)
+	if err := checkParams(opt.File, env, ""); err != nil {
+		return &UserError{Msg: err.Error(), cause: err}
+	}
+	return nil
 }
 
 // execGuarded runs the main file. Builtins are guarded one by one (see
@@ -168,9 +178,35 @@ func execGuarded(thread *starlark.Thread, ld *loader, file string) (err error) {
 	return err
 }
 
-// checkParams reports -p names that the pipeline never declared with
-// param(): a misspelt override would otherwise be silently ignored.
-func checkParams(file string, env *builtins.Env) error {
+// ParamsError is a -p name that the pipeline does not declare with param().
+type ParamsError struct {
+	File     string
+	Unknown  []string // sorted
+	Declared []string // sorted
+	When     string   // "" after the whole file ran, else when it was checked
+}
+
+func (e *ParamsError) Error() string {
+	noun := "parameter"
+	if len(e.Unknown) > 1 {
+		noun = "parameters"
+	}
+	what := "it declares no parameters"
+	if len(e.Declared) > 0 {
+		what = "it declares " + strings.Join(e.Declared, ", ")
+	}
+	if e.When != "" {
+		what += " " + e.When
+	}
+	return fmt.Sprintf("%s: unknown %s -p %s (%s)", e.File, noun, strings.Join(e.Unknown, ", -p "), what)
+}
+
+// checkParams reports -p names that the pipeline has not declared with
+// param(): a misspelt override would otherwise be silently ignored. The
+// runtime checks once when the first trials are asked for (so a typo does
+// not cost a sweep; when says so, and parameters must be declared before the
+// first train or sweep) and once after the whole file ran.
+func checkParams(file string, env *builtins.Env, when string) error {
 	var unknown []string
 	for name := range env.Params {
 		if !env.Used[name] {
@@ -186,16 +222,7 @@ func checkParams(file string, env *builtins.Env) error {
 		declared = append(declared, name)
 	}
 	slices.Sort(declared)
-	what := "it declares no parameters"
-	if len(declared) > 0 {
-		what = "it declares " + strings.Join(declared, ", ")
-	}
-	noun := "parameter"
-	if len(unknown) > 1 {
-		noun = "parameters"
-	}
-	return &UserError{Msg: fmt.Sprintf("%s: unknown %s -p %s (%s)", file, noun, strings.Join(unknown, ", -p "), what),
-		cause: errors.New("unknown parameter")}
+	return &ParamsError{File: file, Unknown: unknown, Declared: declared, When: when}
 }
 
 // defaultPredeclared is pipe's Starlark API.

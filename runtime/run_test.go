@@ -145,6 +145,28 @@ func TestParams(t *testing.T) {
 	wantErr(t, err, "none.star", "unknown parameter -p x", "declares no parameters")
 }
 
+// TestUnknownParamStopsBeforeTraining: a misspelt -p must not cost a sweep.
+func TestUnknownParamStopsBeforeTraining(t *testing.T) {
+	chdir(t, writeFiles(t, map[string]string{
+		"main.star": "epochs = param('epochs', 1)\ntrials([1, 2])\nlate = param('late', 0)\n",
+	}))
+	ft := &fakeTrain{}
+	_, err := runFile(t, "main.star", Options{Params: map[string]string{"epoch": "3"}, Train: ft.train})
+	wantErr(t, err, "main.star: unknown parameter -p epoch (it declares epochs before its first train or sweep)")
+	if strings.Contains(err.Error(), "Traceback") {
+		t.Errorf("a command-line problem should not show a traceback:\n%v", err)
+	}
+	if ft.count() != 0 {
+		t.Errorf("trained %d trials despite the unknown parameter", ft.count())
+	}
+	// A parameter declared after the first sweep is an error, in check mode
+	// as in a run: the early check cannot know it will come.
+	for _, check := range []bool{false, true} {
+		_, err = runFile(t, "main.star", Options{Params: map[string]string{"late": "1"}, Train: ft.train, CheckOnly: check})
+		wantErr(t, err, "unknown parameter -p late")
+	}
+}
+
 func TestCancelStopsEvaluation(t *testing.T) {
 	chdir(t, writeFiles(t, map[string]string{"main.star": "while True:\n    pass\n"}))
 	ctx, cancel := context.WithCancel(context.Background())

@@ -50,6 +50,12 @@ type Scheduler struct {
 	Out       io.Writer // check-mode listings and warnings; nil discards
 	Train     TrainFunc // nil: nn.Train
 
+	// beforeTraining, if set, is called once, when the first group of
+	// trials arrives; its error stops the run (the runtime checks -p names
+	// there, so a misspelt one does not cost a sweep).
+	beforeTraining func() error
+	checkedBefore  bool
+
 	mu          sync.Mutex
 	nextID      int
 	total       int // unique trials seen in this run, over all groups
@@ -135,6 +141,10 @@ func (s *Scheduler) Run(ctx context.Context, group string, jobs []builtins.Job) 
 	}
 	obs := s.observer()
 
+	if err := s.beforeFirstGroup(len(jobs)); err != nil {
+		return nil, err
+	}
+
 	// One slot per distinct key, in order of first appearance.
 	var slots []*slot
 	byKey := map[string]*slot{}
@@ -208,6 +218,18 @@ func (s *Scheduler) Run(ctx context.Context, group string, jobs []builtins.Job) 
 		recs[i] = sl.rec
 	}
 	return recs, nil
+}
+
+// beforeFirstGroup runs the beforeTraining hook at the first group of
+// trials, cached or not, in run and check mode alike, so that whether it
+// fails depends on the pipeline alone. Run is called from the one Starlark
+// thread, so no lock.
+func (s *Scheduler) beforeFirstGroup(n int) error {
+	if n == 0 || s.checkedBefore || s.beforeTraining == nil {
+		return nil
+	}
+	s.checkedBefore = true
+	return s.beforeTraining()
 }
 
 // train runs todo on the worker pool. Each finished trial is saved before
