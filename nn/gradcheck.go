@@ -1,6 +1,9 @@
 package nn
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // GradCheck compares the analytic gradient of m's loss on (x, y) with centred
 // differences of step h and returns the max relative error per parameter name.
@@ -11,6 +14,9 @@ import "math"
 // first pass and then frozen for the rest of the check, so that the loss is a
 // fixed function of the weights.
 func GradCheck(m *Model[float64], x *Tensor[float64], y []int, h float64) map[string]float64 {
+	if !(h > 0) {
+		panic(fmt.Sprintf("nn: GradCheck: step %g must be positive", h))
+	}
 	m.freezeDropout(false)
 	m.Loss(x, y)
 	m.freezeDropout(true)

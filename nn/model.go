@@ -71,8 +71,7 @@ func Build[T Float](spec ModelSpec, in [3]int, classes int, seed uint64) (*Model
 // Spec returns the spec the model was built from.
 func (m *Model[T]) Spec() ModelSpec { return m.spec }
 
-// Input returns the per-image input shape (C, H, W) and Classes the number of
-// classes the model was built for.
+// Input returns the per-image input shape (C, H, W) the model was built for.
 func (m *Model[T]) Input() [3]int { return m.in }
 
 // Classes is the number of class scores the model produces.
