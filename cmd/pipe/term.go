@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vbauerster/mpb/v8"
@@ -18,6 +19,8 @@ import (
 // one bar per running trial (label, epoch, iteration, loss, ETA) under an
 // overall bar of the group's trials.
 //
+// Result lines of finished trials are printed when their group ends.
+//
 // Each group gets its own mpb container, created when the group starts and
 // waited for when it ends. Tables and print() output only happen between
 // groups (Starlark evaluation is single-threaded and Runner.Run is
@@ -30,6 +33,12 @@ type termObserver struct {
 	p       *mpb.Progress
 	overall *mpb.Bar
 	bars    map[int]*trialBar
+	// done holds the result lines of the group's finished trials. They are
+	// printed when the group ends, once the bars are gone: mpb's Write is
+	// buffered until its next redraw, and a line written just before the
+	// container stops can be lost. Meanwhile the overall bar shows the last one.
+	done []string
+	last atomic.Pointer[string]
 }
 
 type trialBar struct {
@@ -64,7 +73,15 @@ func (o *termObserver) GroupStarted(g runtime.GroupInfo) {
 			decor.Name(g.Name, decor.WCSyncSpaceR),
 			decor.CountersNoUnit("%d/%d trials", decor.WCSyncSpaceR),
 		),
-		mpb.AppendDecorators(decor.Elapsed(decor.ET_STYLE_GO, decor.WCSyncSpace)),
+		mpb.AppendDecorators(
+			decor.Elapsed(decor.ET_STYLE_GO, decor.WCSyncSpace),
+			decor.Any(func(decor.Statistics) string {
+				if l := o.last.Load(); l != nil {
+					return "  last " + *l
+				}
+				return ""
+			}),
+		),
 	)
 	o.overall.SetCurrent(int64(g.Cached))
 }
@@ -127,8 +144,14 @@ func (o *termObserver) TrialFinished(t runtime.TrialInfo, rec results.Record, ca
 	if o.p == nil {
 		return
 	}
-	// Printed above the bars; then the trial's bar goes and the overall one moves.
-	fmt.Fprintf(o.p, "done %s  %s\n", t.Label, resultText(rec))
+	o.done = append(o.done, fmt.Sprintf("done %s  %s", t.Label, resultText(rec)))
+	last := t.Label
+	if rec.Result.Status == "ok" {
+		last += fmt.Sprintf(" val %.3f", rec.Result.ValAcc)
+	} else {
+		last += " " + rec.Result.Status
+	}
+	o.last.Store(&last)
 	if tb := o.bars[t.ID]; tb != nil {
 		tb.bar.SetTotal(-1, true)
 		delete(o.bars, t.ID)
@@ -157,6 +180,11 @@ func (o *termObserver) finishLocked() {
 	}
 	o.p.Wait()
 	o.p, o.overall = nil, nil
+	o.last.Store(nil)
+	for _, line := range o.done {
+		fmt.Fprintln(o.w, line)
+	}
+	o.done = o.done[:0]
 }
 
 func (o *termObserver) Close() {

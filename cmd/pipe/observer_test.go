@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pipe-ml/pipe/nn"
+	"github.com/pipe-ml/pipe/results"
+	"github.com/pipe-ml/pipe/runtime"
+)
+
+// fakeClock is a settable time source for the plain observer.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time { return c.t }
+
+func TestPlainObserverThrottles(t *testing.T) {
+	var buf bytes.Buffer
+	clock := &fakeClock{t: time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)}
+	o := newPlainObserver(&buf)
+	o.now = clock.now
+	tr := runtime.TrialInfo{ID: 1, Group: "sweep", Label: "lr=0.1", Iters: 200}
+
+	o.GroupStarted(runtime.GroupInfo{Name: "sweep", Trials: 3, Cached: 1, ToTrain: 2})
+	o.TrialStarted(tr)
+	// 200 iterations over 2 epochs, 0.15 s each: 30 s in all.
+	for i := 1; i <= 200; i++ {
+		clock.t = clock.t.Add(150 * time.Millisecond)
+		o.TrialProgress(tr, nn.Progress{Epoch: 1 + (i-1)/100, Epochs: 2, Iter: i, Iters: 200, Loss: 0.5})
+	}
+	o.TrialFinished(tr, results.Record{Result: nn.Result{Status: "ok", TrainAcc: 0.9, ValAcc: 0.8, TestAcc: 0.7}, Seconds: 20}, false)
+	o.TrialFinished(runtime.TrialInfo{ID: 2, Label: "cached one"}, results.Record{}, true)
+	o.GroupFinished(runtime.GroupInfo{}, nil)
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	want := []string{
+		"15:04:05 sweep: 3 trials, 1 cached, 2 to train",
+		"15:04:05 start lr=0.1",
+		"15:04:05 lr=0.1  epoch 1/2  iter 1/200  loss 0.5000  eta 30s",   // first of epoch 1
+		"15:04:15 lr=0.1  epoch 1/2  iter 68/200  loss 0.5000  eta 20s",  // 10 s later
+		"15:04:20 lr=0.1  epoch 2/2  iter 101/200  loss 0.5000  eta 15s", // first of epoch 2
+		"15:04:30 lr=0.1  epoch 2/2  iter 168/200  loss 0.5000  eta 5s",  // 10 s later
+		"15:04:35 done lr=0.1  train 0.900  val 0.800  test 0.700  (20.0s)",
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(want), buf.String())
+	}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Errorf("line %d:\n got %q\nwant %q", i, lines[i], want[i])
+		}
+	}
+	if strings.ContainsAny(buf.String(), "\x1b\r") {
+		t.Error("plain output holds control characters")
+	}
+}
+
+// TestTermObserverEndsCleanly drives the terminal observer through a group
+// where one trial finishes and one is abandoned (an interrupt), and checks
+// that ending the group does not wait forever on the unfinished bar and
+// that lines written between groups come out in order.
+func TestTermObserverEndsCleanly(t *testing.T) {
+	var buf bytes.Buffer
+	o := newTermObserver(&buf)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		g := runtime.GroupInfo{Name: "sweep", Trials: 3, Cached: 1, ToTrain: 2}
+		o.GroupStarted(g)
+		a := runtime.TrialInfo{ID: 1, Label: "a", Iters: 10}
+		b := runtime.TrialInfo{ID: 2, Label: "b", Iters: 10}
+		o.TrialStarted(a)
+		o.TrialStarted(b)
+		for i := 1; i <= 10; i++ {
+			o.TrialProgress(a, nn.Progress{Epoch: 1, Epochs: 1, Iter: i, Iters: 10})
+		}
+		o.TrialProgress(b, nn.Progress{Epoch: 1, Epochs: 1, Iter: 3, Iters: 10})
+		o.TrialFinished(a, results.Record{Result: nn.Result{Status: "ok"}}, false)
+		o.GroupFinished(g, errors.New("interrupted"))
+		buf.WriteString("TABLE\n")
+		o.GroupStarted(runtime.GroupInfo{Name: "again", Trials: 1, Cached: 1})
+		o.GroupFinished(runtime.GroupInfo{}, nil)
+		o.Close()
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the terminal observer hangs when a group ends with an unfinished trial")
+	}
+	out := buf.String()
+	for _, want := range []string{"sweep: 3 trials, 1 cached, 2 to train", "done a  train 0.000  val 0.000  test 0.000  (0.0s)\nTABLE\nagain: 1 trial, 1 cached, 0 to train"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
