@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -215,8 +216,8 @@ func unpackArgs(fn string, args starlark.Tuple, kwargs []starlark.Tuple, pairs .
 
 var quotedParam = regexp.MustCompile(`(for parameter|unexpected keyword argument|multiple values for keyword argument) "([A-Za-z_0-9]+)"`)
 
-// num unpacks a float parameter that also accepts an int (reg = 0), which
-// starlark.UnpackArgs's *float64 does not.
+// num unpacks a finite float parameter that also accepts an int (reg = 0),
+// which starlark.UnpackArgs's *float64 does not.
 type num float64
 
 var _ starlark.Unpacker = (*num)(nil)
@@ -230,6 +231,11 @@ func (n *num) Unpack(v starlark.Value) error {
 		*n = num(f)
 	default:
 		return fmt.Errorf("got %s, want float", v.Type())
+	}
+	// No setting means anything at NaN or ±Inf, and such a value would
+	// make a trial's spec impossible to write as JSON.
+	if math.IsNaN(float64(*n)) || math.IsInf(float64(*n), 0) {
+		return fmt.Errorf("got %s, want a finite float", v)
 	}
 	return nil
 }

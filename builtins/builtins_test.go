@@ -123,6 +123,8 @@ func TestModelArgumentErrors(t *testing.T) {
 		`train(three_layer_convnet(), "tiny", None)`:                                           "train: for parameter data: got string, want data (from dataset)",
 		`train(three_layer_convnet(), tiny, adam())`:                                           "train: for parameter config: got optimizer, want train_config",
 		`train(relu(), tiny, train_config())`:                                                  "train: for parameter model: got layer, want model",
+		`three_layer_convnet(reg = float("inf"))`:                                              "three_layer_convnet: for parameter reg: got +inf, want a finite float",
+		`adam(lr = float("nan"))`:                                                              "adam: for parameter lr: got nan, want a finite float",
 		`three_layer_convnet(num_classes = 1)`:                                                 "three_layer_convnet: for parameter num_classes: got 1, want >= 2",
 		`sequential([affine()], init = 3)`:                                                     "sequential: for parameter init: got int, want string",
 		`sequential(layers = [affine()], reg = -1.0)`:                                          "sequential: for parameter reg: got -1, want >= 0",

@@ -208,14 +208,19 @@ func dataset(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwarg
 	if splitSeed < 0 {
 		splitSeed = -1
 	}
+	// The folder as given goes into the spec (and so the trial keys): the
+	// content fingerprint identifies the images, and a relative path keeps
+	// keys equal for shards that mount the data in different places. The
+	// absolute path keys the per-process caches.
+	source, abs := "embedded", ""
 	if path != "" {
-		abs, err := filepath.Abs(path)
-		if err != nil {
+		source = filepath.Clean(path)
+		var err error
+		if abs, err = filepath.Abs(path); err != nil {
 			return nil, fmt.Errorf("%s: for parameter path: %v", b.Name(), err)
 		}
-		path = abs
 	}
-	key := fmt.Sprintf("%s\x00%s\x00%q\x00%d\x00%d", strings.ToLower(name), path, cls.names, validation, splitSeed)
+	key := fmt.Sprintf("%s\x00%s\x00%q\x00%d\x00%d", strings.ToLower(name), abs, cls.names, validation, splitSeed)
 	loaded.Lock()
 	d := loaded.splits[key]
 	loaded.Unlock()
@@ -223,7 +228,7 @@ func dataset(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwarg
 		return d, nil
 	}
 
-	train, test, err := loadFiles(name, path)
+	train, test, err := loadFiles(name, abs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
@@ -249,10 +254,6 @@ func dataset(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwarg
 	splits, err := data.NewSplits(train, test, validation, int64(splitSeed))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
-	}
-	source := "embedded"
-	if path != "" {
-		source = path
 	}
 	d = &Data{
 		spec: results.DataSpec{

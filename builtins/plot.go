@@ -2,6 +2,8 @@ package builtins
 
 import (
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"go.starlark.net/starlark"
 
@@ -83,6 +85,13 @@ func plot(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	for i, f := range files {
 		out[i] = starlark.String(f)
 	}
-	fmt.Fprintf(env.stdout(), "%s: %s written to %v\n", b.Name(), title, files)
+	shown := make([]string, len(files))
+	for i, f := range files {
+		shown[i] = f
+		if rel, err := filepath.Rel(env.OutDir, f); err == nil {
+			shown[i] = rel
+		}
+	}
+	fmt.Fprintf(env.stdout(), "%s: %s: %s\n", b.Name(), title, strings.Join(shown, ", "))
 	return starlark.NewList(out), nil
 }
