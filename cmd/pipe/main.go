@@ -130,8 +130,10 @@ func runCmd(args []string, stdout, stderr io.Writer, check bool) int {
 		Close()
 	}
 	switch {
-	case f.quiet || check:
+	case f.quiet:
 		obs = nopObserver{}
+	case check:
+		obs = &summaryObserver{w: stdout}
 	case isTerminal(stdout):
 		obs = newTermObserver(stdout)
 	default:
@@ -172,6 +174,16 @@ func isTerminal(w io.Writer) bool {
 type nopObserver struct{ runtime.NopObserver }
 
 func (nopObserver) Close() {}
+
+// summaryObserver prints only each group's summary line; pipe check uses it,
+// since nothing trains.
+type summaryObserver struct {
+	runtime.NopObserver
+	w io.Writer
+}
+
+func (o *summaryObserver) GroupStarted(g runtime.GroupInfo) { fmt.Fprintln(o.w, groupSummary(g)) }
+func (o *summaryObserver) Close()                           {}
 
 // quoteList renders names for messages: "a", "b" and "c".
 func quoteList(names []string) string {
