@@ -1,5 +1,7 @@
 package nn
 
+import "unsafe"
+
 // poolLayer is max pooling over PH x PW windows moved by stride S, with no
 // padding; windows that would cross the bottom or right edge are dropped.
 //
@@ -7,8 +9,9 @@ package nn
 // OW = (W-PW)/S + 1. Backward routes each output gradient to the first pixel
 // of its window (in row-major order) that equals the window's maximum,
 // summing where windows overlap (S < PH or S < PW). Finding that pixel again
-// in backward, rather than recording it in forward, keeps the forward loop
-// a branch-free chain of max instructions and saves an index array.
+// in backward (poolRoute), rather than recording it in forward, keeps the
+// forward loop a branch-free chain of max instructions and saves an index
+// array.
 type poolLayer[T Float] struct {
 	C, H, W   int
 	PH, PW, S int
@@ -54,33 +57,48 @@ func (l *poolLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
 	if !l.needDx {
 		return nil
 	}
-	n := l.out.Shape[0]
-	dx := l.dx.resize(n, l.C, l.H, l.W)
-	clear(dx.Data)
+	dx := l.dx.resize(l.out.Shape[0], l.C, l.H, l.W)
+	if unsafe.Sizeof(T(0)) == 4 {
+		poolRoute(l, bitsOf[T, uint32](l.x.Data), bitsOf[T, uint32](l.out.Data), dout.Data, dx.Data)
+	} else {
+		poolRoute(l, bitsOf[T, uint64](l.x.Data), bitsOf[T, uint64](l.out.Data), dout.Data, dx.Data)
+	}
+	return dx
+}
+
+// poolRoute adds each output gradient dout[o] to dx at the first pixel of
+// window o (row-major) equal to the window's maximum. The search compares
+// bit patterns: max returns one of its arguments, so the maximum is
+// bit-identical to its pixel, and integer arithmetic can find it without
+// the branches of a float comparison, which mispredict on every other
+// window.
+func poolRoute[T Float, U uint32 | uint64](l *poolLayer[T], x, out []U, dout, dx []T) {
+	clear(dx)
+	shift := 8*unsafe.Sizeof(U(0)) - 1
+	plane := l.H * l.W
 	o := 0
-	for plane := 0; plane < n*l.C; plane++ {
-		src := l.x.Data[plane*l.H*l.W : (plane+1)*l.H*l.W]
-		dst := dx.Data[plane*l.H*l.W : (plane+1)*l.H*l.W]
+	for p := 0; p < len(x)/plane; p++ {
+		src := x[p*plane : (p+1)*plane]
+		dst := dx[p*plane : (p+1)*plane]
 		for oy := 0; oy < l.OH; oy++ {
 			for ox := 0; ox < l.OW; ox++ {
 				r := oy*l.S*l.W + ox*l.S
-				m, g := l.out.Data[o], dout.Data[o]
-				o++
-				// The first pixel equal to the maximum: scanning backwards,
-				// the last hit wins, so the loop has no early exit.
+				m := out[o]
+				// Scanning backwards, the last hit is the first pixel. The
+				// hit is blended in with an arithmetic mask: Go compiles
+				// even an integer "if equal" to a branch here.
 				at := 0
 				for i := l.PH - 1; i >= 0; i-- {
 					row := src[r+i*l.W : r+i*l.W+l.PW]
 					for j := len(row) - 1; j >= 0; j-- {
-						k := i*l.W + j
-						if row[j] == m {
-							at = k
-						}
+						d := row[j] ^ m
+						hit := int((d|-d)>>shift) - 1 // -1 when equal, 0 otherwise
+						at ^= (at ^ (i*l.W + j)) & hit
 					}
 				}
-				dst[r+at] += g
+				dst[r+at] += dout[o]
+				o++
 			}
 		}
 	}
-	return dx
 }
