@@ -7,6 +7,12 @@
 // for AVX2+FMA and chosen at run time; builds with -tags noasm, non-amd64
 // machines and CPUs without AVX2/FMA run the same packing with a pure-Go
 // micro-kernel. float64 (gradient checks, small) runs the reference loop.
+//
+// There is deliberately no AVX-512 kernel yet: the machines this was built
+// and measured on (Zen 4 guests without AVX-512 exposed) could not run one,
+// and an untested kernel is not shipped. CPUs with AVX-512 run the AVX2
+// kernel. GemmParallel splits one product over several goroutines with
+// results bit-identical to Gemm.
 package kernels
 
 import (
