@@ -232,3 +232,87 @@ func (s *scaledGrad) backward(d *Tensor[float64]) *Tensor[float64] {
 	}
 	return dx
 }
+
+// TestSequentialGradCheck checks a general stack end to end in float64: two
+// convs (so the second computes its input gradient), stride 2, a
+// non-square input and a filter that is not square, overlapping pooling,
+// dropout and He initialisation.
+func TestSequentialGradCheck(t *testing.T) {
+	spec := ModelSpec{Init: InitHe, Reg: 0.05, Layers: []LayerSpec{
+		{Kind: Conv, Filters: 4, FilterH: 3, FilterW: 2, Stride: 2, Pad: 1},
+		{Kind: ReLU},
+		{Kind: MaxPool, PoolH: 3, PoolW: 2, PoolStride: 1},
+		{Kind: Conv, Filters: 3, FilterH: 2, FilterW: 2, Stride: 1},
+		{Kind: ReLU},
+		{Kind: Affine, Out: 6},
+		{Kind: ReLU},
+		{Kind: Dropout, P: 0.25},
+		{Kind: Affine},
+	}}
+	shapes, err := spec.Check([3]int{2, 11, 9}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := shapes[3].Out; got != [3]int{3, 3, 3} {
+		t.Errorf("second conv output %v, want [3 3 3]", got)
+	}
+	errs, err := CheckGradients(spec, [3]int{2, 11, 9}, 4, 3, 5, 1e-6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4"} {
+		e, ok := errs[name]
+		if !ok || !(e < 1e-5) {
+			t.Errorf("%s: max relative error %.3g (present %v), want < 1e-5", name, e, ok)
+		}
+	}
+	t.Logf("errors %v", errs)
+}
+
+// TestFirstLayerSkipsInputGradient: nothing consumes the first layer's input
+// gradient, so it is not computed; later layers compute theirs.
+func TestFirstLayerSkipsInputGradient(t *testing.T) {
+	m, err := Build[float32](ThreeLayerConvNet(ThreeLayerConfig{NumFilters: 2, FilterSize: 3, HiddenDim: 5}), [3]int{1, 6, 6}, 3, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := RandomBatch[float32]([3]int{1, 6, 6}, 3, 4, 0)
+	m.Loss(x, y)
+	conv := m.layers[0].(*convLayer[float32])
+	if conv.needDx || conv.dx.Data != nil || conv.dcol != nil {
+		t.Errorf("first conv computed an input gradient")
+	}
+	if hidden := m.layers[3].(*affineLayer[float32]); hidden.dx.Data == nil {
+		t.Errorf("hidden affine did not compute its input gradient")
+	}
+}
+
+// TestScoresIsTestMode: Scores switches dropout off, so it is deterministic
+// and equals a training forward with p = 0.
+func TestScoresIsTestMode(t *testing.T) {
+	cfg := ThreeLayerConfig{NumFilters: 2, FilterSize: 3, HiddenDim: 8, WeightScale: 0.5, Dropout: 0.5}
+	m, _ := Build[float64](ThreeLayerConvNet(cfg), [3]int{1, 6, 6}, 3, 1)
+	cfg.Dropout = 0
+	plain, _ := Build[float64](ThreeLayerConvNet(cfg), [3]int{1, 6, 6}, 3, 1)
+	x, y := RandomBatch[float64]([3]int{1, 6, 6}, 3, 4, 0)
+	a := append([]float64(nil), m.Scores(x).Data...)
+	m.Loss(x, y) // draws masks
+	b := m.Scores(x).Data
+	want := plain.forward(x, true).Data
+	if e := maxRelErr(a, b); e != 0 {
+		t.Errorf("Scores changed after a training pass (rel err %g)", e)
+	}
+	if e := maxRelErr(a, want); e > 1e-12 {
+		t.Errorf("Scores with dropout %v, without %v", a, want)
+	}
+	pred := make([]int, 4)
+	m.Predict(x, pred)
+	for i, p := range pred {
+		row := b[i*3 : i*3+3]
+		for j := range row {
+			if row[j] > row[p] {
+				t.Errorf("image %d: predicted %d but score %d is higher", i, p, j)
+			}
+		}
+	}
+}
