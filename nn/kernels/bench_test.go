@@ -99,6 +99,7 @@ func BenchmarkSgemmParallel(b *testing.B) {
 				bb[i] = float32(rng.NormFloat64())
 			}
 			threads := runtime.GOMAXPROCS(0)
+			GemmParallel(threads, false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
 			b.ReportAllocs()
 			for b.Loop() {
 				GemmParallel(threads, false, false, m, n, k, 1, a, k, bb, n, 0, c, n)

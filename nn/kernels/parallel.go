@@ -35,7 +35,21 @@ func gemmSplit[T Float](threads, minWork int, transA, transB bool, m, n, k int, 
 		return
 	}
 	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	splitSgemm(threads, transA, transB, m, n, k, float32(alpha), asF32(a), lda, asF32(b), ldb, float32(beta), asF32(c), ldc)
+}
 
+// workerScratch is one packing scratch per goroutine of a split call, taken
+// from the pool as a unit: workers taking their own from sync.Pool would miss
+// whenever the free ones sit in another P's private slot, and allocate.
+type workerScratch []*scratch
+
+var workerPool = sync.Pool{New: func() any { return new(workerScratch) }}
+
+// splitSgemm runs sgemm on up to threads goroutines, cutting C on
+// micro-tile boundaries. Arguments are validated; m, n, k > 0, alpha ≠ 0.
+func splitSgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	tilesN := (n + nr - 1) / nr
+	tilesM := (m + mr - 1) / mr
 	// Split the dimension with more tiles; splitting n repacks A in every
 	// goroutine and splitting m repacks B, so prefer n unless it is short.
 	splitN := tilesN >= 2*threads || tilesN >= tilesM
@@ -44,28 +58,27 @@ func gemmSplit[T Float](threads, minWork int, transA, transB bool, m, n, k int, 
 		tiles, tile = tilesN, nr
 	}
 	threads = min(threads, tiles)
+	ws := workerPool.Get().(*workerScratch)
+	for len(*ws) < threads {
+		*ws = append(*ws, new(scratch))
+	}
 	part := func(t int) {
 		lo := tiles * t / threads * tile
-		hi := min(tiles*(t+1)/threads*tile, m)
 		if splitN {
-			hi = min(tiles*(t+1)/threads*tile, n)
-		}
-		if lo >= hi {
-			return
-		}
-		if splitN {
+			hi := min(tiles*(t+1)/threads*tile, n)
 			ob := lo // first column of op(B) is column lo of B…
 			if transB {
 				ob = lo * ldb // …or row lo of the stored Bᵀ
 			}
-			Gemm(transA, transB, m, hi-lo, k, alpha, a, lda, b[ob:], ldb, beta, c[lo:], ldc)
-		} else {
-			oa := lo * lda // first row of op(A) is row lo of A…
-			if transA {
-				oa = lo // …or column lo of the stored Aᵀ
-			}
-			Gemm(transA, transB, hi-lo, n, k, alpha, a[oa:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+			sgemmWith((*ws)[t], transA, transB, m, hi-lo, k, alpha, a, lda, b[ob:], ldb, beta, c[lo:], ldc)
+			return
 		}
+		hi := min(tiles*(t+1)/threads*tile, m)
+		oa := lo * lda // first row of op(A) is row lo of A…
+		if transA {
+			oa = lo // …or column lo of the stored Aᵀ
+		}
+		sgemmWith((*ws)[t], transA, transB, hi-lo, n, k, alpha, a[oa:], lda, b, ldb, beta, c[lo*ldc:], ldc)
 	}
 	var wg sync.WaitGroup
 	for t := 1; t < threads; t++ {
@@ -73,4 +86,5 @@ func gemmSplit[T Float](threads, minWork int, transA, transB bool, m, n, k int, 
 	}
 	part(0)
 	wg.Wait()
+	workerPool.Put(ws)
 }

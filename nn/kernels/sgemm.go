@@ -34,8 +34,9 @@ const (
 	ncBlock = 3072 // multiple of nr
 )
 
-// scratch holds the packing buffers of one sgemm call. They are kept in a
-// pool so that a warmed-up caller does not allocate.
+// scratch holds the packing buffers of one sgemm call (at most
+// kcBlock·(mcBlock+ncBlock) floats, 3.2 MB). They are kept in a pool so
+// that a warmed-up caller does not allocate.
 type scratch struct {
 	a, b []float32
 	tile [mr * nr]float32
@@ -58,13 +59,18 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	// Split k into equal blocks of at most kcBlock, so that k = kcBlock+1
-	// does not leave a 1-deep block that is all overhead.
+	s := scratchPool.Get().(*scratch)
+	sgemmWith(s, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	scratchPool.Put(s)
+}
+
+// sgemmWith is sgemm with its packing buffers given, for k > 0 and
+// alpha ≠ 0. The k loop is cut into equal blocks of at most kcBlock (so
+// k = kcBlock+1 does not leave a 1-deep block that is all overhead); the
+// cut depends on k alone, which GemmParallel's bit-identity relies on.
+func sgemmWith(s *scratch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	kSteps := (k + kcBlock - 1) / kcBlock
 	kcStep := (k + kSteps - 1) / kSteps
-
-	s := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(s)
 	s.a = grow(s.a, kcStep*min(roundUp(m, mr), mcBlock))
 	s.b = grow(s.b, kcStep*min(roundUp(n, nr), ncBlock))
 
