@@ -44,8 +44,8 @@ type batcher interface {
 //
 // A loss that becomes NaN or Inf stops the run with Status "diverged" and
 // DivergedAt the 1-based iteration; that loss is not put in Loss (JSON cannot
-// hold it), and the accuracies are those of the best epoch finished before,
-// if any.
+// hold it), and the accuracies and the returned model are those of the best
+// epoch finished before. When no epoch finished, the model is nil.
 func Train(ctx context.Context, spec ModelSpec, d *data.Splits, cfg TrainConfig, progress func(Progress)) (Result, *Model[float32], error) {
 	if d == nil || d.Train == nil || d.Val == nil || d.Test == nil {
 		return Result{}, nil, fmt.Errorf("train: data splits are missing (train, validation and test are all needed)")
@@ -164,12 +164,15 @@ func train(ctx context.Context, spec ModelSpec, src batcher, trainSet, valSet, t
 		}
 		lr *= cfg.LRDecay
 	}
-	if best != nil {
-		for i, p := range m.Params() {
-			copy(p.Value.Data, best[i].Data)
-		}
-		res.TestAcc = s.accuracy(testSet, nil)
+	if best == nil {
+		// Diverged within the first epoch: no parameters worth keeping, and
+		// the last ones may hold Inf or NaN.
+		return res, nil, nil
 	}
+	for i, p := range m.Params() {
+		copy(p.Value.Data, best[i].Data)
+	}
+	res.TestAcc = s.accuracy(testSet, nil)
 	return res, m, nil
 }
 

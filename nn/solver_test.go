@@ -133,12 +133,33 @@ func TestTrainDiverges(t *testing.T) {
 	if err != nil {
 		t.Fatalf("divergence must be a result, got error %v", err)
 	}
-	if res.Status != StatusDiverged || res.DivergedAt < 1 || len(res.Loss) != res.DivergedAt-1 || m == nil {
+	if res.Status != StatusDiverged || res.DivergedAt < 1 || len(res.Loss) != res.DivergedAt-1 || m != nil {
 		t.Fatalf("status %q at %d with %d losses", res.Status, res.DivergedAt, len(res.Loss))
 	}
 	t.Logf("diverged at iteration %d, losses %v", res.DivergedAt, res.Loss)
 	if _, err := json.Marshal(res); err != nil {
 		t.Errorf("diverged result does not encode: %v", err)
+	}
+
+	// Diverging in a later epoch keeps the best epoch before it: a learning
+	// rate that works for one epoch, then a decay factor that blows it up.
+	cfg = TrainConfig{Optimizer: OptimizerSpec{Name: "sgd", LR: 0.05}, Epochs: 3, BatchSize: 20, LRDecay: 1e12, Seed: 1}
+	res, m, err = Train(context.Background(), smallNet(), sp, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusDiverged || res.BestEpoch != 1 || len(res.ValAccs) != 1 || m == nil || res.DivergedAt <= 10 {
+		t.Fatalf("late divergence: status %q at %d, best epoch %d, %d val accuracies, model %v", res.Status, res.DivergedAt, res.BestEpoch, len(res.ValAccs), m != nil)
+	}
+	for _, p := range m.Params() {
+		for _, v := range p.Value.Data {
+			if !isFinite(float64(v)) {
+				t.Fatalf("%s holds %v after restoring the best epoch", p.Name, v)
+			}
+		}
+	}
+	if s := newSession(m, sp, 20); s.accuracy(sp.Test, nil) != res.TestAcc {
+		t.Errorf("test accuracy %v is not that of the returned model", res.TestAcc)
 	}
 }
 
