@@ -108,3 +108,24 @@ func BenchmarkSgemmParallel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSgemmConvNet runs the six products of one training step of the
+// base model (batch 50, 3x32x32, 32 filters 7x7, hidden 500) with the
+// transposes nn/conv.go and nn/affine.go use.
+func BenchmarkSgemmConvNet(b *testing.B) {
+	shapes := []struct {
+		name           string
+		transA, transB bool
+		m, n, k        int
+	}{
+		{"conv-forward", false, false, 32, 51200, 147},
+		{"conv-dW", false, true, 32, 147, 51200},
+		{"conv-dx", true, false, 147, 51200, 32},
+		{"affine-forward", false, false, 50, 500, 8192},
+		{"affine-dW", true, false, 8192, 500, 50},
+		{"affine-dx", false, true, 50, 8192, 500},
+	}
+	for _, s := range shapes {
+		b.Run(s.name, func(b *testing.B) { benchmarkSgemm(b, s.transA, s.transB, s.m, s.n, s.k) })
+	}
+}
