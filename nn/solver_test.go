@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -238,5 +239,38 @@ func TestTrainStepAllocs(t *testing.T) {
 	}
 	if a := testing.AllocsPerRun(5, func() { s.accuracy(sp.Val, nil) }); a != 0 {
 		t.Errorf("%v allocations per accuracy pass", a)
+	}
+}
+
+// TestStepsIndependentOfGOMAXPROCS trains the base model for a few steps
+// with 1 and with 2 threads available: the losses and weights must be
+// bit-identical, whatever the kernels parallelise.
+func TestStepsIndependentOfGOMAXPROCS(t *testing.T) {
+	run := func(procs int) ([]float64, []float32) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		m, err := Build[float32](baseModel(), [3]int{1, 28, 28}, 10, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt, _ := NewOptimizer(OptimizerSpec{Name: "adam", LR: 1e-3})
+		var losses []float64
+		for i := uint64(0); i < 3; i++ {
+			x, y := RandomBatch[float32]([3]int{1, 28, 28}, 10, 50, i)
+			losses = append(losses, m.Loss(x, y))
+			opt.Step(m.Params(), 1e-3)
+		}
+		var w []float32
+		for _, p := range m.Params() {
+			w = append(w, p.Value.Data...)
+		}
+		return losses, w
+	}
+	l1, w1 := run(1)
+	l2, w2 := run(2)
+	if !reflect.DeepEqual(l1, l2) {
+		t.Errorf("losses differ: 1 thread %v, 2 threads %v", l1, l2)
+	}
+	if !reflect.DeepEqual(w1, w2) {
+		t.Errorf("weights differ between 1 and 2 threads")
 	}
 }
