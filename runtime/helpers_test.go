@@ -116,10 +116,9 @@ func testPredeclared() starlark.StringDict {
 			}
 			return def, nil
 		}),
-		"boom": starlark.NewBuiltin("boom", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-			var m map[string]int
-			m["x"] = 1 // nil map write: a Go panic
-			return starlark.None, nil
+		"boom": starlark.NewBuiltin("boom", func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
+			var xs []int
+			return starlark.MakeInt(xs[len(args)]), nil // index out of range: a Go panic
 		}),
 		"fail": starlark.NewBuiltin("fail", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			var msg string
