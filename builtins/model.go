@@ -73,15 +73,16 @@ var (
 	_ starlark.Unpacker = (*modelArg)(nil)
 )
 
-func (m *Model) String() string { return m.set.format(m.kind) }
-func (m *Model) Type() string   { return "model" }
-func (m *Model) Freeze()        {} // settings are frozen when added
-func (m *Model) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
-	return equalByForm(op, m, y)
-}
+func (m *Model) String() string        { return m.set.format(m.kind) }
+func (m *Model) Type() string          { return "model" }
+func (m *Model) Freeze()               {} // settings are frozen when added
 func (m *Model) Truth() starlark.Bool  { return true }
 func (m *Model) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: model") }
 func (m *Model) AttrNames() []string   { return attrNames(m.set.names, "replace") }
+
+func (m *Model) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
+	return equalByForm(op, m, y)
+}
 
 func (m *Model) Attr(name string) (starlark.Value, error) {
 	if name == "replace" {
@@ -328,15 +329,16 @@ type Layer struct {
 
 var _ starlark.HasAttrs = (*Layer)(nil)
 
-func (l *Layer) String() string { return l.set.format(l.kind) }
-func (l *Layer) Type() string   { return "layer" }
-func (l *Layer) Freeze()        {}
-func (l *Layer) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
-	return equalByForm(op, l, y)
-}
+func (l *Layer) String() string        { return l.set.format(l.kind) }
+func (l *Layer) Type() string          { return "layer" }
+func (l *Layer) Freeze()               {}
 func (l *Layer) Truth() starlark.Bool  { return true }
 func (l *Layer) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: layer") }
 func (l *Layer) AttrNames() []string   { return attrNames(l.set.names, "kind") }
+
+func (l *Layer) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
+	return equalByForm(op, l, y)
+}
 
 func (l *Layer) Attr(name string) (starlark.Value, error) {
 	if name == "kind" {

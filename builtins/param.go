@@ -9,10 +9,11 @@ import (
 
 // paramBuiltins declares pipeline parameters:
 //
-//	param(name, default) - Declares the parameter name and returns its value:
-//	    the -p name=value given to pipe run, converted to the type of default
-//	    (int, float, string or bool), or default when no -p names it.
-//	    A name may be declared once per run.
+//	param(name, default)
+//	    Declares the parameter name and returns its value: the -p name=value
+//	    given to pipe run, converted to the type of default (int, float,
+//	    string or bool), or default when no -p names it. A name may be
+//	    declared once per run; a -p naming no declared parameter is an error.
 //
 // Example: epochs = param("epochs", 1), then pipe run FILE -p epochs=3.
 var paramBuiltins = starlark.StringDict{

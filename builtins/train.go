@@ -62,15 +62,16 @@ var (
 	_ starlark.Unpacker = (*configArg)(nil)
 )
 
-func (o *Optimizer) String() string { return o.set.format(o.spec.Name) }
-func (o *Optimizer) Type() string   { return "optimizer" }
-func (o *Optimizer) Freeze()        {}
-func (o *Optimizer) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
-	return equalByForm(op, o, y)
-}
+func (o *Optimizer) String() string        { return o.set.format(o.spec.Name) }
+func (o *Optimizer) Type() string          { return "optimizer" }
+func (o *Optimizer) Freeze()               {}
 func (o *Optimizer) Truth() starlark.Bool  { return true }
 func (o *Optimizer) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: optimizer") }
 func (o *Optimizer) AttrNames() []string   { return attrNames(o.set.names, "name", "replace") }
+
+func (o *Optimizer) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
+	return equalByForm(op, o, y)
+}
 
 func (o *Optimizer) Attr(name string) (starlark.Value, error) {
 	switch name {
@@ -188,15 +189,16 @@ type TrainConfig struct {
 	conf nn.TrainConfig
 }
 
-func (c *TrainConfig) String() string { return c.set.format("train_config") }
-func (c *TrainConfig) Type() string   { return "train_config" }
-func (c *TrainConfig) Freeze()        {}
-func (c *TrainConfig) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
-	return equalByForm(op, c, y)
-}
+func (c *TrainConfig) String() string        { return c.set.format("train_config") }
+func (c *TrainConfig) Type() string          { return "train_config" }
+func (c *TrainConfig) Freeze()               {}
 func (c *TrainConfig) Truth() starlark.Bool  { return true }
 func (c *TrainConfig) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: train_config") }
 func (c *TrainConfig) AttrNames() []string   { return attrNames(c.set.names, "replace") }
+
+func (c *TrainConfig) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
+	return equalByForm(op, c, y)
+}
 
 func (c *TrainConfig) Attr(name string) (starlark.Value, error) {
 	if name == "replace" {
