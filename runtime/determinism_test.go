@@ -13,7 +13,7 @@ import (
 // TestRecordsIndependentOfJobs trains a small real sweep (with dropout, so
 // every random stream is used) with 1 and with 2 workers, through the real
 // builtins, nn and cache, and checks that the saved records are identical
-// once the timing fields are dropped.
+// once the timing fields are dropped, and so are the tables rendered from them.
 func TestRecordsIndependentOfJobs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a small sweep twice")
@@ -22,6 +22,7 @@ func TestRecordsIndependentOfJobs(t *testing.T) {
 model = sequential([conv(4, 3), relu(), max_pool(2), dropout(0.3), affine(8), relu(), affine(2)])
 cfg = train_config(optimizer = adam(lr = 1e-3), epochs = 2, batch_size = 25, train_images = 150)
 runs = sweep(model, data, cfg, grid = {"lr": [1e-3, 3e-3]}, seeds = [0, 1])
+table(runs, title = "det", columns = ["lr", "train_acc", "val_acc", "test_acc", "loss"])
 `
 	dir := t.TempDir()
 	file := filepath.Join(dir, "det.star")
@@ -29,6 +30,7 @@ runs = sweep(model, data, cfg, grid = {"lr": [1e-3, 3e-3]}, seeds = [0, 1])
 		t.Fatal(err)
 	}
 	var got [][]results.Record
+	var tables []string
 	for _, jobs := range []int{1, 2} {
 		out := filepath.Join(dir, "out", string(rune('0'+jobs)))
 		if err := Run(context.Background(), Options{File: file, OutDir: out, Jobs: jobs}); err != nil {
@@ -47,6 +49,14 @@ runs = sweep(model, data, cfg, grid = {"lr": [1e-3, 3e-3]}, seeds = [0, 1])
 			}
 		}
 		got = append(got, timeless(recs))
+		md, err := os.ReadFile(filepath.Join(out, "tables", "det.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, string(md))
+	}
+	if tables[0] != tables[1] {
+		t.Errorf("tables differ between --jobs 1 and 2:\n%s\n%s", tables[0], tables[1])
 	}
 	if !reflect.DeepEqual(got[0], got[1]) {
 		for i := range got[0] {
