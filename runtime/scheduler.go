@@ -213,9 +213,13 @@ func (s *Scheduler) Run(ctx context.Context, group string, jobs []builtins.Job) 
 	}
 	obs.GroupFinished(g, nil)
 
+	// Keys leave Settings out (they only name what a pipeline varied), so a
+	// record found by key may come from a job that named its values
+	// differently: each job gets the record with its own trial.
 	recs := make([]results.Record, len(jobs))
 	for i, sl := range jobSlot {
 		recs[i] = sl.rec
+		recs[i].Trial = jobs[i].Trial
 	}
 	return recs, nil
 }

@@ -291,3 +291,26 @@ func TestRunInterruptedDuringTraining(t *testing.T) {
 		t.Errorf("saved %d records, want 2", store.puts)
 	}
 }
+
+// TestSchedulerRecordsCarryTheirJobsSettings: trials that share a key but
+// were named differently (a renamed grid axis, a seed given twice) each get
+// the record under their own settings, fresh or cached.
+func TestSchedulerRecordsCarryTheirJobsSettings(t *testing.T) {
+	s := &Scheduler{Store: newMemStore(), Train: (&fakeTrain{}).train}
+	a, b := job(1), job(1)
+	b.Trial.Settings = []results.Setting{{Name: "renamed", Value: "x"}}
+	recs, err := s.Run(context.Background(), "g", []builtins.Job{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(recs[0].Trial.Settings, a.Trial.Settings) || !reflect.DeepEqual(recs[1].Trial.Settings, b.Trial.Settings) {
+		t.Errorf("settings %v and %v, want each job's own", recs[0].Trial.Settings, recs[1].Trial.Settings)
+	}
+	recs, err = s.Run(context.Background(), "g", []builtins.Job{b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(recs[0].Trial.Settings, b.Trial.Settings) {
+		t.Errorf("cached record has settings %v, want the asking job's %v", recs[0].Trial.Settings, b.Trial.Settings)
+	}
+}
