@@ -152,7 +152,7 @@ func Run(ctx context.Context, opt Options) error {
 		return &UserError{Msg: ie.Error(), cause: ie}
 	}
 	var pe *ParamsError
-	if errors.As(err, &pe) {
+	if errors.As(err, &pe) || errors.As(sched.beforeErr, &pe) {
 		return &UserError{Msg: pe.Error(), cause: pe} // a command-line problem: no traceback
 	}
 	if err != nil {

@@ -55,6 +55,7 @@ type Scheduler struct {
 	// there, so a misspelt one does not cost a sweep).
 	beforeTraining func() error
 	checkedBefore  bool
+	beforeErr      error // what beforeTraining returned, however builtins wrap it
 
 	mu          sync.Mutex
 	nextID      int
@@ -233,7 +234,8 @@ func (s *Scheduler) beforeFirstGroup(n int) error {
 		return nil
 	}
 	s.checkedBefore = true
-	return s.beforeTraining()
+	s.beforeErr = s.beforeTraining()
+	return s.beforeErr
 }
 
 // train runs todo on the worker pool. Each finished trial is saved before
