@@ -103,6 +103,19 @@ func (m *Model[T]) Loss(x *Tensor[T], y []int) float64 {
 	return loss + m.regularise(true)
 }
 
+// lossDeferDecay is Loss without adding reg·W to the gradients (the loss
+// still includes the L2 term): the solver's optimiser adds it on the fly
+// (Optimizer.update), which saves a pass over the weights.
+func (m *Model[T]) lossDeferDecay(x *Tensor[T], y []int) float64 {
+	scores := m.forward(x, true)
+	d := m.dscores.resize(scores.Shape[0], m.classes)
+	loss := math.Log(float64(m.classes)) + softmaxLoss(scores, y, d.Data)
+	for i := len(m.layers) - 1; i >= 0; i-- {
+		d = m.layers[i].backward(d)
+	}
+	return loss + m.regularise(false)
+}
+
 // dataLoss is the training-mode loss without the backward pass and without
 // the constant ln C (see softmaxLoss), for the numeric gradient.
 func (m *Model[T]) dataLoss(x *Tensor[T], y []int) float64 {

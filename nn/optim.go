@@ -14,6 +14,13 @@ import (
 type Optimizer interface {
 	// Step applies one update with learning rate lr (the solver decays it).
 	Step(params []*Param[float32], lr float64)
+
+	// update is Step on the gradient plus reg·w for every parameter marked
+	// Decay, added as it is read: the solver leaves the L2 term out of the
+	// gradients (Model.lossDeferDecay) and saves a pass over the weights.
+	// The result is bit-identical to adding reg·w to Grad first and calling
+	// Step.
+	update(params []*Param[float32], lr, reg float64)
 }
 
 // optimizers is the registry of update rules by name. Each constructor takes
@@ -99,15 +106,31 @@ func state(st [][]float32, params []*Param[float32]) [][]float32 {
 	return st
 }
 
+// decayOf is the L2 factor of p: reg for a decayed parameter, else 0.
+func decayOf(p *Param[float32], reg float64) (float32, bool) {
+	if p.Decay && reg != 0 {
+		return float32(reg), true
+	}
+	return 0, false
+}
+
 // sgd is w -= lr·dw.
 type sgd struct{}
 
-func (sgd) Step(params []*Param[float32], lr float64) {
+func (o sgd) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0) }
+
+func (sgd) update(params []*Param[float32], lr, reg float64) {
 	r := float32(lr)
 	for _, p := range params {
-		g := p.Grad.Data
-		for i := range p.Value.Data {
-			p.Value.Data[i] -= r * g[i]
+		d, decay := decayOf(p, reg)
+		w := p.Value.Data
+		g := p.Grad.Data[:len(w)]
+		for i := range w {
+			gi := g[i]
+			if decay {
+				gi += d * w[i]
+			}
+			w[i] -= r * gi
 		}
 	}
 }
@@ -118,14 +141,22 @@ type sgdMomentum struct {
 	v  [][]float32
 }
 
-func (o *sgdMomentum) Step(params []*Param[float32], lr float64) {
+func (o *sgdMomentum) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0) }
+
+func (o *sgdMomentum) update(params []*Param[float32], lr, reg float64) {
 	o.v = state(o.v, params)
 	r := float32(lr)
 	for k, p := range params {
-		v, g := o.v[k], p.Grad.Data
-		for i := range p.Value.Data {
-			v[i] = o.mu*v[i] - r*g[i]
-			p.Value.Data[i] += v[i]
+		d, decay := decayOf(p, reg)
+		w := p.Value.Data
+		v, g := o.v[k][:len(w)], p.Grad.Data[:len(w)]
+		for i := range w {
+			gi := g[i]
+			if decay {
+				gi += d * w[i]
+			}
+			v[i] = o.mu*v[i] - r*gi
+			w[i] += v[i]
 		}
 	}
 }
@@ -136,14 +167,22 @@ type rmsprop struct {
 	cache            [][]float32
 }
 
-func (o *rmsprop) Step(params []*Param[float32], lr float64) {
+func (o *rmsprop) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0) }
+
+func (o *rmsprop) update(params []*Param[float32], lr, reg float64) {
 	o.cache = state(o.cache, params)
 	r := float32(lr)
 	for k, p := range params {
-		c, g := o.cache[k], p.Grad.Data
-		for i := range p.Value.Data {
-			c[i] = o.decay*c[i] + o.rest*g[i]*g[i]
-			p.Value.Data[i] -= r * g[i] / (float32(math.Sqrt(float64(c[i]))) + o.eps)
+		d, decay := decayOf(p, reg)
+		w := p.Value.Data
+		c, g := o.cache[k][:len(w)], p.Grad.Data[:len(w)]
+		for i := range w {
+			gi := g[i]
+			if decay {
+				gi += d * w[i]
+			}
+			c[i] = o.decay*c[i] + o.rest*gi*gi
+			w[i] -= r * gi / (float32(math.Sqrt(float64(c[i]))) + o.eps)
 		}
 	}
 }
@@ -159,7 +198,9 @@ type adam struct {
 	m, v        [][]float32
 }
 
-func (o *adam) Step(params []*Param[float32], lr float64) {
+func (o *adam) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0) }
+
+func (o *adam) update(params []*Param[float32], lr, reg float64) {
 	o.m, o.v = state(o.m, params), state(o.v, params)
 	o.t++
 	bc1 := 1 - math.Pow(o.b1, float64(o.t))
@@ -170,11 +211,14 @@ func (o *adam) Step(params []*Param[float32], lr float64) {
 	b1, b2, eps := float32(o.b1), float32(o.b2), float32(o.eps)
 	c1, c2 := float32(1-o.b1), float32(1-o.b2)
 	for k, p := range params {
-		w, g := p.Value.Data, p.Grad.Data
-		m, v := o.m[k][:len(w)], o.v[k][:len(w)]
-		g = g[:len(w)]
+		d, decay := decayOf(p, reg)
+		w := p.Value.Data
+		m, v, g := o.m[k][:len(w)], o.v[k][:len(w)], p.Grad.Data[:len(w)]
 		for i := range w {
 			gi := g[i]
+			if decay {
+				gi += d * w[i]
+			}
 			mi := b1*m[i] + c1*gi
 			vi := b2*v[i] + c2*gi*gi
 			m[i], v[i] = mi, vi

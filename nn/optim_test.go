@@ -107,3 +107,33 @@ func TestOptimizerStepAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestDeferredDecayIsBitIdentical: the solver's path (gradients without the
+// L2 term, added by the optimiser as it reads them) must give exactly the
+// weights of Loss followed by Step, for every rule.
+func TestDeferredDecayIsBitIdentical(t *testing.T) {
+	spec := ThreeLayerConvNet(ThreeLayerConfig{NumFilters: 3, FilterSize: 3, HiddenDim: 9, WeightScale: 0.1, Reg: 0.3})
+	for _, name := range OptimizerNames() {
+		a, _ := Build[float32](spec, [3]int{2, 8, 8}, 4, 1)
+		b, _ := Build[float32](spec, [3]int{2, 8, 8}, 4, 1)
+		oa, _ := NewOptimizer(OptimizerSpec{Name: name, LR: 1e-2})
+		ob, _ := NewOptimizer(OptimizerSpec{Name: name, LR: 1e-2})
+		for step := uint64(0); step < 3; step++ {
+			x, y := RandomBatch[float32]([3]int{2, 8, 8}, 4, 5, step)
+			la := a.Loss(x, y)
+			oa.Step(a.Params(), 1e-2)
+			lb := b.lossDeferDecay(x, y)
+			ob.update(b.Params(), 1e-2, spec.Reg)
+			if la != lb {
+				t.Errorf("%s step %d: loss %v vs deferred %v", name, step, la, lb)
+			}
+		}
+		for i, p := range a.Params() {
+			for j, v := range p.Value.Data {
+				if v != b.Params()[i].Value.Data[j] {
+					t.Fatalf("%s: %s[%d] = %v, deferred decay gives %v", name, p.Name, j, v, b.Params()[i].Value.Data[j])
+				}
+			}
+		}
+	}
+}

@@ -223,9 +223,9 @@ func (s *session) load(set *data.Set, idx []int) *Tensor[float32] {
 // parameters are updated only when the loss is finite.
 func (s *session) step(set *data.Set, idx []int, opt Optimizer, lr float64) float64 {
 	x := s.load(set, idx)
-	loss := s.m.Loss(x, s.y)
+	loss := s.m.lossDeferDecay(x, s.y)
 	if isFinite(loss) {
-		opt.Step(s.m.Params(), lr)
+		opt.update(s.m.Params(), lr, s.m.spec.Reg)
 	}
 	return loss
 }
