@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -54,6 +55,48 @@ func TestGemmParallelMatchesReference(t *testing.T) {
 		}
 		for _, tc := range allCases() {
 			runCaseWith(t, tc, rng, split)
+		}
+	}
+}
+
+// TestSgemmConcurrentCallers: Gemm and GemmParallel called from several
+// goroutines at once (trials of a sweep) share only the scratch pool, and
+// each result equals the one computed alone.
+func TestSgemmConcurrentCallers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	type job struct {
+		m, n, k  int
+		a, b, c  []float32
+		want     []float32
+		parallel bool
+	}
+	var jobs []*job
+	for i := range 8 {
+		m, n, k := 5+rng.IntN(60), 30+rng.IntN(200), 1+rng.IntN(600)
+		j := &job{m: m, n: n, k: k, a: randMatrix(rng, m, k, k), b: randMatrix(rng, k, n, n), parallel: i%2 == 1}
+		j.want = make([]float32, m*n)
+		Gemm(false, false, m, n, k, 1, j.a, k, j.b, n, 0, j.want, n)
+		j.c = make([]float32, m*n)
+		jobs = append(jobs, j)
+	}
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Go(func() {
+			for range 20 {
+				if j.parallel {
+					GemmParallel(2, false, false, j.m, j.n, j.k, 1, j.a, j.k, j.b, j.n, 0, j.c, j.n)
+				} else {
+					Gemm(false, false, j.m, j.n, j.k, 1, j.a, j.k, j.b, j.n, 0, j.c, j.n)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i, j := range jobs {
+		for x := range j.c {
+			if j.c[x] != j.want[x] {
+				t.Fatalf("job %d (%dx%dx%d): C[%d] = %g concurrently, %g alone", i, j.m, j.n, j.k, x, j.c[x], j.want[x])
+			}
 		}
 	}
 }
