@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -212,4 +213,54 @@ func abs[T Float](v T) T {
 		return -v
 	}
 	return v
+}
+
+// TestReLUPoolFusion: a max pool with the ReLU fused in gives bit-identical
+// outputs and input gradients to a ReLU layer followed by a pool layer,
+// including windows of negative values, signed zeros and ties.
+func TestReLUPoolFusion(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, c := range []struct{ h, w, ph, pw, s int }{{8, 8, 2, 2, 2}, {7, 9, 3, 2, 2}, {6, 6, 2, 3, 1}} {
+		in := [3]int{3, c.h, c.w}
+		x := randn[float32](rng, 2, 3, c.h, c.w)
+		for i := range x.Data {
+			switch rng.IntN(6) {
+			case 0:
+				x.Data[i] = 0
+			case 1:
+				x.Data[i] = float32(math.Copysign(0, -1))
+			case 2:
+				x.Data[i] = 0.5 // ties
+			}
+		}
+		relu := newReLULayer[float32](in, true)
+		pool := newPoolLayer[float32](in, c.ph, c.pw, c.s, true)
+		fused := newPoolLayer[float32](in, c.ph, c.pw, c.s, true)
+		fused.relu = true
+		want := pool.forward(relu.forward(x, true), true)
+		got := fused.forward(x, true)
+		dout := randn[float32](rng, want.Shape...)
+		wantDx := relu.backward(pool.backward(dout))
+		gotDx := fused.backward(dout)
+		for i := range want.Data {
+			if math.Float32bits(got.Data[i]) != math.Float32bits(want.Data[i]) {
+				t.Fatalf("%+v: out[%d] = %v, unfused %v", c, i, got.Data[i], want.Data[i])
+			}
+		}
+		for i := range wantDx.Data {
+			if math.Float32bits(gotDx.Data[i]) != math.Float32bits(wantDx.Data[i]) {
+				t.Fatalf("%+v: dx[%d] = %v, unfused %v", c, i, gotDx.Data[i], wantDx.Data[i])
+			}
+		}
+	}
+	m, err := Build[float32](ThreeLayerConvNet(ThreeLayerConfig{}), [3]int{1, 8, 8}, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.layers) != 5 {
+		t.Errorf("%d layers built from 6: the ReLU before the pool was not fused", len(m.layers))
+	}
+	if p, ok := m.layers[1].(*poolLayer[float32]); !ok || !p.relu || !p.needDx {
+		t.Errorf("layer 1 is %T, want the pool with the ReLU fused, computing dx", m.layers[1])
+	}
 }

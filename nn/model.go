@@ -41,6 +41,7 @@ func Build[T Float](spec ModelSpec, in [3]int, classes int, seed uint64) (*Model
 		m.ps = append(m.ps, w, b)
 		return w, b
 	}
+	reluFirst := false // the previous layer was a ReLU, fused into this pool
 	for i, l := range spec.Layers {
 		needDx := i > 0
 		var ly layer[T]
@@ -50,9 +51,18 @@ func Build[T Float](spec ModelSpec, in [3]int, classes int, seed uint64) (*Model
 			w, b := newParams([]int{l.Filters, cur[0], l.FilterH, l.FilterW}, g.K, l.Filters)
 			ly = newConvLayer(g, w, b, needDx)
 		case ReLU:
+			if i+1 < len(spec.Layers) && spec.Layers[i+1].Kind == MaxPool {
+				reluFirst = true // the pool applies it (see poolLayer)
+				continue
+			}
 			ly = newReLULayer[T](cur, needDx)
 		case MaxPool:
-			ly = newPoolLayer[T](cur, l.PoolH, l.PoolW, l.PoolStride, needDx)
+			if reluFirst {
+				needDx = i-1 > 0
+			}
+			pool := newPoolLayer[T](cur, l.PoolH, l.PoolW, l.PoolStride, needDx)
+			pool.relu, reluFirst = reluFirst, false
+			ly = pool
 		case Dropout:
 			ly = newDropoutLayer[T](cur, l.P, dropRNG, needDx)
 		case Affine:

@@ -282,7 +282,7 @@ func TestFirstLayerSkipsInputGradient(t *testing.T) {
 	if conv.needDx || conv.dx.Data != nil || conv.dcol != nil {
 		t.Errorf("first conv computed an input gradient")
 	}
-	if hidden := m.layers[3].(*affineLayer[float32]); hidden.dx.Data == nil {
+	if hidden := m.layers[2].(*affineLayer[float32]); hidden.dx.Data == nil {
 		t.Errorf("hidden affine did not compute its input gradient")
 	}
 }

@@ -12,10 +12,17 @@ import "unsafe"
 // in backward (poolRoute), rather than recording it in forward, keeps the
 // forward loop a branch-free chain of max instructions and saves an index
 // array.
+//
+// With relu set the layer is a ReLU followed by the pool, computed as the
+// pool followed by a ReLU: max(relu(x)) = relu(max(x)) exactly, and a window
+// whose maximum is ≤ 0 passes no gradient either way. Build fuses every ReLU
+// that feeds a max pool so, which skips a pass over the larger tensor in
+// both directions.
 type poolLayer[T Float] struct {
 	C, H, W   int
 	PH, PW, S int
 	OH, OW    int
+	relu      bool
 	x         *Tensor[T]
 	out, dx   buffer[T]
 	needDx    bool
@@ -39,6 +46,9 @@ func (l *poolLayer[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
 			for ox := 0; ox < l.OW; ox++ {
 				r := oy*l.S*l.W + ox*l.S
 				m := src[r]
+				if l.relu {
+					m = max(m, 0)
+				}
 				for i := 0; i < l.PH; i++ {
 					for _, v := range src[r+i*l.W : r+i*l.W+l.PW] {
 						m = max(m, v)
@@ -84,6 +94,10 @@ func poolRoute[T Float, U uint32 | uint64](l *poolLayer[T], x, out []U, dout, dx
 			for ox := 0; ox < l.OW; ox++ {
 				r := oy*l.S*l.W + ox*l.S
 				m := out[o]
+				if l.relu && m == 0 { // +0: the fused ReLU cut the window off
+					o++
+					continue
+				}
 				// Scanning backwards, the last hit is the first pixel. The
 				// hit is blended in with an arithmetic mask: Go compiles
 				// even an integer "if equal" to a branch here.
