@@ -96,7 +96,11 @@ func sgemmWith(s *scratch, transA, transB bool, m, n, k int, alpha float32, a []
 func macroKernel(mc, nc, kc int, ap, bp []float32, beta float32, c []float32, ldc int, tile *[mr * nr]float32) {
 	for jr := 0; jr < nc; jr += nr {
 		w := min(nr, nc-jr)
-		bpan := bp[(jr/nr)*kc*nr:][:kc*nr]
+		wp := nr
+		if w < nr {
+			wp = edgeWidth(w)
+		}
+		bpan := bp[(jr/nr)*kc*nr:][:kc*wp]
 		for ir := 0; ir < mc; ir += mr {
 			h := min(mr, mc-ir)
 			apan := ap[(ir/mr)*kc*mr:][:kc*mr]
@@ -104,7 +108,7 @@ func macroKernel(mc, nc, kc int, ap, bp []float32, beta float32, c []float32, ld
 				microKernel(kc, apan, bpan, c[ir*ldc+jr:], ldc, beta)
 				continue
 			}
-			microKernel(kc, apan, bpan, tile[:], nr, 0)
+			edgeKernel(kc, wp, apan, bpan, tile[:], nr)
 			for i := 0; i < h; i++ {
 				row := c[(ir+i)*ldc+jr:][:w]
 				t := tile[i*nr:][:w]
@@ -189,17 +193,19 @@ func packA(transA bool, a []float32, lda, i0, mc, p0, kc int, alpha float32, dst
 }
 
 // packB copies op(B)[p0:p0+kc, j0:j0+nc] into dst as ⌈nc/nr⌉ micro-panels
-// of kc×nr values (element (p, j) of a panel at p*nr+j), columns past nc
-// set to zero.
+// of kc×nr values (element (p, j) of a panel at p*nr+j), except that a last,
+// partial panel of w columns is edgeWidth(w) wide; columns past nc are set
+// to zero.
 func packB(transB bool, b []float32, ldb, p0, kc, j0, nc int, dst []float32) {
 	full := nc / nr
 	if !transB {
 		// Row by row, so B is read as kc sequential streams.
 		packBRows(kc, full, b[p0*ldb+j0:], ldb, dst)
 		if w := nc - full*nr; w > 0 {
-			d := dst[full*kc*nr:][:kc*nr]
+			wp := edgeWidth(w)
+			d := dst[full*kc*nr:][:kc*wp]
 			for p := 0; p < kc; p++ {
-				dp := d[p*nr:][:nr]
+				dp := d[p*wp:][:wp]
 				copy(dp, b[(p0+p)*ldb+j0+full*nr:][:w])
 				clear(dp[w:])
 			}
@@ -210,28 +216,32 @@ func packB(transB bool, b []float32, ldb, p0, kc, j0, nc int, dst []float32) {
 	// where the assembly can, the rest element by element.
 	for jr := 0; jr < nc; jr += nr {
 		w := min(nr, nc-jr)
-		d := dst[(jr/nr)*kc*nr:][:kc*nr]
+		wp := nr
+		if w < nr {
+			wp = edgeWidth(w)
+		}
+		d := dst[(jr/nr)*kc*nr:][:kc*wp]
 		jj := 0
 		if kc >= 8 {
 			for ; jj+8 <= w; jj += 8 {
-				if !transpose8(kc/8, b[(j0+jr+jj)*ldb+p0:], ldb, d[jj:], nr) {
+				if !transpose8(kc/8, b[(j0+jr+jj)*ldb+p0:], ldb, d[jj:], wp) {
 					break
 				}
 				for g := jj; g < jj+8; g++ {
 					for p := kc / 8 * 8; p < kc; p++ {
-						d[p*nr+g] = b[(j0+jr+g)*ldb+p0+p]
+						d[p*wp+g] = b[(j0+jr+g)*ldb+p0+p]
 					}
 				}
 			}
 		}
 		for ; jj < w; jj++ {
 			for p, v := range b[(j0+jr+jj)*ldb+p0:][:kc] {
-				d[p*nr+jj] = v
+				d[p*wp+jj] = v
 			}
 		}
-		if w < nr {
+		if w < wp {
 			for p := 0; p < kc; p++ {
-				clear(d[p*nr+w : p*nr+nr])
+				clear(d[p*wp+w : p*wp+wp])
 			}
 		}
 	}

@@ -15,6 +15,42 @@ var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //go:noescape
 func kernel4x24AVX2(kc int, a, b, c *float32, ldc int, beta float32)
 
+// kernel4x8AVX2 and kernel4x16AVX2 are kernel4x24AVX2 with beta = 0 for a
+// B micro-panel 8 or 16 columns wide (see edgeWidth).
+//
+//go:noescape
+func kernel4x8AVX2(kc int, a, b, c *float32, ldc int)
+
+//go:noescape
+func kernel4x16AVX2(kc int, a, b, c *float32, ldc int)
+
+// edgeWidth is the width of the packed micro-panel that holds the last w < nr
+// columns of a block of B: the next multiple of 8 when the narrow AVX2
+// kernels can run, else nr.
+func edgeWidth(w int) int {
+	if !useAVX2 {
+		return nr
+	}
+	return (w + 7) &^ 7
+}
+
+// edgeKernel stores the mr×wp tile A·B into c, for a B micro-panel
+// wp = edgeWidth(w) wide.
+func edgeKernel(kc, wp int, a, b, c []float32, ldc int) {
+	if wp == nr {
+		microKernel(kc, a, b, c, ldc, 0)
+		return
+	}
+	_ = a[kc*mr-1]
+	_ = b[kc*wp-1]
+	_ = c[(mr-1)*ldc+wp-1]
+	if wp == 8 {
+		kernel4x8AVX2(kc, &a[0], &b[0], &c[0], ldc)
+	} else {
+		kernel4x16AVX2(kc, &a[0], &b[0], &c[0], ldc)
+	}
+}
+
 // packBRowsAVX2 is packBRowsGo in assembly. kc and panels must be at least 1.
 //
 //go:noescape

@@ -236,3 +236,97 @@ block:
 	JNZ  block
 	VZEROUPPER
 	RET
+
+// Narrow micro-kernels for the last, partial micro-panel of B (8 or 16
+// columns wide instead of 24), so that a product with n = 24q+3 does not
+// compute 21 columns of zeros. Same contract as kernel4x24AVX2 with b
+// holding kc×8 (kc×16) values; kc ≥ 1.
+
+// func kernel4x8AVX2(kc int, a, b, c *float32, ldc int)
+TEXT ·kernel4x8AVX2(SB), NOSPLIT, $0-40
+	MOVQ   kc+0(FP), CX
+	MOVQ   a+8(FP), AX
+	MOVQ   b+16(FP), BX
+	MOVQ   c+24(FP), DX
+	MOVQ   ldc+32(FP), SI
+	SHLQ   $2, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+loop8:
+	VMOVUPS      (BX), Y12
+	VBROADCASTSS (AX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(AX), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS 8(AX), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS 12(AX), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	ADDQ         $16, AX
+	ADDQ         $32, BX
+	DECQ         CX
+	JNZ          loop8
+
+	LEAQ         (DX)(SI*1), R9
+	LEAQ         (DX)(SI*2), R10
+	LEAQ         (R9)(SI*2), R11
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, (R9)
+	VMOVUPS Y2, (R10)
+	VMOVUPS Y3, (R11)
+	VZEROUPPER
+	RET
+
+// func kernel4x16AVX2(kc int, a, b, c *float32, ldc int)
+TEXT ·kernel4x16AVX2(SB), NOSPLIT, $0-40
+	MOVQ   kc+0(FP), CX
+	MOVQ   a+8(FP), AX
+	MOVQ   b+16(FP), BX
+	MOVQ   c+24(FP), DX
+	MOVQ   ldc+32(FP), SI
+	SHLQ   $2, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+loop16:
+	VMOVUPS      (BX), Y12
+	VMOVUPS      32(BX), Y13
+	VBROADCASTSS (AX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS 4(AX), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 8(AX), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VFMADD231PS  Y13, Y15, Y5
+	VBROADCASTSS 12(AX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	ADDQ         $16, AX
+	ADDQ         $64, BX
+	DECQ         CX
+	JNZ          loop16
+
+	LEAQ         (DX)(SI*1), R9
+	LEAQ         (DX)(SI*2), R10
+	LEAQ         (R9)(SI*2), R11
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, (R9)
+	VMOVUPS Y3, 32(R9)
+	VMOVUPS Y4, (R10)
+	VMOVUPS Y5, 32(R10)
+	VMOVUPS Y6, (R11)
+	VMOVUPS Y7, 32(R11)
+	VZEROUPPER
+	RET

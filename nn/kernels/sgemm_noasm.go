@@ -13,3 +13,10 @@ func packBRows(kc, panels int, b []float32, ldb int, dst []float32) {
 }
 
 func transpose8(n8 int, src []float32, lds int, dst []float32, ldd int) bool { return false }
+
+// edgeWidth: the portable kernel has only the full width.
+func edgeWidth(w int) int { return nr }
+
+func edgeKernel(kc, wp int, a, b, c []float32, ldc int) {
+	microKernelGo(kc, a, b, c, ldc, 0)
+}
