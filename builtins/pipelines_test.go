@@ -88,11 +88,7 @@ func TestPipelines(t *testing.T) {
 				t.Errorf("output lacks %q:\n%s", w.out, f.out)
 			}
 			for _, j := range f.runner.jobs() {
-				lr := 1e-3 // the study's Adam; overfit.star says why it uses 1e-2
-				if name == "overfit.star" {
-					lr = 1e-2
-				}
-				if j.Trial.Data.Name != "fashion-mnist" || j.Trial.Train.BatchSize != 50 || j.Trial.Train.Optimizer != (nn.OptimizerSpec{Name: "adam", LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}) {
+				if j.Trial.Data.Name != "fashion-mnist" || j.Trial.Train.BatchSize != 50 || j.Trial.Train.Optimizer != (nn.OptimizerSpec{Name: "adam", LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}) {
 					t.Errorf("trial %+v", j.Trial)
 				}
 			}
