@@ -13,7 +13,9 @@ import (
 // both from contiguous memory. Packing also absorbs the transposes and alpha,
 // and pads partial panels with zeros so the micro-kernel never sees an edge:
 // edge tiles are computed into a small tile buffer and copied out, so C is
-// only ever written inside its m×n part.
+// only ever written inside its m×n part. The last, partial panel of B is
+// padded only to the next multiple of 8 columns when the AVX2 kernels run
+// (4×8 and 4×16 variants), so n = 24q+3 wastes 5 columns, not 21.
 //
 // The loop nest, outermost first:
 //
