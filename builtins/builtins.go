@@ -26,13 +26,14 @@ import (
 //	checks.go  check_initial_loss, gradient_check, overfit
 //	table.go   table
 //	plot.go    plot
+//	report.go  report
 //
 // The map is new on every call, so the runtime may add to it.
 func Predeclared() starlark.StringDict {
 	all := starlark.StringDict{}
 	for _, m := range []starlark.StringDict{
 		paramBuiltins, dataBuiltins, modelBuiltins, trainBuiltins,
-		sweepBuiltins, checkBuiltins, tableBuiltins, plotBuiltins,
+		sweepBuiltins, checkBuiltins, tableBuiltins, plotBuiltins, reportBuiltins,
 	} {
 		for name, v := range m {
 			if _, dup := all[name]; dup {

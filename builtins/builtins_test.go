@@ -22,7 +22,7 @@ import (
 func TestPredeclared(t *testing.T) {
 	want := []string{
 		"adam", "affine", "check_initial_loss", "conv", "dataset", "dropout", "gradient_check",
-		"max_pool", "overfit", "param", "plot", "relu", "rmsprop", "sequential", "sgd",
+		"max_pool", "overfit", "param", "plot", "relu", "report", "rmsprop", "sequential", "sgd",
 		"sgd_momentum", "sweep", "table", "three_layer_convnet", "train", "train_config",
 	}
 	got := sortedKeys(Predeclared())

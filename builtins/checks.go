@@ -154,12 +154,16 @@ func checkInitialLoss(thread *starlark.Thread, b *starlark.Builtin, args starlar
 		if math.Abs(loss-expect) > tol {
 			return nil, fmt.Errorf("%s, want %s ± %g", what, name, tol)
 		}
-		fmt.Fprintf(env.stdout(), "%s (want %s ± %g): ok\n", what, name, tol)
+		var lines []string
+		env.checkLine(&lines, "%s (want %s ± %g): ok", what, name, tol)
+		env.endCheck(fn, lines)
 	default:
 		if !(loss > lnC) {
 			return nil, fmt.Errorf("%s, want above ln(%d) = %.6f (the L2 term adds to the data loss)", what, classes, lnC)
 		}
-		fmt.Fprintf(env.stdout(), "%s (want above ln(%d) = %.6f): ok\n", what, classes, lnC)
+		var lines []string
+		env.checkLine(&lines, "%s (want above ln(%d) = %.6f): ok", what, classes, lnC)
+		env.endCheck(fn, lines)
 	}
 	return starlark.Float(loss), nil
 }
@@ -225,9 +229,8 @@ func gradientCheck(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 			order = append(order, name)
 		}
 	}
-	w := env.stdout()
 	out := starlark.NewDict(len(order))
-	var bad []string
+	var bad, lines []string
 	for _, name := range order {
 		e, ok := errs[name]
 		if !ok {
@@ -238,12 +241,13 @@ func gradientCheck(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 			verdict = "FAIL"
 			bad = append(bad, fmt.Sprintf("%s (%.2e)", name, e))
 		}
-		fmt.Fprintf(w, "%s: %-4s max relative error %.2e (tol %.0e): %s\n", fn, name, e, tol, verdict)
+		env.checkLine(&lines, "%s: %-4s max relative error %.2e (tol %.0e): %s", fn, name, e, tol, verdict)
 		_ = out.SetKey(starlark.String(name), starlark.Float(e)) // string keys cannot fail
 	}
 	if out.Len() == 0 {
 		return nil, fmt.Errorf("%s: the model has no parameters to check", fn)
 	}
+	env.endCheck(fn, lines)
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("%s: analytic and numeric gradients differ by more than %g for %s", fn, tol, strings.Join(bad, ", "))
 	}
@@ -306,6 +310,8 @@ func overfit(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if train-val < minGap {
 		return nil, fmt.Errorf("%s; want a gap of at least %g: training on so few images should overfit", what, minGap)
 	}
-	fmt.Fprintf(w, "%s: ok\n", what)
+	var lines []string
+	env.checkLine(&lines, "%s: ok", what)
+	env.endCheck(fn, lines)
 	return r, nil
 }

@@ -44,7 +44,72 @@ type Env struct {
 	Params    map[string]string // -p name=value overrides, consumed by param()
 	Used      map[string]bool   // param names declared so far (unknown -p names are an error)
 
+	// Manifest collects everything the run renders — check lines, tables,
+	// figures, the report — attributed to the pipeline file whose code made
+	// it; the runtime writes it as <OutDir>/manifest.json after a successful
+	// run, and pipe report renders from it. Nil records nothing (report()
+	// then has nothing to show).
+	Manifest *results.Manifest
+
+	file  string         // the Manifest path of the file executing; see EnterFile
+	recs  recordSet      // records shown by table() and plot(), by key, for report()
 	slugs map[string]int // table and figure file names used so far; see uniqueSlug
+}
+
+// EnterFile tells the Env that the pipeline file path (relative to the main
+// file's folder, with forward slashes) starts executing, with doc as its
+// leading comment; what it renders until the returned function is called is
+// attributed to it. The runtime's loader calls it for the main file and for
+// every file loaded, so a pipeline loaded from another (report.star loading
+// dropout.star) has its tables in its own report section.
+func (env *Env) EnterFile(path, doc string) (leave func()) {
+	if env.Manifest != nil {
+		env.Manifest.Files = append(env.Manifest.Files, results.SourceFile{Path: path, Doc: doc})
+	}
+	prev := env.file
+	env.file = path
+	return func() { env.file = prev }
+}
+
+// addItem appends it, attributed to the executing file, to the manifest, and
+// remembers the records it shows for report().
+func (env *Env) addItem(it results.Item, recs []results.Record) {
+	if env.Manifest == nil {
+		return
+	}
+	it.File = env.file
+	env.Manifest.Items = append(env.Manifest.Items, it)
+	if env.recs == nil {
+		env.recs = recordSet{}
+	}
+	for _, r := range recs {
+		env.recs[r.Key] = r
+	}
+}
+
+// checkLine prints a check's verdict line and keeps it for the manifest;
+// the lines of one check call are grouped by endCheck.
+func (env *Env) checkLine(lines *[]string, format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	fmt.Fprintln(env.stdout(), line)
+	*lines = append(*lines, line)
+}
+
+// endCheck adds the lines a check printed to the manifest.
+func (env *Env) endCheck(name string, lines []string) {
+	if len(lines) > 0 {
+		env.addItem(results.Item{Check: &results.CheckSpec{Name: name, Lines: lines}}, nil)
+	}
+}
+
+// recordSet is a results.Getter over the records a run has shown, so that
+// report() renders its tables exactly as pipe report will from the trial
+// store.
+type recordSet map[string]results.Record
+
+func (s recordSet) Get(key string) (results.Record, bool, error) {
+	r, ok := s[key]
+	return r, ok, nil
 }
 
 const envKey = "pipe.env"

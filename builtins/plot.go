@@ -19,7 +19,8 @@ import (
 //	    (training and validation accuracy per epoch: one figure shows both),
 //	    or "filters" (the first conv layer's filters of the first result).
 //	    title "" is made from the metric and the swept settings.
-//	    Returns the paths written.
+//	    Returns the paths written. The figure goes into the run's manifest
+//	    (and so into report()), under the pipeline file whose code drew it.
 //
 // pipe check validates the arguments and draws nothing.
 var plotBuiltins = starlark.StringDict{
@@ -68,19 +69,18 @@ func plot(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 			labels[i] = results.Label(r.rec)
 		}
 	}
-	path := results.FigurePath(env.OutDir, env.uniqueSlug("figures", results.Slug(title)))
-	var files []string
-	switch metric {
-	case "loss":
-		files, err = results.PlotLoss(recs, labels, title, path)
-	case "filters":
-		files, err = results.PlotFilters(recs[0].Filters, title, path)
-	default:
-		files, err = results.PlotAccuracy(recs, labels, title, path)
+	spec := &results.PlotSpec{
+		Metric: metric,
+		Title:  title,
+		Slug:   env.uniqueSlug("figures", results.Slug(title)),
+		Trials: results.Refs(recs),
+		Labels: labels,
 	}
+	files, err := spec.Draw(env.OutDir, recs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
+	env.addItem(results.Item{Plot: spec}, recs)
 	out := make([]starlark.Value, len(files))
 	for i, f := range files {
 		out[i] = starlark.String(f)

@@ -2,7 +2,6 @@ package builtins
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"go.starlark.net/starlark"
 
@@ -19,7 +18,9 @@ import (
 //	    test_acc, seconds, status, best_epoch, loss, seeds. None shows every
 //	    setting, then train_acc, val_acc, test_acc and seconds. sort is a
 //	    column, "-column" for descending; None keeps the pipeline's order.
-//	    Returns the table's rows as a list of lists of strings.
+//	    Returns the table's rows as a list of lists of strings. The table
+//	    goes into the run's manifest (and so into report()), under the
+//	    pipeline file whose code made it.
 //
 // pipe check validates the columns and prints only the table's size.
 var tableBuiltins = starlark.StringDict{
@@ -62,7 +63,9 @@ func table(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	if err != nil {
 		return nil, err
 	}
-	t, err := results.NewTable(title, rs.records(), cols.s, sortBy)
+	recs := rs.records()
+	spec := &results.TableSpec{Title: title, Columns: cols.s, Sort: sortBy, Trials: results.Refs(recs)}
+	t, err := spec.Table(recs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
@@ -74,9 +77,11 @@ func table(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
 		if env.OutDir != "" {
-			if _, _, err := t.WriteFiles(filepath.Join(env.OutDir, "tables"), env.uniqueSlug("tables", results.Slug(title))); err != nil {
+			spec.Slug = env.uniqueSlug("tables", results.Slug(title))
+			if _, _, err := spec.WriteFiles(env.OutDir, t); err != nil {
 				return nil, fmt.Errorf("%s: %v", b.Name(), err)
 			}
+			env.addItem(results.Item{Table: spec}, recs)
 		}
 	}
 	rows := make([]starlark.Value, len(t.Rows))

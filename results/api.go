@@ -68,10 +68,17 @@ type Record struct {
 }
 
 // Cache stores records under Dir/trials/<key>.json, written atomically.
-// It holds no state besides Dir, so several processes (or shards on a shared
+// Dir is the output root that every pipeline shares (results/ by default),
+// so a trial trained by one pipeline is found by all the others. It holds no
+// state besides its folders, so several processes (or shards on a shared
 // folder) may use the same directory at once: a record is either absent or
 // complete.
-type Cache struct{ Dir string }
+type Cache struct {
+	Dir string
+	// RecordsDir, if set, is the folder of the records itself and Dir is
+	// ignored (pipe report --trials names the folder directly).
+	RecordsDir string
+}
 
 // Table is a rendered comparison: a title, column names and formatted cells.
 // NewTable builds one from records; every cell is already a string, so all
@@ -80,4 +87,7 @@ type Table struct {
 	Title   string
 	Columns []string
 	Rows    [][]string
+	// Slug, if set, is the file name stem WriteTitledReport writes the table
+	// under (tables/<Slug>.md and .csv) instead of one made from Title.
+	Slug string
 }

@@ -11,12 +11,22 @@ import (
 	"strings"
 )
 
-// trialsDir is the sub-folder of Cache.Dir holding one record per trial.
-const trialsDir = "trials"
+// TrialsDir is the sub-folder of the output root (Cache.Dir) holding one
+// record per trial, shared by every pipeline.
+const TrialsDir = "trials"
+
+// records returns the folder holding the records: RecordsDir, or
+// Dir/trials.
+func (c *Cache) records() string {
+	if c.RecordsDir != "" {
+		return c.RecordsDir
+	}
+	return filepath.Join(c.Dir, TrialsDir)
+}
 
 // path returns where the record of key lives.
 func (c *Cache) path(key string) string {
-	return filepath.Join(c.Dir, trialsDir, key+".json")
+	return filepath.Join(c.records(), key+".json")
 }
 
 // Get returns the record for key, or ok=false when there is none.
@@ -80,7 +90,7 @@ func (c *Cache) Put(rec Record) error {
 		return fmt.Errorf("results: encoding record %s: %w", rec.Key, err)
 	}
 	b = append(b, '\n')
-	dir := filepath.Join(c.Dir, trialsDir)
+	dir := c.records()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("results: %w", err)
 	}
@@ -92,7 +102,7 @@ func (c *Cache) Put(rec Record) error {
 // skipped; a corrupt record is an error naming its file. An absent cache
 // folder holds no records.
 func (c *Cache) List() ([]Record, error) {
-	dir := filepath.Join(c.Dir, trialsDir)
+	dir := c.records()
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

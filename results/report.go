@@ -49,13 +49,31 @@ func FigurePath(dir, name string) string {
 // same sections give a byte-identical report. A figure file outside dir is an
 // error, as its link would break when the folder is moved.
 func WriteReport(dir string, sections []Section) (string, error) {
+	return WriteTitledReport(dir, "Report", sections)
+}
+
+// WriteTitledReport is WriteReport with title as the report's "# " heading
+// instead of "Report". A table whose Slug is set is written under that file
+// name stem (a pipeline's table() call chose it, and the report links the
+// same files); the others get the slug of their title, made unique.
+func WriteTitledReport(dir, title string, sections []Section) (string, error) {
+	if strings.TrimSpace(title) == "" || strings.ContainsAny(title, "\r\n") {
+		return "", fmt.Errorf("results: report title %q: want one non-empty line", title)
+	}
 	absDir, err := filepath.Abs(dir)
 	if err != nil {
 		return "", fmt.Errorf("results: report folder %s: %w", dir, err)
 	}
 	var b strings.Builder
-	b.WriteString("# Report\n")
+	fmt.Fprintf(&b, "# %s\n", title)
 	used := map[string]bool{}
+	for _, s := range sections {
+		for _, t := range s.Tables {
+			if t.Slug != "" {
+				used[t.Slug] = true
+			}
+		}
+	}
 	for _, s := range sections {
 		if s.Title != "" {
 			fmt.Fprintf(&b, "\n## %s\n", s.Title)
@@ -64,12 +82,15 @@ func WriteReport(dir string, sections []Section) (string, error) {
 			fmt.Fprintf(&b, "\n%s\n", text)
 		}
 		for _, t := range s.Tables {
-			base := Slug(t.Title)
-			slug := base
-			for n := 2; used[slug]; n++ {
-				slug = fmt.Sprintf("%s-%d", base, n)
+			slug := t.Slug
+			if slug == "" {
+				base := Slug(t.Title)
+				slug = base
+				for n := 2; used[slug]; n++ {
+					slug = fmt.Sprintf("%s-%d", base, n)
+				}
+				used[slug] = true
 			}
-			used[slug] = true
 			md, csv, err := t.WriteFiles(filepath.Join(dir, "tables"), slug)
 			if err != nil {
 				return "", err

@@ -32,11 +32,12 @@ table(runs, title = "det", columns = ["lr", "train_acc", "val_acc", "test_acc", 
 	var got [][]results.Record
 	var tables []string
 	for _, jobs := range []int{1, 2} {
-		out := filepath.Join(dir, "out", string(rune('0'+jobs)))
+		root := filepath.Join(dir, "out", string(rune('0'+jobs)))
+		out := OutDir(root, file)
 		if err := Run(context.Background(), Options{File: file, OutDir: out, Jobs: jobs}); err != nil {
 			t.Fatalf("--jobs %d: %v", jobs, err)
 		}
-		recs, err := (&results.Cache{Dir: out}).List()
+		recs, err := (&results.Cache{Dir: root}).List()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -25,6 +25,12 @@ type loader struct {
 	predeclared starlark.StringDict
 	modules     map[string]*module // by absolute path
 	stack       []string           // display paths of the files executing, outermost first
+
+	// enter, if set, is called as each file starts executing, with its
+	// display path and source; the function it returns is called when the
+	// file is done. The runtime uses it to attribute what each file renders
+	// (builtins.Env.EnterFile).
+	enter func(path string, src []byte) (leave func())
 }
 
 type module struct {
@@ -71,7 +77,12 @@ func (l *loader) exec(thread *starlark.Thread, path string) (starlark.StringDict
 	m := &module{executing: true}
 	l.modules[abs] = m
 	l.stack = append(l.stack, path)
+	leave := func() {}
+	if l.enter != nil {
+		leave = l.enter(path, src)
+	}
 	m.globals, m.err = starlark.ExecFileOptions(l.opts, thread, path, src, l.predeclared)
+	leave()
 	l.stack = l.stack[:len(l.stack)-1]
 	m.executing = false
 	return m.globals, m.err
@@ -88,4 +99,22 @@ func (l *loader) cycle(abs, again string) string {
 		}
 	}
 	return strings.Join(append(append([]string(nil), l.stack[start:]...), again), " → ")
+}
+
+// leadingComment returns the comment block at the top of a pipeline file
+// without its "#" markers: the file's own description of what it studies.
+// It stops at the first line that is not a comment; a "#" line alone is a
+// paragraph break.
+func leadingComment(src []byte) string {
+	var lines []string
+	for _, line := range strings.Split(string(src), "\n") {
+		line = strings.TrimRight(line, " \t\r")
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		line = strings.TrimPrefix(line, "#")
+		line = strings.TrimPrefix(line, " ")
+		lines = append(lines, line)
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
 }

@@ -37,7 +37,7 @@ var fileOptions = &syntax.FileOptions{
 type Options struct {
 	File   string            // the .star file
 	Params map[string]string // -p name=value overrides
-	OutDir string            // "" means results/<file name without .star>
+	OutDir string            // "" means results/<file name without .star>; see Run for the trial store
 	Jobs   int               // trials trained at once; <= 0 means the number of CPUs
 	Rerun  bool              // retrain trials even if cached
 	// CheckOnly evaluates the pipeline and validates every argument and
@@ -49,7 +49,9 @@ type Options struct {
 
 	// Predeclared are the names pipelines see; nil means builtins.Predeclared().
 	Predeclared starlark.StringDict
-	// Store holds records; nil means results.Cache{Dir: OutDir}.
+	// Store holds records; nil means the trial store shared by every
+	// pipeline under the same output root: results.Cache{Dir: the parent
+	// of OutDir}, i.e. <root>/trials/<key>.json.
 	Store Store
 	// Train trains one trial; nil means nn.Train.
 	Train TrainFunc
@@ -57,10 +59,20 @@ type Options struct {
 	MaxSteps uint64
 }
 
-// DefaultOutDir is where the records and tables of file go without --out:
-// results/<file name without .star>.
+// DefaultRoot is the output root without --out: every pipeline's folder and
+// the shared trial store live under it.
+const DefaultRoot = "results"
+
+// DefaultOutDir is where the tables, figures, report and manifest of file
+// go without --out: results/<file name without .star>.
 func DefaultOutDir(file string) string {
-	return filepath.Join("results", strings.TrimSuffix(filepath.Base(file), ".star"))
+	return OutDir(DefaultRoot, file)
+}
+
+// OutDir is the output folder of file under root: <root>/<file name
+// without .star>. The trial store is <root>/trials, beside it.
+func OutDir(root, file string) string {
+	return filepath.Join(root, strings.TrimSuffix(filepath.Base(file), ".star"))
 }
 
 // Run evaluates opt.File with the builtins, training the trials it asks for.
@@ -77,9 +89,16 @@ func Run(ctx context.Context, opt Options) error {
 	if outDir == "" {
 		outDir = DefaultOutDir(opt.File)
 	}
+	if filepath.Base(outDir) == results.TrialsDir {
+		// results/trials is the trial store; a pipeline's tables there would
+		// be mixed in with (and listed as) records.
+		return &UserError{Msg: fmt.Sprintf("%s: a pipeline named %q would write into the shared trial store %s; rename the file", opt.File, results.TrialsDir, outDir)}
+	}
 	store := opt.Store
 	if store == nil {
-		store = &results.Cache{Dir: outDir}
+		// One store for every pipeline under the root, so a trial trained
+		// by one (the base model, in every sweep) is cached for all.
+		store = &results.Cache{Dir: filepath.Dir(outDir)}
 	}
 	predeclared := opt.Predeclared
 	if predeclared == nil {
@@ -111,9 +130,20 @@ func Run(ctx context.Context, opt Options) error {
 		CheckOnly: opt.CheckOnly,
 		Params:    params,
 		Used:      map[string]bool{},
+		Manifest:  &results.Manifest{Version: results.ManifestVersion, Pipeline: filepath.Base(opt.File)},
 	}
 
 	ld := newLoader(fileOptions, guard(predeclared))
+	mainDir := filepath.Dir(filepath.Clean(opt.File))
+	ld.enter = func(path string, src []byte) func() {
+		// Paths relative to the main file, so the manifest (and the report
+		// made from it) does not depend on the folder pipe was run from.
+		rel, err := filepath.Rel(mainDir, path)
+		if err != nil {
+			rel = path
+		}
+		return env.EnterFile(filepath.ToSlash(rel), leadingComment(src))
+	}
 	thread := &starlark.Thread{
 		Name:  opt.File,
 		Print: func(_ *starlark.Thread, msg string) { fmt.Fprintln(stdout, msg) },
@@ -160,6 +190,13 @@ func Run(ctx context.Context, opt Options) error {
 	}
 	if err := checkParams(opt.File, env, ""); err != nil {
 		return &UserError{Msg: err.Error(), cause: err}
+	}
+	if !opt.CheckOnly {
+		// Only a complete run gets a manifest: pipe report must never
+		// rebuild half a study and present it as the whole.
+		if _, err := results.WriteManifest(outDir, env.Manifest); err != nil {
+			return &UserError{Msg: fmt.Sprintf("%s: %v", opt.File, err), cause: err}
+		}
 	}
 	return nil
 }
