@@ -26,8 +26,10 @@ type runFlags struct {
 const runUsage = `Usage: pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q]
 
 Evaluates the pipeline FILE, trains every trial it asks for that is not
-already in the cache (in parallel), and prints its tables. Records, tables
-and plots are written under results/<FILE name without .star>/.
+already in the cache (in parallel), and prints its tables. Tables, plots,
+the report and manifest.json are written under results/<FILE name without
+.star>/; trial records go to the store all pipelines share, results/trials/
+(with --out DIR: DIR/<name>/ and DIR/trials/).
 Ctrl-C stops the run; finished trials are kept and the next run resumes.
 
 Flags:
@@ -100,7 +102,7 @@ func parseRunFlags(args []string, stdout, stderr io.Writer, check bool) (*runFla
 	fs := flag.NewFlagSet("pipe "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Var(paramFlag(f.params), "p", "set the pipeline parameter `name=value` declared with param() (repeatable)")
-	fs.StringVar(&f.out, "out", "", "write outputs under `DIR`/<pipeline> instead of results/<pipeline>")
+	fs.StringVar(&f.out, "out", "", "use `DIR` as the output root: outputs in DIR/<pipeline>, records in DIR/trials (default results)")
 	if !check {
 		fs.IntVar(&f.jobs, "jobs", 0, "train at most `N` trials at once (default: the number of CPUs)")
 		fs.BoolVar(&f.rerun, "rerun", false, "retrain every trial, even those in the cache")

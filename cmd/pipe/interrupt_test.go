@@ -80,7 +80,7 @@ func TestInterruptKeepsFinishedTrials(t *testing.T) {
 				}
 			}
 
-			recs, err := filepath.Glob(filepath.Join(dir, "results", "sweep", "trials", "*.json"))
+			recs, err := filepath.Glob(filepath.Join(dir, "results", "trials", "*.json"))
 			if err != nil {
 				t.Fatal(err)
 			}

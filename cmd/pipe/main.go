@@ -4,6 +4,7 @@
 //
 //	pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q]
 //	pipe check FILE [-p name=value]... [--out DIR]
+//	pipe report DIR [--trials DIR]
 //	pipe version
 //	pipe help [COMMAND]
 //
@@ -40,6 +41,7 @@ const usage = `pipe runs convolutional-network experiments described in Starlark
 Usage:
   pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q]
   pipe check FILE [-p name=value]... [--out DIR]
+  pipe report DIR [--trials DIR]
   pipe version
   pipe help [COMMAND]
 
@@ -48,10 +50,13 @@ Commands:
            reused) and print its tables
   check    evaluate FILE without training: validate every argument and
            model shape and list the trials a run would train
+  report   rebuild the tables, figures and report of an output folder
+           from its manifest and the cached records, without training
   version  print pipe's version, numerics version and Go version
   help     print this text, or a command's flags
 
-Outputs go to results/<FILE name without .star>/ (DIR/<name>/ with --out).
+Outputs go to results/<FILE name without .star>/ (DIR/<name>/ with --out);
+trial records are shared by every pipeline in results/trials/ (DIR/trials/).
 Run 'pipe COMMAND --help' for a command's flags.
 Exit status: 0 success, 1 failed pipeline or check, 2 bad usage.
 `
@@ -69,6 +74,8 @@ func pipeMain(args []string, stdout, stderr io.Writer) int {
 		return runCmd(rest, stdout, stderr, false)
 	case "check":
 		return runCmd(rest, stdout, stderr, true)
+	case "report":
+		return reportCmd(rest, stdout, stderr)
 	case "version":
 		return versionCmd(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -89,6 +96,8 @@ func helpCmd(args []string, stdout, stderr io.Writer) int {
 		return runCmd([]string{"--help"}, stdout, stderr, false)
 	case "check":
 		return runCmd([]string{"--help"}, stdout, stderr, true)
+	case "report":
+		return reportCmd([]string{"--help"}, stdout, stderr)
 	case "version":
 		return versionCmd([]string{"--help"}, stdout, stderr)
 	}
