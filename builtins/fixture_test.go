@@ -109,7 +109,8 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{t: t, runner: &fakeRunner{}, out: &bytes.Buffer{}}
-	f.env = &Env{Ctx: context.Background(), Stdout: f.out, OutDir: t.TempDir(), Runner: f.runner, Params: map[string]string{}}
+	f.env = &Env{Ctx: context.Background(), Stdout: f.out, OutDir: t.TempDir(), Runner: f.runner, Params: map[string]string{},
+		Manifest: &results.Manifest{Version: results.ManifestVersion}}
 	return f
 }
 

@@ -26,6 +26,7 @@ func (f *fixture) execPipeline(file string) error {
 		}
 		th := &starlark.Thread{Name: path, Load: load}
 		SetEnv(th, f.env)
+		defer f.env.EnterFile(filepath.Base(path), "")()
 		return starlark.ExecFileOptions(&syntax.FileOptions{}, th, path, src, Predeclared())
 	}
 	load = func(thread *starlark.Thread, module string) (starlark.StringDict, error) {
@@ -61,6 +62,7 @@ func TestPipelines(t *testing.T) {
 		"overfit.star":     {1, "overfit: 100 images, 15 epochs"},
 		"reg.star":         {5, "L2 regularisation strength"},
 		"sanity.star":      {0, "gradient_check: W1"},
+		"report.star":      {22, "report: pipe: the ThreeLayerConvNet study: report.md"},
 	}
 	for _, file := range files {
 		name := filepath.Base(file)
@@ -86,6 +88,21 @@ func TestPipelines(t *testing.T) {
 			}
 			if !strings.Contains(f.out.String(), w.out) {
 				t.Errorf("output lacks %q:\n%s", w.out, f.out)
+			}
+			if name == "report.star" {
+				// Every pipeline of the study has its section, in load order.
+				report, err := os.ReadFile(filepath.Join(f.env.OutDir, "report.md"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				last := -1
+				for _, p := range []string{"sanity", "overfit", "base", "reg", "dropout", "hidden_dim", "num_filters", "filter_size", "best_net"} {
+					i := strings.Index(string(report), "\n## "+p+".star\n")
+					if i <= last {
+						t.Errorf("report: section %s.star at %d, want one after %d", p, i, last)
+					}
+					last = i
+				}
 			}
 			for _, j := range f.runner.jobs() {
 				if j.Trial.Data.Name != "fashion-mnist" || j.Trial.Train.BatchSize != 50 || j.Trial.Train.Optimizer != (nn.OptimizerSpec{Name: "adam", LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}) {
