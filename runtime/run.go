@@ -37,7 +37,7 @@ var fileOptions = &syntax.FileOptions{
 type Options struct {
 	File   string            // the .star file
 	Params map[string]string // -p name=value overrides
-	OutDir string            // "" means results/<file name without .star>; see Run for the trial store
+	OutDir string            // "" means results/<file name without .star>; the trial store is beside it (see Store)
 	Jobs   int               // trials trained at once; <= 0 means the number of CPUs
 	Rerun  bool              // retrain trials even if cached
 	// CheckOnly evaluates the pipeline and validates every argument and

@@ -73,7 +73,9 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pipe report: %v\n", err)
 		return exitFail
 	}
-	store := &results.Cache{Dir: filepath.Dir(filepath.Clean(dir))}
+	// DIR/.. rather than the parent of DIR's name, so "pipe report ." in
+	// results/report finds results/trials.
+	store := &results.Cache{Dir: filepath.Join(dir, "..")}
 	if trials != "" {
 		store = &results.Cache{RecordsDir: trials}
 	}
