@@ -1,7 +1,5 @@
 package nn
 
-import "github.com/pipe-ml/pipe/nn/kernels"
-
 // affineLayer is a fully connected layer out = x·W + b, where x (N, ...) is
 // flattened to (N, D).
 //
@@ -15,6 +13,7 @@ type affineLayer[T Float] struct {
 	x       *Tensor[T]
 	out, dx buffer[T]
 	needDx  bool
+	ex      *exec // threads for the GEMMs; nil is one
 }
 
 func newAffineLayer[T Float](in [3]int, m int, w, b *Param[T], needDx bool) *affineLayer[T] {
@@ -31,7 +30,7 @@ func (l *affineLayer[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
 	for i := 0; i < n; i++ {
 		copy(out.Data[i*l.M:(i+1)*l.M], bias)
 	}
-	kernels.Gemm(false, false, n, l.M, l.D, 1, x.Data, l.D, l.w.Value.Data, l.M, 1, out.Data, l.M)
+	gemm(l.ex, false, false, n, l.M, l.D, 1, x.Data, l.D, l.w.Value.Data, l.M, 1, out.Data, l.M)
 	return out
 }
 
@@ -45,11 +44,11 @@ func (l *affineLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
 			db[j] += v
 		}
 	}
-	kernels.Gemm(true, false, l.D, l.M, n, 1, l.x.Data, l.D, dout.Data, l.M, 0, l.w.Grad.Data, l.M)
+	gemm(l.ex, true, false, l.D, l.M, n, 1, l.x.Data, l.D, dout.Data, l.M, 0, l.w.Grad.Data, l.M)
 	if !l.needDx {
 		return nil
 	}
 	dx := l.dx.resize(n, l.in[0], l.in[1], l.in[2])
-	kernels.Gemm(false, true, n, l.D, l.M, 1, dout.Data, l.M, l.w.Value.Data, l.M, 0, dx.Data, l.D)
+	gemm(l.ex, false, true, n, l.D, l.M, 1, dout.Data, l.M, l.w.Value.Data, l.M, 0, dx.Data, l.D)
 	return dx
 }

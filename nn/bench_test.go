@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -14,7 +15,8 @@ func baseModel() ModelSpec {
 // BenchmarkTrainStep times one training step (forward, backward, Adam) of the
 // base model on a batch of 50, cycling over 4 random batches as
 // ../shared/bench/torch_ref.py throughput does, with the same class counts
-// (2 for 3x32x32, 10 for 1x28x28).
+// (2 for 3x32x32, 10 for 1x28x28). The model uses GOMAXPROCS threads, so
+// -cpu 1 and -cpu 2 compare with torch_ref.py --threads 1 and 2.
 func BenchmarkTrainStep(b *testing.B) {
 	for _, c := range []struct {
 		in      [3]int
@@ -26,6 +28,8 @@ func BenchmarkTrainStep(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			threads := runtime.GOMAXPROCS(0) // -cpu 2: the trial runs alone on 2 cores
+			m.SetThreads(threads)
 			opt, _ := NewOptimizer(OptimizerSpec{Name: "adam", LR: 1e-3})
 			rng := rand.New(rand.NewPCG(1, 1))
 			var xs [4]*Tensor[float32]
@@ -40,13 +44,13 @@ func BenchmarkTrainStep(b *testing.B) {
 			reg := m.Spec().Reg
 			for i := 0; i < 2; i++ { // warm up: buffers and optimiser state
 				m.lossDeferDecay(xs[i], ys[i])
-				opt.update(m.Params(), 1e-3, reg)
+				opt.update(m.Params(), 1e-3, reg, threads)
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ { // the solver's step (session.step) without loading the batch
 				m.lossDeferDecay(xs[i%4], ys[i%4])
-				opt.update(m.Params(), 1e-3, reg)
+				opt.update(m.Params(), 1e-3, reg, threads)
 			}
 			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
 		})

@@ -1,7 +1,5 @@
 package nn
 
-import "github.com/pipe-ml/pipe/nn/kernels"
-
 // convGeom is the geometry of a convolution: input (C, H, W), F filters of
 // FH x FW, stride S and P zero pixels on every side; output (F, OH, OW) with
 // OH = (H + 2P - FH)/S + 1 and OW likewise.
@@ -38,6 +36,7 @@ type convLayer[T Float] struct {
 	g      convGeom
 	w, b   *Param[T]
 	needDx bool
+	ex     *exec // threads for the GEMMs; nil is one
 
 	col, tmp, dcol []T
 	out, dx        buffer[T]
@@ -58,7 +57,7 @@ func (l *convLayer[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
 	l.col = grow(l.col, g.K*np)
 	l.tmp = grow(l.tmp, g.F*np)
 	im2col(g, x.Data, n, l.col)
-	kernels.Gemm(false, false, g.F, np, g.K, 1, l.w.Value.Data, g.K, l.col, np, 0, l.tmp, np)
+	gemm(l.ex, false, false, g.F, np, g.K, 1, l.w.Value.Data, g.K, l.col, np, 0, l.tmp, np)
 	out := l.out.resize(n, g.F, g.OH, g.OW)
 	bias := l.b.Value.Data
 	for i := 0; i < n; i++ {
@@ -93,12 +92,12 @@ func (l *convLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
 		}
 		db[f] = s
 	}
-	kernels.Gemm(false, true, g.F, g.K, np, 1, l.tmp, np, l.col, np, 0, l.w.Grad.Data, g.K)
+	gemm(l.ex, false, true, g.F, g.K, np, 1, l.tmp, np, l.col, np, 0, l.w.Grad.Data, g.K)
 	if !l.needDx {
 		return nil
 	}
 	l.dcol = grow(l.dcol, g.K*np)
-	kernels.Gemm(true, false, g.K, np, g.F, 1, l.w.Value.Data, g.K, l.tmp, np, 0, l.dcol, np)
+	gemm(l.ex, true, false, g.K, np, g.F, 1, l.w.Value.Data, g.K, l.tmp, np, 0, l.dcol, np)
 	dx := l.dx.resize(n, g.C, g.H, g.W)
 	col2im(g, l.dcol, n, dx.Data)
 	return dx

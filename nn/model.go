@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/pipe-ml/pipe/nn/kernels"
 )
 
 // Model is a built network with its weights. It owns every buffer of its
@@ -17,7 +19,32 @@ type Model[T Float] struct {
 	layers  []layer[T]
 	ps      []*Param[T]
 	dscores buffer[T]
+	ex      *exec // shared with the layers
 }
+
+// exec holds how many goroutines the kernels of one model may use. The
+// model and its layers share one, so SetThreads reaches every layer.
+type exec struct{ threads int }
+
+// gemm is kernels.Gemm, split over the model's threads when it has several
+// (bit-identical either way: see kernels.GemmParallel). A nil exec is one
+// thread, for layers built outside a Model (tests, benchmarks).
+func gemm[T Float](e *exec, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if e == nil || e.threads <= 1 {
+		kernels.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	kernels.GemmParallel(e.threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// SetThreads lets the model's kernels (GEMMs, the optimiser's update) use up
+// to n goroutines; n ≤ 1 runs everything on the caller's. Use it only when
+// cores would otherwise be idle (a trial running alone): a sweep already
+// runs one trial per core. Results are bit-identical for every n.
+func (m *Model[T]) SetThreads(n int) { m.ex.threads = max(n, 1) }
+
+// threads is the model's thread count (at least 1).
+func (m *Model[T]) threads() int { return max(m.ex.threads, 1) }
 
 // Build checks spec against the input shape and class count and initialises
 // weights from a RNG seeded with seed; dropout masks come from a second
@@ -27,7 +54,7 @@ func Build[T Float](spec ModelSpec, in [3]int, classes int, seed uint64) (*Model
 	if err != nil {
 		return nil, err
 	}
-	m := &Model[T]{spec: spec, in: in, classes: classes}
+	m := &Model[T]{spec: spec, in: in, classes: classes, ex: &exec{threads: 1}}
 	initRNG := newRand(seed, streamInit)
 	dropRNG := newRand(seed, streamDropout)
 	cur := in
@@ -49,7 +76,9 @@ func Build[T Float](spec ModelSpec, in [3]int, classes int, seed uint64) (*Model
 		case Conv:
 			g := newConvGeom(cur, l.Filters, l.FilterH, l.FilterW, l.Stride, l.Pad)
 			w, b := newParams([]int{l.Filters, cur[0], l.FilterH, l.FilterW}, g.K, l.Filters)
-			ly = newConvLayer(g, w, b, needDx)
+			conv := newConvLayer(g, w, b, needDx)
+			conv.ex = m.ex
+			ly = conv
 		case ReLU:
 			if i+1 < len(spec.Layers) && spec.Layers[i+1].Kind == MaxPool {
 				reluFirst = true // the pool applies it (see poolLayer)
@@ -68,7 +97,9 @@ func Build[T Float](spec ModelSpec, in [3]int, classes int, seed uint64) (*Model
 		case Affine:
 			d, out := cur[0]*cur[1]*cur[2], shapes[i].Out[0]
 			w, b := newParams([]int{d, out}, d, out)
-			ly = newAffineLayer(cur, out, w, b, needDx)
+			aff := newAffineLayer(cur, out, w, b, needDx)
+			aff.ex = m.ex
+			ly = aff
 		default: // Check rejects unknown kinds; this is a bug if reached.
 			panic(fmt.Sprintf("nn: Build: layer %d has unchecked kind %q", i, l.Kind))
 		}

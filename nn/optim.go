@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/pipe-ml/pipe/nn/kernels"
 )
 
 // Optimizer updates parameters in place from their gradients. State (moments,
@@ -20,7 +22,10 @@ type Optimizer interface {
 	// gradients (Model.lossDeferDecay) and saves a pass over the weights.
 	// The result is bit-identical to adding reg·w to Grad first and calling
 	// Step.
-	update(params []*Param[float32], lr, reg float64)
+	//
+	// threads is how many goroutines the update may use (≤ 1: the calling
+	// one); the result does not depend on it.
+	update(params []*Param[float32], lr, reg float64, threads int)
 }
 
 // optimizers is the registry of update rules by name. Each constructor takes
@@ -117,9 +122,9 @@ func decayOf(p *Param[float32], reg float64) (float32, bool) {
 // sgd is w -= lr·dw.
 type sgd struct{}
 
-func (o sgd) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0) }
+func (o sgd) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0, 1) }
 
-func (sgd) update(params []*Param[float32], lr, reg float64) {
+func (sgd) update(params []*Param[float32], lr, reg float64, _ int) {
 	r := float32(lr)
 	for _, p := range params {
 		d, decay := decayOf(p, reg)
@@ -141,9 +146,9 @@ type sgdMomentum struct {
 	v  [][]float32
 }
 
-func (o *sgdMomentum) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0) }
+func (o *sgdMomentum) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0, 1) }
 
-func (o *sgdMomentum) update(params []*Param[float32], lr, reg float64) {
+func (o *sgdMomentum) update(params []*Param[float32], lr, reg float64, _ int) {
 	o.v = state(o.v, params)
 	r := float32(lr)
 	for k, p := range params {
@@ -167,9 +172,9 @@ type rmsprop struct {
 	cache            [][]float32
 }
 
-func (o *rmsprop) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0) }
+func (o *rmsprop) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0, 1) }
 
-func (o *rmsprop) update(params []*Param[float32], lr, reg float64) {
+func (o *rmsprop) update(params []*Param[float32], lr, reg float64, _ int) {
 	o.cache = state(o.cache, params)
 	r := float32(lr)
 	for k, p := range params {
@@ -190,39 +195,30 @@ func (o *rmsprop) update(params []*Param[float32], lr, reg float64) {
 // adam is Adam with bias correction, in PyTorch's formulation:
 // m = β1·m + (1-β1)·dw; v = β2·v + (1-β2)·dw²;
 // w -= lr/(1-β1ᵗ) · m / (√v/√(1-β2ᵗ) + ε). The three updates run in one pass
-// over each parameter (fused), with the bias corrections computed once per
-// step in float64.
+// over each parameter (fused, vectorised: kernels.Adam), with the bias
+// corrections computed once per step in float64.
 type adam struct {
 	b1, b2, eps float64
 	t           int
 	m, v        [][]float32
 }
 
-func (o *adam) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0) }
+func (o *adam) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0, 1) }
 
-func (o *adam) update(params []*Param[float32], lr, reg float64) {
+func (o *adam) update(params []*Param[float32], lr, reg float64, threads int) {
 	o.m, o.v = state(o.m, params), state(o.v, params)
 	o.t++
 	bc1 := 1 - math.Pow(o.b1, float64(o.t))
 	bc2 := 1 - math.Pow(o.b2, float64(o.t))
-	step := float32(lr / bc1)
-	invSqrtBC2 := float32(1 / math.Sqrt(bc2))
 	// 1-β is formed in float64: in float32, 1-0.999 is off by 1e-5 relative.
-	b1, b2, eps := float32(o.b1), float32(o.b2), float32(o.eps)
-	c1, c2 := float32(1-o.b1), float32(1-o.b2)
+	c := kernels.AdamConsts{
+		B1: float32(o.b1), C1: float32(1 - o.b1),
+		B2: float32(o.b2), C2: float32(1 - o.b2),
+		Step: float32(lr / bc1), InvSqrtBC2: float32(1 / math.Sqrt(bc2)), Eps: float32(o.eps),
+	}
 	for k, p := range params {
-		d, decay := decayOf(p, reg)
+		c.Decay, c.HasDecay = decayOf(p, reg)
 		w := p.Value.Data
-		m, v, g := o.m[k][:len(w)], o.v[k][:len(w)], p.Grad.Data[:len(w)]
-		for i := range w {
-			gi := g[i]
-			if decay {
-				gi += d * w[i]
-			}
-			mi := b1*m[i] + c1*gi
-			vi := b2*v[i] + c2*gi*gi
-			m[i], v[i] = mi, vi
-			w[i] -= step * mi / (float32(math.Sqrt(float64(vi)))*invSqrtBC2 + eps)
-		}
+		kernels.AdamParallel(threads, w, p.Grad.Data[:len(w)], o.m[k][:len(w)], o.v[k][:len(w)], &c)
 	}
 }

@@ -123,7 +123,7 @@ func TestDeferredDecayIsBitIdentical(t *testing.T) {
 			la := a.Loss(x, y)
 			oa.Step(a.Params(), 1e-2)
 			lb := b.lossDeferDecay(x, y)
-			ob.update(b.Params(), 1e-2, spec.Reg)
+			ob.update(b.Params(), 1e-2, spec.Reg, 1)
 			if la != lb {
 				t.Errorf("%s step %d: loss %v vs deferred %v", name, step, la, lb)
 			}

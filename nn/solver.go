@@ -28,7 +28,7 @@ type batcher interface {
 // Train builds spec for the data's shape and classes, trains it with cfg on
 // d.Train, keeps the parameters with the best validation accuracy and
 // evaluates them on d.Test. progress may be nil. Cancelling ctx stops the run
-// with ctx.Err().
+// with ctx.Err(). WithThreads in ctx lets it use several cores.
 //
 // One epoch is one pass over the training images in an order shuffled by
 // cfg.Seed, in batches of cfg.BatchSize (the last one smaller when the batch
@@ -51,6 +51,27 @@ func Train(ctx context.Context, spec ModelSpec, d *data.Splits, cfg TrainConfig,
 		return Result{}, nil, fmt.Errorf("train: data splits are missing (train, validation and test are all needed)")
 	}
 	return train(ctx, spec, d, d.Train, d.Val, d.Test, cfg, progress)
+}
+
+// threadsKey is the context key of WithThreads.
+type threadsKey struct{}
+
+// WithThreads returns a context that lets Train run the kernels of its model
+// (GEMMs, the optimiser's update) on up to n goroutines. It is a run option
+// rather than a TrainConfig field because it does not change the result
+// (training is bit-identical for every n) and so must not enter cache keys.
+// Give it n > 1 only when cores would otherwise be idle, such as a trial
+// running alone: a sweep already runs one trial per core.
+func WithThreads(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, threadsKey{}, n)
+}
+
+// threadsFrom is the thread count WithThreads put in ctx, or 1.
+func threadsFrom(ctx context.Context) int {
+	if n, ok := ctx.Value(threadsKey{}).(int); ok && n > 1 {
+		return n
+	}
+	return 1
 }
 
 // checkConfig validates cfg and fills its defaults.
@@ -105,6 +126,7 @@ func train(ctx context.Context, spec ModelSpec, src batcher, trainSet, valSet, t
 	if err != nil {
 		return Result{}, nil, err
 	}
+	m.SetThreads(threadsFrom(ctx))
 	nTrain := trainSet.N
 	if cfg.TrainImages > 0 {
 		nTrain = cfg.TrainImages
@@ -225,7 +247,7 @@ func (s *session) step(set *data.Set, idx []int, opt Optimizer, lr float64) floa
 	x := s.load(set, idx)
 	loss := s.m.lossDeferDecay(x, s.y)
 	if isFinite(loss) {
-		opt.update(s.m.Params(), lr, s.m.spec.Reg)
+		opt.update(s.m.Params(), lr, s.m.spec.Reg, s.m.threads())
 	}
 	return loss
 }

@@ -243,21 +243,23 @@ func TestTrainStepAllocs(t *testing.T) {
 }
 
 // TestStepsIndependentOfGOMAXPROCS trains the base model for a few steps
-// with 1 and with 2 threads available: the losses and weights must be
-// bit-identical, whatever the kernels parallelise.
+// with 1 and with 2 threads available, and with the model's kernels on 1, 2
+// and 3 goroutines (SetThreads), along the solver's path: the losses and
+// weights must be bit-identical, whatever the kernels parallelise.
 func TestStepsIndependentOfGOMAXPROCS(t *testing.T) {
-	run := func(procs int) ([]float64, []float32) {
+	run := func(procs, threads int) ([]float64, []float32) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		m, err := Build[float32](baseModel(), [3]int{1, 28, 28}, 10, 7)
 		if err != nil {
 			t.Fatal(err)
 		}
+		m.SetThreads(threads)
 		opt, _ := NewOptimizer(OptimizerSpec{Name: "adam", LR: 1e-3})
 		var losses []float64
 		for i := uint64(0); i < 3; i++ {
 			x, y := RandomBatch[float32]([3]int{1, 28, 28}, 10, 50, i)
-			losses = append(losses, m.Loss(x, y))
-			opt.Step(m.Params(), 1e-3)
+			losses = append(losses, m.lossDeferDecay(x, y))
+			opt.update(m.Params(), 1e-3, m.spec.Reg, m.threads())
 		}
 		var w []float32
 		for _, p := range m.Params() {
@@ -265,12 +267,14 @@ func TestStepsIndependentOfGOMAXPROCS(t *testing.T) {
 		}
 		return losses, w
 	}
-	l1, w1 := run(1)
-	l2, w2 := run(2)
-	if !reflect.DeepEqual(l1, l2) {
-		t.Errorf("losses differ: 1 thread %v, 2 threads %v", l1, l2)
-	}
-	if !reflect.DeepEqual(w1, w2) {
-		t.Errorf("weights differ between 1 and 2 threads")
+	l1, w1 := run(1, 1)
+	for _, c := range [][2]int{{2, 1}, {2, 2}, {2, 3}} {
+		l2, w2 := run(c[0], c[1])
+		if !reflect.DeepEqual(l1, l2) {
+			t.Errorf("losses differ: 1 thread %v, GOMAXPROCS %d with %d threads %v", l1, c[0], c[1], l2)
+		}
+		if !reflect.DeepEqual(w1, w2) {
+			t.Errorf("weights differ between 1 thread and GOMAXPROCS %d with %d threads", c[0], c[1])
+		}
 	}
 }

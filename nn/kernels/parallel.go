@@ -38,12 +38,26 @@ func gemmSplit[T Float](threads, minWork int, transA, transB bool, m, n, k int, 
 	splitSgemm(threads, transA, transB, m, n, k, float32(alpha), asF32(a), lda, asF32(b), ldb, float32(beta), asF32(c), ldc)
 }
 
-// workerScratch is one packing scratch per goroutine of a split call, taken
-// from the pool as a unit: workers taking their own from sync.Pool would miss
-// whenever the free ones sit in another P's private slot, and allocate.
-type workerScratch []*scratch
+// splitJob is one split call: its arguments, how C is cut, and one packing
+// scratch per part. Jobs are pooled as a unit: parts taking their own
+// scratch from a pool would miss whenever the free ones sit in another
+// P's private slot, and allocate; a pooled job also lets forParts hand it to
+// helpers without allocating.
+type splitJob struct {
+	scratch []*scratch
+	wg      sync.WaitGroup
 
-var workerPool = sync.Pool{New: func() any { return new(workerScratch) }}
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+	splitN         bool
+	tiles, tile    int
+	threads        int
+}
+
+var jobPool freeList[splitJob]
 
 // splitSgemm runs sgemm on up to threads goroutines, cutting C on
 // micro-tile boundaries. Arguments are validated; m, n, k > 0, alpha ≠ 0.
@@ -57,34 +71,35 @@ func splitSgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a 
 	if splitN {
 		tiles, tile = tilesN, nr
 	}
-	threads = min(threads, tiles)
-	ws := workerPool.Get().(*workerScratch)
-	for len(*ws) < threads {
-		*ws = append(*ws, new(scratch))
+	threads = min(threads, tiles, 64)
+	j := jobPool.get()
+	for len(j.scratch) < threads {
+		j.scratch = append(j.scratch, new(scratch))
 	}
-	part := func(t int) {
-		lo := tiles * t / threads * tile
-		if splitN {
-			hi := min(tiles*(t+1)/threads*tile, n)
-			ob := lo // first column of op(B) is column lo of B…
-			if transB {
-				ob = lo * ldb // …or row lo of the stored Bᵀ
-			}
-			sgemmWith((*ws)[t], transA, transB, m, hi-lo, k, alpha, a, lda, b[ob:], ldb, beta, c[lo:], ldc)
-			return
+	j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.beta = transA, transB, m, n, k, alpha, beta
+	j.a, j.b, j.c, j.lda, j.ldb, j.ldc = a, b, c, lda, ldb, ldc
+	j.splitN, j.tiles, j.tile, j.threads = splitN, tiles, tile, threads
+	forParts(threads, j, &j.wg)
+	j.a, j.b, j.c = nil, nil, nil // do not keep the caller's matrices alive in the pool
+	jobPool.put(j)
+}
+
+// part computes the t-th block of C.
+func (j *splitJob) part(t int) {
+	lo := j.tiles * t / j.threads * j.tile
+	if j.splitN {
+		hi := min(j.tiles*(t+1)/j.threads*j.tile, j.n)
+		ob := lo // first column of op(B) is column lo of B…
+		if j.transB {
+			ob = lo * j.ldb // …or row lo of the stored Bᵀ
 		}
-		hi := min(tiles*(t+1)/threads*tile, m)
-		oa := lo * lda // first row of op(A) is row lo of A…
-		if transA {
-			oa = lo // …or column lo of the stored Aᵀ
-		}
-		sgemmWith((*ws)[t], transA, transB, hi-lo, n, k, alpha, a[oa:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+		sgemmWith(j.scratch[t], j.transA, j.transB, j.m, hi-lo, j.k, j.alpha, j.a, j.lda, j.b[ob:], j.ldb, j.beta, j.c[lo:], j.ldc)
+		return
 	}
-	var wg sync.WaitGroup
-	for t := 1; t < threads; t++ {
-		wg.Go(func() { part(t) })
+	hi := min(j.tiles*(t+1)/j.threads*j.tile, j.m)
+	oa := lo * j.lda // first row of op(A) is row lo of A…
+	if j.transA {
+		oa = lo // …or column lo of the stored Aᵀ
 	}
-	part(0)
-	wg.Wait()
-	workerPool.Put(ws)
+	sgemmWith(j.scratch[t], j.transA, j.transB, hi-lo, j.n, j.k, j.alpha, j.a[oa:], j.lda, j.b, j.ldb, j.beta, j.c[lo*j.ldc:], j.ldc)
 }

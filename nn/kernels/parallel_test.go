@@ -100,3 +100,22 @@ func TestSgemmConcurrentCallers(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitNoAllocs: warmed-up GemmParallel and AdamParallel calls reuse
+// their pooled jobs and helper goroutines. A helper that has not yet gone
+// back to waiting when the next call hands out work is replaced by a new
+// one (one allocation, rarely), so the bound is below one per call, not 0.
+func TestSplitNoAllocs(t *testing.T) {
+	m, n, k := 64, 480, 300
+	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	w, g, mm, v := make([]float32, 4*adamChunk), make([]float32, 4*adamChunk), make([]float32, 4*adamChunk), make([]float32, 4*adamChunk)
+	cs := testConsts(1, true)
+	call := func() {
+		GemmParallel(2, false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+		AdamParallel(2, w, g, mm, v, cs)
+	}
+	call()
+	if allocs := testing.AllocsPerRun(20, call); allocs >= 1 {
+		t.Errorf("GemmParallel + AdamParallel allocate %.2f times per call once warmed up", allocs)
+	}
+}

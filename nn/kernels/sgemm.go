@@ -1,9 +1,6 @@
 package kernels
 
-import (
-	"sync"
-	"unsafe"
-)
+import "unsafe"
 
 // The float32 GEMM follows Goto and van de Geijn / BLIS: the k×n operand is
 // copied, block by block, into micro-panels of nr columns ("packed B", one
@@ -37,14 +34,15 @@ const (
 )
 
 // scratch holds the packing buffers of one sgemm call (at most
-// kcBlock·(mcBlock+ncBlock) floats, 3.2 MB). They are kept in a pool so
-// that a warmed-up caller does not allocate.
+// kcBlock·(mcBlock+ncBlock) floats, 3.2 MB). They are kept in a free list
+// (not a sync.Pool, which a GC empties) so that a warmed-up caller does not
+// allocate.
 type scratch struct {
 	a, b []float32
 	tile [mr * nr]float32
 }
 
-var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+var scratchPool freeList[scratch]
 
 func grow(buf []float32, n int) []float32 {
 	if cap(buf) < n {
@@ -61,9 +59,9 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	s := scratchPool.Get().(*scratch)
+	s := scratchPool.get()
 	sgemmWith(s, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-	scratchPool.Put(s)
+	scratchPool.put(s)
 }
 
 // sgemmWith is sgemm with its packing buffers given, for k > 0 and
