@@ -84,18 +84,25 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	tables, figures := 0, 0
+	keys := map[string]bool{}
 	for _, it := range m.Items {
+		var refs []results.TrialRef
 		switch {
 		case it.Table != nil:
 			tables++
+			refs = it.Table.Trials
 		case it.Plot != nil:
 			figures++
+			refs = it.Plot.Trials
+		}
+		for _, r := range refs {
+			keys[r.Key] = true
 		}
 	}
-	what := "no report"
+	what := fmt.Sprintf("%d tables and %d figures", tables, figures)
 	if m.Report != nil {
-		what = filepath.Join(dir, results.ReportFile)
+		what = fmt.Sprintf("%d tables, %d figures and %s", tables, figures, results.ReportFile)
 	}
-	fmt.Fprintf(stdout, "%s: %d tables, %d figures, %s rebuilt from the manifest of %s and its records\n", dir, tables, figures, what, m.Pipeline)
+	fmt.Fprintf(stdout, "%s: rebuilt %s from %s and %d records\n", dir, what, results.ManifestFile, len(keys))
 	return exitOK
 }
