@@ -264,3 +264,45 @@ func TestReLUPoolFusion(t *testing.T) {
 		t.Errorf("layer 1 is %T, want the pool with the ReLU fused, computing dx", m.layers[1])
 	}
 }
+
+// TestPool2x2MatchesGeneric checks the 2x2 stride-2 loops against the
+// general ones bit for bit, with and without the fused ReLU, on even and odd
+// sizes (an uncovered last row or column) and with ties and signed zeros.
+func TestPool2x2MatchesGeneric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, c := range []struct{ h, w int }{{8, 8}, {7, 9}, {2, 2}, {5, 4}} {
+		for _, relu := range []bool{false, true} {
+			in := [3]int{3, c.h, c.w}
+			x := randn[float32](rng, 2, 3, c.h, c.w)
+			for i := range x.Data {
+				switch rng.IntN(6) {
+				case 0:
+					x.Data[i] = 0
+				case 1:
+					x.Data[i] = float32(math.Copysign(0, -1))
+				case 2:
+					x.Data[i] = 0.5
+				}
+			}
+			l := newPoolLayer[float32](in, 2, 2, 2, true)
+			l.relu = relu
+			got := l.forward(x, true)
+			want := NewTensor[float32](got.Shape...)
+			l.forwardAny(x, want)
+			for i := range want.Data {
+				if math.Float32bits(got.Data[i]) != math.Float32bits(want.Data[i]) {
+					t.Fatalf("%+v relu=%v: out[%d] = %v, generic %v", c, relu, i, got.Data[i], want.Data[i])
+				}
+			}
+			dout := randn[float32](rng, got.Shape...)
+			gotDx := l.backward(dout)
+			wantDx := make([]float32, len(gotDx.Data))
+			poolRoute(l, bitsOf[float32, uint32](x.Data), bitsOf[float32, uint32](got.Data), dout.Data, wantDx)
+			for i := range wantDx {
+				if math.Float32bits(gotDx.Data[i]) != math.Float32bits(wantDx[i]) {
+					t.Fatalf("%+v relu=%v: dx[%d] = %v, generic %v", c, relu, i, gotDx.Data[i], wantDx[i])
+				}
+			}
+		}
+	}
+}

@@ -39,6 +39,21 @@ func (l *poolLayer[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
 	n := batchOf(MaxPool, x, [3]int{l.C, l.H, l.W})
 	l.x = x
 	out := l.out.resize(n, l.C, l.OH, l.OW)
+	if l.is2x2() {
+		pool2x2Forward(x.Data, out.Data, n*l.C, l.H, l.W, l.relu)
+	} else {
+		l.forwardAny(x, out)
+	}
+	return out
+}
+
+// is2x2 reports whether the layer is the common 2x2 pool with stride 2,
+// which has its own loops (pool2x2Forward, pool2x2Route).
+func (l *poolLayer[T]) is2x2() bool { return l.PH == 2 && l.PW == 2 && l.S == 2 }
+
+// forwardAny is the forward pass for any window and stride.
+func (l *poolLayer[T]) forwardAny(x, out *Tensor[T]) {
+	n := out.Shape[0]
 	o := 0
 	for plane := 0; plane < n*l.C; plane++ {
 		src := x.Data[plane*l.H*l.W : (plane+1)*l.H*l.W]
@@ -59,7 +74,32 @@ func (l *poolLayer[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
 			}
 		}
 	}
-	return out
+}
+
+// pool2x2Forward is forwardAny for 2x2 windows at stride 2 over planes
+// planes of h x w (an odd last row or column is dropped): the four loads and
+// maxima written out, which the compiler keeps in registers. max is
+// commutative and associative (NaN if any operand is NaN, +0 above -0), so
+// the result is bit-identical to forwardAny's.
+func pool2x2Forward[T Float](x, out []T, planes, h, w int, relu bool) {
+	oh, ow := h/2, w/2
+	o := 0
+	for p := 0; p < planes; p++ {
+		src := x[p*h*w : (p+1)*h*w]
+		for oy := 0; oy < oh; oy++ {
+			r0 := src[2*oy*w:][:2*ow]
+			r1 := src[(2*oy+1)*w:][:2*ow]
+			dst := out[o:][:ow]
+			for ox := range dst {
+				m := max(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
+				if relu {
+					m = max(m, 0)
+				}
+				dst[ox] = m
+			}
+			o += ow
+		}
+	}
 }
 
 func (l *poolLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
@@ -68,6 +108,14 @@ func (l *poolLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
 		return nil
 	}
 	dx := l.dx.resize(l.out.Shape[0], l.C, l.H, l.W)
+	if l.is2x2() {
+		if unsafe.Sizeof(T(0)) == 4 {
+			pool2x2Route(l, bitsOf[T, uint32](l.x.Data), bitsOf[T, uint32](l.out.Data), dout.Data, dx.Data)
+		} else {
+			pool2x2Route(l, bitsOf[T, uint64](l.x.Data), bitsOf[T, uint64](l.out.Data), dout.Data, dx.Data)
+		}
+		return dx
+	}
 	if unsafe.Sizeof(T(0)) == 4 {
 		poolRoute(l, bitsOf[T, uint32](l.x.Data), bitsOf[T, uint32](l.out.Data), dout.Data, dx.Data)
 	} else {
@@ -113,6 +161,49 @@ func poolRoute[T Float, U uint32 | uint64](l *poolLayer[T], x, out []U, dout, dx
 				dst[r+at] += dout[o]
 				o++
 			}
+		}
+	}
+}
+
+// pool2x2Route is poolRoute for 2x2 windows at stride 2. The windows tile
+// the input, so every covered pixel is written exactly once (the gradient
+// or 0) and dx needs no clearing pass, except for the odd last row or
+// column that no window covers.
+func pool2x2Route[T Float, U uint32 | uint64](l *poolLayer[T], x, out []U, dout, dx []T) {
+	if l.H%2 != 0 || l.W%2 != 0 {
+		clear(dx)
+	}
+	shift := 8*unsafe.Sizeof(U(0)) - 1
+	h, w := l.H, l.W
+	oh, ow := l.OH, l.OW
+	o := 0
+	for p := 0; p < len(x)/(h*w); p++ {
+		src := x[p*h*w : (p+1)*h*w]
+		dst := dx[p*h*w : (p+1)*h*w]
+		for oy := 0; oy < oh; oy++ {
+			s0 := src[2*oy*w:][:2*ow]
+			s1 := src[(2*oy+1)*w:][:2*ow]
+			d0 := dst[2*oy*w:][:2*ow]
+			d1 := dst[(2*oy+1)*w:][:2*ow]
+			ms := out[o:][:ow]
+			gs := dout[o:][:ow]
+			for ox, m := range ms {
+				// The first of the four pixels (row-major) equal to the
+				// maximum, found from the last: see poolRoute.
+				at := 3
+				d := s1[2*ox] ^ m
+				at ^= (at ^ 2) & (int((d|-d)>>shift) - 1)
+				d = s0[2*ox+1] ^ m
+				at ^= (at ^ 1) & (int((d|-d)>>shift) - 1)
+				d = s0[2*ox] ^ m
+				at &^= int((d|-d)>>shift) - 1
+				var g [4]T
+				if !l.relu || m != 0 { // +0 with the ReLU: no gradient
+					g[at] = gs[ox]
+				}
+				d0[2*ox], d0[2*ox+1], d1[2*ox], d1[2*ox+1] = g[0], g[1], g[2], g[3]
+			}
+			o += ow
 		}
 	}
 }
