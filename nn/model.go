@@ -166,9 +166,9 @@ func (m *Model[T]) dataLoss(x *Tensor[T], y []int) float64 {
 }
 
 // regularise returns 0.5·reg·Σ‖W‖² over the decayed parameters and, when grad
-// is set, adds reg·W to their gradients. The sum runs in float64 over four
-// interleaved partial sums (breaking the add latency chain) in a fixed
-// order, so it is the same on every run.
+// is set, adds reg·W to their gradients. Each ‖W‖² runs in float64 over four
+// interleaved partial sums (kernels.SumSquares: vectorised, and breaking the
+// add latency chain) in a fixed order, so it is the same on every run.
 func (m *Model[T]) regularise(grad bool) float64 {
 	reg := m.spec.Reg
 	if reg == 0 {
@@ -182,19 +182,11 @@ func (m *Model[T]) regularise(grad bool) float64 {
 		}
 		w := p.Value.Data
 		g := p.Grad.Data[:len(w)]
-		var s0, s1, s2, s3 float64
-		i := 0
-		for ; i+4 <= len(w); i += 4 {
-			w0, w1, w2, w3 := float64(w[i]), float64(w[i+1]), float64(w[i+2]), float64(w[i+3])
-			s0 += w0 * w0
-			s1 += w1 * w1
-			s2 += w2 * w2
-			s3 += w3 * w3
+		if f32, ok := any(w).([]float32); ok {
+			sum += kernels.SumSquares(f32)
+		} else {
+			sum += sumSquares(w)
 		}
-		for ; i < len(w); i++ {
-			s0 += float64(w[i]) * float64(w[i])
-		}
-		sum += (s0 + s1) + (s2 + s3)
 		if grad {
 			for i, v := range w {
 				g[i] += r * v
@@ -228,3 +220,21 @@ func (m *Model[T]) Predict(x *Tensor[T], dst []int) {
 
 // isFinite reports whether v is neither NaN nor infinite.
 func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// sumSquares is kernels.SumSquares for any Float (float64 for gradient
+// checks), with the same order of operations.
+func sumSquares[T Float](w []T) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(w); i += 4 {
+		w0, w1, w2, w3 := float64(w[i]), float64(w[i+1]), float64(w[i+2]), float64(w[i+3])
+		s0 += w0 * w0
+		s1 += w1 * w1
+		s2 += w2 * w2
+		s3 += w3 * w3
+	}
+	for ; i < len(w); i++ {
+		s0 += float64(w[i]) * float64(w[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
