@@ -48,7 +48,7 @@ func formatError(err error) string {
 		}
 	}
 	if deepest != nil {
-		return deepest.Backtrace()
+		return backtrace(deepest)
 	}
 	var rl resolve.ErrorList
 	if errors.As(err, &rl) {
@@ -63,6 +63,21 @@ func formatError(err error) string {
 		return se.Error()
 	}
 	return err.Error()
+}
+
+// backtrace is EvalError.Backtrace without the builtin's name twice.
+// Starlark ends a backtrace with "Error in NAME: " + the message, and
+// builtins (pipe's and Starlark's own, like len) start their messages with
+// "NAME: " so that they read well on their own; the user should see
+// "Error in dataset: data: ..." rather than "Error in dataset: dataset: ...".
+func backtrace(e *starlark.EvalError) string {
+	stack := e.CallStack
+	last := len(stack) - 1
+	if last < 0 || stack[last].Pos.Filename() != "<builtin>" {
+		return e.Backtrace()
+	}
+	name := stack[last].Name
+	return fmt.Sprintf("%sError in %s: %s", stack[:last], name, strings.TrimPrefix(e.Msg, name+": "))
 }
 
 // guard wraps every builtin of predeclared (and of the modules in it) so

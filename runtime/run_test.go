@@ -104,6 +104,7 @@ func TestEvalErrors(t *testing.T) {
 		{"wrong argument", "trials(seeds = 3)\n", []string{"main.star:1:7", "trials", "seeds"}},
 		{"unknown keyword", "trials([1], sedes = 2)\n", []string{"main.star:1:7", "unexpected keyword argument \"sedes\""}},
 		{"builtin error", "x = 1\nfail('no such class')\n", []string{"main.star:2:5", "Error in fail: no such class"}},
+		{"builtin name once", "x = len(1, 2)\n", []string{"main.star:1:8", "Error in len: got 2 arguments"}},
 		{"recursion", "def f(n):\n    return f(n + 1)\nf(0)\n", []string{"main.star:2:13", "called recursively"}},
 		{"runaway", "x = 0\nwhile True:\n    x += 1\n", []string{"main.star:", "ran away"}},
 		{"panic in builtin", "x = 1\nboom()\n", []string{"main.star:2:5", "internal error", "index out of range"}},
