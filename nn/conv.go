@@ -37,6 +37,12 @@ type convLayer[T Float] struct {
 	w, b   *Param[T]
 	needDx bool
 	ex     *exec // threads for the GEMMs; nil is one
+	// cnhw lays the output (and so dout) out as F x N·OH·OW, the GEMM's own
+	// order, instead of NCHW: the GEMM then writes the output in place and
+	// backward reads dout as is, skipping a scatter and a gather pass. Only
+	// a consumer that knows it (a 2x2 pool, see poolLayer.cnhw) may set it;
+	// the tensor's Shape still says (N, F, OH, OW).
+	cnhw bool
 
 	col, tmp, dcol []T
 	out, dx        buffer[T]
@@ -55,11 +61,22 @@ func (l *convLayer[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
 	l.n = n
 	np := n * g.outPerImg
 	l.col = grow(l.col, g.K*np)
-	l.tmp = grow(l.tmp, g.F*np)
 	im2col(g, x.Data, n, l.col)
+	bias := l.b.Value.Data
+	if l.cnhw {
+		out := l.out.resize(n, g.F, g.OH, g.OW)
+		gemm(l.ex, false, false, g.F, np, g.K, 1, l.w.Value.Data, g.K, l.col, np, 0, out.Data, np)
+		for f, bf := range bias {
+			row := out.Data[f*np : (f+1)*np]
+			for p := range row {
+				row[p] += bf
+			}
+		}
+		return out
+	}
+	l.tmp = grow(l.tmp, g.F*np)
 	gemm(l.ex, false, false, g.F, np, g.K, 1, l.w.Value.Data, g.K, l.col, np, 0, l.tmp, np)
 	out := l.out.resize(n, g.F, g.OH, g.OW)
-	bias := l.b.Value.Data
 	for i := 0; i < n; i++ {
 		for f := 0; f < g.F; f++ {
 			src := l.tmp[f*np+i*g.outPerImg : f*np+(i+1)*g.outPerImg]
@@ -78,26 +95,41 @@ func (l *convLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
 	sameShape(Conv, dout, &l.out.Tensor)
 	n := l.n
 	np := n * g.outPerImg
-	// Gather dout into tmp (F x N·OH·OW), summing the bias gradient on the way.
 	db := l.b.Grad.Data
-	for f := range db {
-		var s T
-		for i := 0; i < n; i++ {
-			src := dout.Data[(i*g.F+f)*g.outPerImg : (i*g.F+f+1)*g.outPerImg]
-			dst := l.tmp[f*np+i*g.outPerImg : f*np+(i+1)*g.outPerImg]
-			copy(dst, src)
-			for _, v := range src {
+	dtmp := l.tmp
+	if l.cnhw {
+		// dout is already F x N·OH·OW; the bias gradient sums each row in
+		// the order the gather below would.
+		dtmp = dout.Data
+		for f := range db {
+			var s T
+			for _, v := range dtmp[f*np : (f+1)*np] {
 				s += v
 			}
+			db[f] = s
 		}
-		db[f] = s
+	} else {
+		// Gather dout into tmp (F x N·OH·OW), summing the bias gradient on
+		// the way.
+		for f := range db {
+			var s T
+			for i := 0; i < n; i++ {
+				src := dout.Data[(i*g.F+f)*g.outPerImg : (i*g.F+f+1)*g.outPerImg]
+				dst := l.tmp[f*np+i*g.outPerImg : f*np+(i+1)*g.outPerImg]
+				copy(dst, src)
+				for _, v := range src {
+					s += v
+				}
+			}
+			db[f] = s
+		}
 	}
-	gemm(l.ex, false, true, g.F, g.K, np, 1, l.tmp, np, l.col, np, 0, l.w.Grad.Data, g.K)
+	gemm(l.ex, false, true, g.F, g.K, np, 1, dtmp, np, l.col, np, 0, l.w.Grad.Data, g.K)
 	if !l.needDx {
 		return nil
 	}
 	l.dcol = grow(l.dcol, g.K*np)
-	gemm(l.ex, true, false, g.K, np, g.F, 1, l.w.Value.Data, g.K, l.tmp, np, 0, l.dcol, np)
+	gemm(l.ex, true, false, g.K, np, g.F, 1, l.w.Value.Data, g.K, dtmp, np, 0, l.dcol, np)
 	dx := l.dx.resize(n, g.C, g.H, g.W)
 	col2im(g, l.dcol, n, dx.Data)
 	return dx

@@ -306,3 +306,50 @@ func TestPool2x2MatchesGeneric(t *testing.T) {
 		}
 	}
 }
+
+// TestConvPoolCNHW: a conv feeding a 2x2 pool hands its output over in
+// C x N order (convLayer.cnhw); the losses, gradients and scores must be
+// bit-identical to the same model with that layout switched off.
+func TestConvPoolCNHW(t *testing.T) {
+	spec := ThreeLayerConvNet(ThreeLayerConfig{NumFilters: 5, FilterSize: 3, HiddenDim: 7, Reg: 1e-2})
+	in := [3]int{2, 8, 6}
+	build := func(cnhw bool) *Model[float32] {
+		m, err := Build[float32](spec, in, 3, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, ok1 := m.layers[0].(*convLayer[float32])
+		p, ok2 := m.layers[1].(*poolLayer[float32])
+		if !ok1 || !ok2 || !c.cnhw || !p.cnhw {
+			t.Fatalf("layers %T, %T: the conv does not hand the pool C x N order", m.layers[0], m.layers[1])
+		}
+		c.cnhw, p.cnhw = cnhw, cnhw
+		return m
+	}
+	a, b := build(true), build(false)
+	for i := uint64(0); i < 2; i++ {
+		x, y := RandomBatch[float32](in, 3, 4, i)
+		la, lb := a.Loss(x, y), b.Loss(x, y)
+		if la != lb {
+			t.Fatalf("loss %v with C x N order, %v without", la, lb)
+		}
+		for k, p := range a.Params() {
+			if i := sameBits32(p.Grad.Data, b.Params()[k].Grad.Data); i >= 0 {
+				t.Fatalf("%s: gradient differs at %d", p.Name, i)
+			}
+		}
+		if i := sameBits32(a.Scores(x).Data, b.Scores(x).Data); i >= 0 {
+			t.Fatalf("scores differ at %d", i)
+		}
+	}
+}
+
+// sameBits32 is the first index where a and b differ in bits, or -1.
+func sameBits32(a, b []float32) int {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return i
+		}
+	}
+	return -1
+}

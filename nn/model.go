@@ -91,6 +91,9 @@ func Build[T Float](spec ModelSpec, in [3]int, classes int, seed uint64) (*Model
 			}
 			pool := newPoolLayer[T](cur, l.PoolH, l.PoolW, l.PoolStride, needDx)
 			pool.relu, reluFirst = reluFirst, false
+			if conv, ok := m.lastLayer().(*convLayer[T]); ok && pool.is2x2() {
+				conv.cnhw, pool.cnhw = true, true // see convLayer.cnhw
+			}
 			ly = pool
 		case Dropout:
 			ly = newDropoutLayer[T](cur, l.P, dropRNG, needDx)
@@ -107,6 +110,14 @@ func Build[T Float](spec ModelSpec, in [3]int, classes int, seed uint64) (*Model
 		cur = shapes[i].Out
 	}
 	return m, nil
+}
+
+// lastLayer is the last layer built so far, or nil.
+func (m *Model[T]) lastLayer() layer[T] {
+	if len(m.layers) == 0 {
+		return nil
+	}
+	return m.layers[len(m.layers)-1]
 }
 
 // Spec returns the spec the model was built from.

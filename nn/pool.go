@@ -23,9 +23,12 @@ type poolLayer[T Float] struct {
 	PH, PW, S int
 	OH, OW    int
 	relu      bool
-	x         *Tensor[T]
-	out, dx   buffer[T]
-	needDx    bool
+	// cnhw: the input (and dx) is laid out C x N x H x W, as a convLayer
+	// with cnhw set writes it; the output stays NCHW. 2x2 stride 2 only.
+	cnhw    bool
+	x       *Tensor[T]
+	out, dx buffer[T]
+	needDx  bool
 }
 
 func newPoolLayer[T Float](in [3]int, ph, pw, stride int, needDx bool) *poolLayer[T] {
@@ -40,7 +43,7 @@ func (l *poolLayer[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
 	l.x = x
 	out := l.out.resize(n, l.C, l.OH, l.OW)
 	if l.is2x2() {
-		pool2x2Forward(x.Data, out.Data, n*l.C, l.H, l.W, l.relu)
+		pool2x2Forward(x.Data, out.Data, n, l.C, l.H, l.W, l.relu, l.cnhw)
 	} else {
 		l.forwardAny(x, out)
 	}
@@ -76,16 +79,21 @@ func (l *poolLayer[T]) forwardAny(x, out *Tensor[T]) {
 	}
 }
 
-// pool2x2Forward is forwardAny for 2x2 windows at stride 2 over planes
-// planes of h x w (an odd last row or column is dropped): the four loads and
+// pool2x2Forward is forwardAny for 2x2 windows at stride 2 over the n·c
+// planes of h x w (an odd last row or column is dropped), reading the planes
+// in C x N order when cnhw is set: the four loads and
 // maxima written out, which the compiler keeps in registers. max is
 // commutative and associative (NaN if any operand is NaN, +0 above -0), so
 // the result is bit-identical to forwardAny's.
-func pool2x2Forward[T Float](x, out []T, planes, h, w int, relu bool) {
+func pool2x2Forward[T Float](x, out []T, n, c, h, w int, relu, cnhw bool) {
 	oh, ow := h/2, w/2
 	o := 0
-	for p := 0; p < planes; p++ {
-		src := x[p*h*w : (p+1)*h*w]
+	for p := 0; p < n*c; p++ {
+		q := p
+		if cnhw {
+			q = p%c*n + p/c
+		}
+		src := x[q*h*w : (q+1)*h*w]
 		for oy := 0; oy < oh; oy++ {
 			r0 := src[2*oy*w:][:2*ow]
 			r1 := src[(2*oy+1)*w:][:2*ow]
@@ -165,7 +173,8 @@ func poolRoute[T Float, U uint32 | uint64](l *poolLayer[T], x, out []U, dout, dx
 	}
 }
 
-// pool2x2Route is poolRoute for 2x2 windows at stride 2. The windows tile
+// pool2x2Route is poolRoute for 2x2 windows at stride 2 (with the planes of
+// x and dx in C x N order when l.cnhw is set). The windows tile
 // the input, so every covered pixel is written exactly once (the gradient
 // or 0) and dx needs no clearing pass, except for the odd last row or
 // column that no window covers.
@@ -177,9 +186,14 @@ func pool2x2Route[T Float, U uint32 | uint64](l *poolLayer[T], x, out []U, dout,
 	h, w := l.H, l.W
 	oh, ow := l.OH, l.OW
 	o := 0
-	for p := 0; p < len(x)/(h*w); p++ {
-		src := x[p*h*w : (p+1)*h*w]
-		dst := dx[p*h*w : (p+1)*h*w]
+	n := l.out.Shape[0]
+	for p := 0; p < n*l.C; p++ {
+		q := p // input plane of output plane p
+		if l.cnhw {
+			q = p%l.C*n + p/l.C
+		}
+		src := x[q*h*w : (q+1)*h*w]
+		dst := dx[q*h*w : (q+1)*h*w]
 		for oy := 0; oy < oh; oy++ {
 			s0 := src[2*oy*w:][:2*ow]
 			s1 := src[(2*oy+1)*w:][:2*ow]
