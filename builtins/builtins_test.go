@@ -600,3 +600,27 @@ func TestScripts(t *testing.T) {
 		})
 	}
 }
+
+// TestSettingsFormattedAlike: a trial is named the same way in its table row,
+// its figure legend, its label and its progress line — dropout=0, not
+// Starlark's 0.0 in some places and 0 in others.
+func TestSettingsFormattedAlike(t *testing.T) {
+	f := newFixture(t)
+	f.run(`
+runs = sweep(three_layer_convnet(), tiny, train_config(), grid = {"dropout": [0.0, 0.5]})
+rows = table(runs, columns = ["dropout"])
+assert.eq(rows, [["0"], ["0.5"]])
+assert.eq([r.label for r in runs], ["dropout=0", "dropout=0.5"])
+plot(runs, metric = "loss")
+`)
+	if got := f.runner.calls[0].jobs[0].Label; got != "dropout=0" {
+		t.Errorf("progress label %q, want dropout=0", got)
+	}
+	items := f.env.Manifest.Items
+	if len(items) != 2 || items[1].Plot == nil {
+		t.Fatalf("manifest items %+v, want a table and a plot", items)
+	}
+	if got, want := items[1].Plot.Labels, []string{"dropout=0", "dropout=0.5"}; !slices.Equal(got, want) {
+		t.Errorf("legend labels %q, want %q", got, want)
+	}
+}

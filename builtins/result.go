@@ -3,7 +3,6 @@ package builtins
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -19,7 +18,7 @@ type trial struct {
 	data     *Data
 	config   *TrainConfig
 	settings []results.Setting // the sweep values, in axis order
-	values   []starlark.Value  // the same values as Starlark saw them
+	values   []starlark.Value  // the same values as Starlark saw them, for result.settings
 	label    string
 	spec     nn.ModelSpec
 }
@@ -44,16 +43,18 @@ type namedValue struct {
 	value starlark.Value
 }
 
-// describe is "filter_size=3 seed=0", or the label, or both.
+// describe is "filter_size=3 seed=0", or the label, or both. Values are
+// formatted as tables show them (results.FormatSettings: dropout=0, not
+// Starlark's 0.0), so a legend or progress line matches the table's row.
 func (t *trial) describe() string {
-	parts := []string{}
-	if t.label != "" {
-		parts = append(parts, t.label)
+	s := results.FormatSettings(t.settings)
+	switch {
+	case t.label == "":
+		return s
+	case s == "":
+		return t.label
 	}
-	for i, s := range t.settings {
-		parts = append(parts, s.Name+"="+t.values[i].String())
-	}
-	return strings.Join(parts, " ")
+	return t.label + " " + s
 }
 
 func (t *trial) job() Job {

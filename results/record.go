@@ -162,15 +162,23 @@ func Label(rec Record) string {
 		}
 		return "trial " + k
 	}
-	parts := make([]string, len(rec.Trial.Settings))
-	for i, s := range rec.Trial.Settings {
+	return FormatSettings(rec.Trial.Settings)
+}
+
+// FormatSettings renders settings as "name=value" pairs joined by spaces,
+// each value by FormatValue ("dropout=0 lr=0.001"). Tables, figure legends
+// and progress lines all name trials this way, so one trial reads the same
+// in each.
+func FormatSettings(settings []Setting) string {
+	parts := make([]string, len(settings))
+	for i, s := range settings {
 		parts[i] = s.Name + "=" + FormatValue(s.Value)
 	}
 	return strings.Join(parts, " ")
 }
 
-// FormatValue renders a setting value the same way everywhere (tables,
-// labels): integers in decimal, floats in their shortest round-tripping form
+// FormatValue renders a setting value the same way everywhere (table cells,
+// FormatSettings): integers in decimal, floats in their shortest round-tripping form
 // ("0.001", "1e-05"), strings as they are, booleans as true/false.
 func FormatValue(v any) string {
 	switch v := v.(type) {
