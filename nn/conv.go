@@ -1,5 +1,7 @@
 package nn
 
+import "github.com/pipe-ml/pipe/nn/kernels"
+
 // convGeom is the geometry of a convolution: input (C, H, W), F filters of
 // FH x FW, stride S and P zero pixels on every side; output (F, OH, OW) with
 // OH = (H + 2P - FH)/S + 1 and OW likewise.
@@ -44,6 +46,8 @@ type convLayer[T Float] struct {
 	// the tensor's Shape still says (N, F, OH, OW).
 	cnhw bool
 
+	im2colJob im2colJob[T]
+
 	col, tmp, dcol []T
 	out, dx        buffer[T]
 	n              int // batch size of the last forward
@@ -61,7 +65,8 @@ func (l *convLayer[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
 	l.n = n
 	np := n * g.outPerImg
 	l.col = grow(l.col, g.K*np)
-	im2col(g, x.Data, n, l.col)
+	l.im2colJob = im2colJob[T]{g, x.Data, n, l.col}
+	kernels.ParallelRange(l.ex.count(), n, 4, &l.im2colJob)
 	bias := l.b.Value.Data
 	if l.cnhw {
 		out := l.out.resize(n, g.F, g.OH, g.OW)
@@ -135,17 +140,32 @@ func (l *convLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
 	return dx
 }
 
+// im2colJob is im2colImages of one forward pass, cut by images across
+// threads.
+type im2colJob[T Float] struct {
+	g   *convGeom
+	x   []T
+	n   int
+	col []T
+}
+
+func (j *im2colJob[T]) Range(lo, hi int) { im2colImages(j.g, j.x, j.n, j.col, lo, hi) }
+
 // im2col writes the receptive fields of the n images in x into col
 // (K x n·OH·OW, row (c, i, j) = c·FH·FW + i·FW + j), zero where a field
 // reaches into the padding.
-func im2col[T Float](g *convGeom, x []T, n int, col []T) {
+func im2col[T Float](g *convGeom, x []T, n int, col []T) { im2colImages(g, x, n, col, 0, n) }
+
+// im2colImages is im2col for images [imgLo, imgHi) of the n, writing their
+// columns only.
+func im2colImages[T Float](g *convGeom, x []T, n int, col []T, imgLo, imgHi int) {
 	np := n * g.outPerImg
 	for c := 0; c < g.C; c++ {
 		for i := 0; i < g.FH; i++ {
 			for j := 0; j < g.FW; j++ {
 				row := col[((c*g.FH+i)*g.FW+j)*np:]
 				lo, hi := g.validOX(j)
-				for img := 0; img < n; img++ {
+				for img := imgLo; img < imgHi; img++ {
 					plane := x[img*g.inPerImage+c*g.H*g.W:]
 					dst := row[img*g.outPerImg : (img+1)*g.outPerImg]
 					for oy := 0; oy < g.OH; oy++ {

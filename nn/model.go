@@ -37,6 +37,14 @@ func gemm[T Float](e *exec, transA, transB bool, m, n, k int, alpha T, a []T, ld
 	kernels.GemmParallel(e.threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// count is the thread count, 1 for a nil exec.
+func (e *exec) count() int {
+	if e == nil {
+		return 1
+	}
+	return max(e.threads, 1)
+}
+
 // SetThreads lets the model's kernels (GEMMs, the optimiser's update) use up
 // to n goroutines; n ≤ 1 runs everything on the caller's. Use it only when
 // cores would otherwise be idle (a trial running alone): a sweep already
@@ -91,6 +99,7 @@ func Build[T Float](spec ModelSpec, in [3]int, classes int, seed uint64) (*Model
 			}
 			pool := newPoolLayer[T](cur, l.PoolH, l.PoolW, l.PoolStride, needDx)
 			pool.relu, reluFirst = reluFirst, false
+			pool.ex = m.ex
 			if conv, ok := m.lastLayer().(*convLayer[T]); ok && pool.is2x2() {
 				conv.cnhw, pool.cnhw = true, true // see convLayer.cnhw
 			}

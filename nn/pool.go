@@ -1,6 +1,10 @@
 package nn
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/pipe-ml/pipe/nn/kernels"
+)
 
 // poolLayer is max pooling over PH x PW windows moved by stride S, with no
 // padding; windows that would cross the bottom or right edge are dropped.
@@ -26,6 +30,8 @@ type poolLayer[T Float] struct {
 	// cnhw: the input (and dx) is laid out C x N x H x W, as a convLayer
 	// with cnhw set writes it; the output stays NCHW. 2x2 stride 2 only.
 	cnhw    bool
+	ex      *exec // threads for the 2x2 loops; nil is one
+	job     pool2x2Job[T]
 	x       *Tensor[T]
 	out, dx buffer[T]
 	needDx  bool
@@ -43,7 +49,8 @@ func (l *poolLayer[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
 	l.x = x
 	out := l.out.resize(n, l.C, l.OH, l.OW)
 	if l.is2x2() {
-		pool2x2Forward(x.Data, out.Data, n, l.C, l.H, l.W, l.relu, l.cnhw)
+		l.job = pool2x2Job[T]{l: l, x: x.Data, out: out.Data}
+		kernels.ParallelRange(l.ex.count(), n*l.C, 16, &l.job)
 	} else {
 		l.forwardAny(x, out)
 	}
@@ -79,16 +86,16 @@ func (l *poolLayer[T]) forwardAny(x, out *Tensor[T]) {
 	}
 }
 
-// pool2x2Forward is forwardAny for 2x2 windows at stride 2 over the n·c
-// planes of h x w (an odd last row or column is dropped), reading the planes
+// pool2x2Forward is forwardAny for 2x2 windows at stride 2 over output
+// planes [lo, hi) of the n·c planes of h x w (an odd last row or column is dropped), reading the planes
 // in C x N order when cnhw is set: the four loads and
 // maxima written out, which the compiler keeps in registers. max is
 // commutative and associative (NaN if any operand is NaN, +0 above -0), so
 // the result is bit-identical to forwardAny's.
-func pool2x2Forward[T Float](x, out []T, n, c, h, w int, relu, cnhw bool) {
+func pool2x2Forward[T Float](x, out []T, n, c, h, w int, relu, cnhw bool, lo, hi int) {
 	oh, ow := h/2, w/2
-	o := 0
-	for p := 0; p < n*c; p++ {
+	o := lo * oh * ow
+	for p := lo; p < hi; p++ {
 		q := p
 		if cnhw {
 			q = p%c*n + p/c
@@ -117,11 +124,11 @@ func (l *poolLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
 	}
 	dx := l.dx.resize(l.out.Shape[0], l.C, l.H, l.W)
 	if l.is2x2() {
-		if unsafe.Sizeof(T(0)) == 4 {
-			pool2x2Route(l, bitsOf[T, uint32](l.x.Data), bitsOf[T, uint32](l.out.Data), dout.Data, dx.Data)
-		} else {
-			pool2x2Route(l, bitsOf[T, uint64](l.x.Data), bitsOf[T, uint64](l.out.Data), dout.Data, dx.Data)
+		if l.H%2 != 0 || l.W%2 != 0 {
+			clear(dx.Data) // the last row or column no window covers
 		}
+		l.job = pool2x2Job[T]{l: l, backward: true, x: l.x.Data, out: l.out.Data, dout: dout.Data, dx: dx.Data}
+		kernels.ParallelRange(l.ex.count(), l.out.Shape[0]*l.C, 16, &l.job)
 		return dx
 	}
 	if unsafe.Sizeof(T(0)) == 4 {
@@ -173,21 +180,18 @@ func poolRoute[T Float, U uint32 | uint64](l *poolLayer[T], x, out []U, dout, dx
 	}
 }
 
-// pool2x2Route is poolRoute for 2x2 windows at stride 2 (with the planes of
-// x and dx in C x N order when l.cnhw is set). The windows tile
-// the input, so every covered pixel is written exactly once (the gradient
-// or 0) and dx needs no clearing pass, except for the odd last row or
-// column that no window covers.
-func pool2x2Route[T Float, U uint32 | uint64](l *poolLayer[T], x, out []U, dout, dx []T) {
-	if l.H%2 != 0 || l.W%2 != 0 {
-		clear(dx)
-	}
+// pool2x2Route is poolRoute for 2x2 windows at stride 2, for output planes
+// [lo, hi) (with the planes of x and dx in C x N order when l.cnhw is set).
+// The windows tile the input, so every covered pixel is written exactly
+// once (the gradient or 0) and dx needs no clearing pass, except for the
+// odd last row or column that no window covers (the caller clears those).
+func pool2x2Route[T Float, U uint32 | uint64](l *poolLayer[T], x, out []U, dout, dx []T, lo, hi int) {
 	shift := 8*unsafe.Sizeof(U(0)) - 1
 	h, w := l.H, l.W
 	oh, ow := l.OH, l.OW
-	o := 0
+	o := lo * oh * ow
 	n := l.out.Shape[0]
-	for p := 0; p < n*l.C; p++ {
+	for p := lo; p < hi; p++ {
 		q := p // input plane of output plane p
 		if l.cnhw {
 			q = p%l.C*n + p/l.C
@@ -219,5 +223,26 @@ func pool2x2Route[T Float, U uint32 | uint64](l *poolLayer[T], x, out []U, dout,
 			}
 			o += ow
 		}
+	}
+}
+
+// pool2x2Job is one pass of the 2x2 loops, cut by output planes across
+// threads.
+type pool2x2Job[T Float] struct {
+	l        *poolLayer[T]
+	backward bool
+	x, out   []T
+	dout, dx []T
+}
+
+func (j *pool2x2Job[T]) Range(lo, hi int) {
+	l := j.l
+	switch {
+	case !j.backward:
+		pool2x2Forward(j.x, j.out, l.out.Shape[0], l.C, l.H, l.W, l.relu, l.cnhw, lo, hi)
+	case unsafe.Sizeof(T(0)) == 4:
+		pool2x2Route(l, bitsOf[T, uint32](j.x), bitsOf[T, uint32](j.out), j.dout, j.dx, lo, hi)
+	default:
+		pool2x2Route(l, bitsOf[T, uint64](j.x), bitsOf[T, uint64](j.out), j.dout, j.dx, lo, hi)
 	}
 }

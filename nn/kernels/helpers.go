@@ -70,3 +70,37 @@ func (f *freeList[T]) put(x *T) {
 	f.items = append(f.items, x)
 	f.mu.Unlock()
 }
+
+// Ranged is work over the indices [0, n) of something that can be cut
+// anywhere, each index touching memory no other index writes (an image of
+// a batch, a plane). A caller keeps one in a long-lived object (a layer)
+// and passes a pointer, so that ParallelRange allocates nothing.
+type Ranged interface{ Range(lo, hi int) }
+
+// rangeJob is one ParallelRange call, pooled.
+type rangeJob struct {
+	r          Ranged
+	n, threads int
+	wg         sync.WaitGroup
+}
+
+var rangePool freeList[rangeJob]
+
+func (j *rangeJob) part(t int) { j.r.Range(j.n*t/j.threads, j.n*(t+1)/j.threads) }
+
+// ParallelRange calls r.Range on [0, n) cut into up to threads contiguous
+// pieces of at least minPer indices, run concurrently (the first on the
+// caller). With threads ≤ 1 it is r.Range(0, n). Since the indices are
+// independent, the result does not depend on threads.
+func ParallelRange(threads, n, minPer int, r Ranged) {
+	threads = min(threads, n/max(minPer, 1), 64)
+	if threads <= 1 {
+		r.Range(0, n)
+		return
+	}
+	j := rangePool.get()
+	j.r, j.n, j.threads = r, n, threads
+	forParts(threads, j, &j.wg)
+	j.r = nil
+	rangePool.put(j)
+}

@@ -119,3 +119,24 @@ func TestSplitNoAllocs(t *testing.T) {
 		t.Errorf("GemmParallel + AdamParallel allocate %.2f times per call once warmed up", allocs)
 	}
 }
+
+// marks records which indices a ParallelRange call covered, and how often.
+type marks struct{ hits []int }
+
+func (m *marks) Range(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		m.hits[i]++
+	}
+}
+
+func TestParallelRangeCoversOnce(t *testing.T) {
+	for _, c := range []struct{ threads, n, minPer int }{{1, 10, 1}, {2, 10, 1}, {3, 10, 1}, {4, 3, 1}, {8, 100, 20}, {2, 0, 1}, {2, 1, 4}} {
+		m := &marks{hits: make([]int, c.n)}
+		ParallelRange(c.threads, c.n, c.minPer, m)
+		for i, h := range m.hits {
+			if h != 1 {
+				t.Fatalf("%+v: index %d run %d times", c, i, h)
+			}
+		}
+	}
+}
