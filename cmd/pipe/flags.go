@@ -2,16 +2,12 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"unicode"
 )
-
-// errHelp means --help was asked for and printed.
-var errHelp = errors.New("help requested")
 
 // runFlags are the command line of pipe run and pipe check.
 type runFlags struct {
@@ -30,6 +26,7 @@ already in the cache (in parallel), and prints its tables. Tables, plots,
 the report and manifest.json are written under results/<FILE name without
 .star>/; trial records go to the store all pipelines share, results/trials/
 (with --out DIR: DIR/<name>/ and DIR/trials/).
+Files of earlier runs that this run does not rewrite are left in place.
 Ctrl-C stops the run; finished trials are kept and the next run resumes.
 
 Flags:
@@ -98,57 +95,26 @@ func parseRunFlags(args []string, stdout, stderr io.Writer, check bool) (*runFla
 	if check {
 		name, text = "check", checkUsage
 	}
+	c := newCommand("pipe "+name, text, stdout, stderr)
 	f := &runFlags{params: map[string]string{}}
-	fs := flag.NewFlagSet("pipe "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Var(paramFlag(f.params), "p", "set the pipeline parameter `name=value` declared with param() (repeatable)")
-	fs.StringVar(&f.out, "out", "", "use `DIR` as the output root: outputs in DIR/<pipeline>, records in DIR/trials (default results)")
+	c.fs.Var(paramFlag(f.params), "p", "set the pipeline parameter `name=value` declared with param() (repeatable)")
+	c.fs.StringVar(&f.out, "out", "", "use `DIR` as the output root: outputs in DIR/<pipeline>, records in DIR/trials (default results)")
 	if !check {
-		fs.IntVar(&f.jobs, "jobs", 0, "train at most `N` trials at once (default: the number of CPUs)")
-		fs.BoolVar(&f.rerun, "rerun", false, "retrain every trial, even those in the cache")
-		fs.BoolVar(&f.quiet, "q", false, "quiet: no progress output, only tables and errors")
+		c.fs.IntVar(&f.jobs, "jobs", 0, "train at most `N` trials at once (default: the number of CPUs)")
+		c.fs.BoolVar(&f.rerun, "rerun", false, "retrain every trial, even those in the cache")
+		c.fs.BoolVar(&f.quiet, "q", false, "quiet: no progress output, only tables and errors")
 	}
-	// flag calls Usage on every parse error, --help included, on its output;
-	// silence that and print the usage ourselves: stdout for --help, stderr
-	// after a problem.
-	fs.Usage = func() {}
-	printUsage := func(w io.Writer) {
-		fs.SetOutput(w)
-		fmt.Fprint(w, text)
-		fs.PrintDefaults()
-		fs.SetOutput(stderr)
-	}
-
-	var files []string
-	var err error
-	for {
-		if err = fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				printUsage(stdout)
-				return nil, errHelp
-			}
-			printUsage(stderr) // after flag's line naming the problem
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		files = append(files, args[0])
-		args = args[1:]
+	files, err := c.parse(args)
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case len(files) == 0:
-		err = errors.New("missing FILE (a .star pipeline)")
+		return nil, c.fail(errors.New("missing FILE (a .star pipeline)"))
 	case len(files) > 1:
-		err = fmt.Errorf("want one FILE, got %d: %s", len(files), quoteList(files))
+		return nil, c.fail(fmt.Errorf("want one FILE, got %d: %s", len(files), quoteList(files)))
 	case f.jobs < 0:
-		err = fmt.Errorf("--jobs must be at least 1, got %d", f.jobs)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
-		printUsage(stderr)
-		return nil, err
+		return nil, c.fail(fmt.Errorf("--jobs must be at least 1, got %d", f.jobs))
 	}
 	f.file = files[0]
 	return f, nil

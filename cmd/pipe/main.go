@@ -108,11 +108,8 @@ func helpCmd(args []string, stdout, stderr io.Writer) int {
 // runCmd implements pipe run and pipe check.
 func runCmd(args []string, stdout, stderr io.Writer, check bool) int {
 	f, err := parseRunFlags(args, stdout, stderr, check)
-	if errors.Is(err, errHelp) {
-		return exitOK
-	}
 	if err != nil {
-		return exitUsage
+		return exitCode(err)
 	}
 
 	outDir := runtime.DefaultOutDir(f.file)

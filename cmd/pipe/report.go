@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -20,51 +19,29 @@ The trial store is DIR/../trials unless --trials names it. A record the
 store lacks is an error naming its key and the table or figure it belongs
 to.
 
+Only the files the manifest names are written, and nothing is deleted:
+tables or figures that an earlier run wrote and the last run no longer
+makes (a renamed title, say) stay in DIR. Remove DIR/tables and
+DIR/figures first for a folder holding exactly the last run's outputs.
+
 Flags:
 `
 
 // reportCmd implements pipe report.
 func reportCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("pipe report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	c := newCommand("pipe report", reportUsage, stdout, stderr)
 	var trials string
-	fs.StringVar(&trials, "trials", "", "read records from the trial store `DIR` (default: the trials folder beside the output folder)")
-	fs.Usage = func() {}
-	printUsage := func(w io.Writer) {
-		fs.SetOutput(w)
-		fmt.Fprint(w, reportUsage)
-		fs.PrintDefaults()
-		fs.SetOutput(stderr)
-	}
-	// Flags may come before or after DIR, as for pipe run.
-	var dirs []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				printUsage(stdout)
-				return exitOK
-			}
-			printUsage(stderr)
-			return exitUsage
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		dirs = append(dirs, args[0])
-		args = args[1:]
-	}
-	var err error
+	c.fs.StringVar(&trials, "trials", "", "read records from the trial store `DIR` (default: the trials folder beside the output folder)")
+	dirs, err := c.parse(args)
 	switch {
+	case err != nil:
 	case len(dirs) == 0:
-		err = errors.New("missing DIR (a pipeline's output folder, e.g. results/report)")
+		err = c.fail(errors.New("missing DIR (a pipeline's output folder, e.g. results/report)"))
 	case len(dirs) > 1:
-		err = fmt.Errorf("want one DIR, got %d: %s", len(dirs), quoteList(dirs))
+		err = c.fail(fmt.Errorf("want one DIR, got %d: %s", len(dirs), quoteList(dirs)))
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
-		printUsage(stderr)
-		return exitUsage
+		return exitCode(err)
 	}
 	dir := dirs[0]
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	goruntime "runtime"
@@ -18,20 +17,13 @@ the Go version it was built with.
 `
 
 func versionCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("pipe version", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), versionUsage) }
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return exitOK
-		}
-		return exitUsage
+	c := newCommand("pipe version", versionUsage, stdout, stderr)
+	rest, err := c.parse(args)
+	if err == nil && len(rest) > 0 {
+		err = c.fail(fmt.Errorf("unexpected argument %q", rest[0]))
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "pipe version: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+	if err != nil {
+		return exitCode(err)
 	}
 	fmt.Fprintf(stdout, "pipe %s\nnumerics version %s\n%s %s/%s\n",
 		moduleVersion(), results.NumericsVersion, goruntime.Version(), goruntime.GOOS, goruntime.GOARCH)

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+)
+
+// errHelp means --help was asked for and printed.
+var errHelp = errors.New("help requested")
+
+// command is one subcommand's flag set and usage text. Every subcommand
+// parses and reports problems the same way through it: flags may come before
+// or after the positional arguments, --help prints the usage on stdout
+// (exit 0), and a problem prints one line naming it, then the usage, on
+// stderr (exit 2).
+type command struct {
+	fs             *flag.FlagSet
+	usage          string // printed before the flag defaults
+	stdout, stderr io.Writer
+}
+
+func newCommand(name, usage string, stdout, stderr io.Writer) *command {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	// flag calls Usage on every parse error, --help included, on its
+	// output; silence that and print the usage ourselves, on the right
+	// stream.
+	fs.Usage = func() {}
+	return &command{fs: fs, usage: usage, stdout: stdout, stderr: stderr}
+}
+
+func (c *command) printUsage(w io.Writer) {
+	c.fs.SetOutput(w)
+	fmt.Fprint(w, c.usage)
+	c.fs.PrintDefaults()
+	c.fs.SetOutput(c.stderr)
+}
+
+// parse parses args and returns the positional arguments. It returns
+// errHelp after printing the usage for --help, and any other error after
+// printing the usage below flag's own line naming the problem.
+func (c *command) parse(args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := c.fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				c.printUsage(c.stdout)
+				return nil, errHelp
+			}
+			c.printUsage(c.stderr)
+			return nil, err
+		}
+		args = c.fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// fail reports a problem with the command line that flag does not see (a
+// missing FILE, a bad value) and returns it.
+func (c *command) fail(err error) error {
+	fmt.Fprintf(c.stderr, "%s: %v\n", c.fs.Name(), err)
+	c.printUsage(c.stderr)
+	return err
+}
+
+// exitCode is the exit status for an error returned by parse or fail.
+func exitCode(err error) int {
+	if errors.Is(err, errHelp) {
+		return exitOK
+	}
+	return exitUsage
+}
