@@ -198,25 +198,23 @@ func Records(store Getter, refs []TrialRef, what string) ([]Record, error) {
 // report of m under dir from the records in store, writing the same bytes
 // the run wrote. A record missing from the store is a *MissingRecordError
 // naming its key and the table or figure it belongs to; nothing is trained.
+// Each table's records are read once, for its files and the report alike.
 func (m *Manifest) Render(dir string, store Getter) error {
 	if err := m.check(); err != nil {
 		return err
 	}
+	tables := map[*TableSpec]Table{}
 	for _, it := range m.Items {
 		switch {
 		case it.Table != nil:
-			s := it.Table
-			recs, err := Records(store, s.Trials, fmt.Sprintf("table %q", s.Title))
+			t, err := it.Table.build(store)
 			if err != nil {
 				return err
 			}
-			t, err := s.Table(recs)
-			if err != nil {
+			if _, _, err := it.Table.WriteFiles(dir, t); err != nil {
 				return err
 			}
-			if _, _, err := s.WriteFiles(dir, t); err != nil {
-				return err
-			}
+			tables[it.Table] = t
 		case it.Plot != nil:
 			s := it.Plot
 			recs, err := Records(store, s.Trials, fmt.Sprintf("figure %q", s.Title))
@@ -229,20 +227,35 @@ func (m *Manifest) Render(dir string, store Getter) error {
 		}
 	}
 	if m.Report != nil {
-		if _, err := m.WriteReport(dir, store); err != nil {
+		if _, err := m.writeReport(dir, func(s *TableSpec) (Table, error) { return tables[s], nil }); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// build fetches the table's records from store and builds it.
+func (s *TableSpec) build(store Getter) (Table, error) {
+	recs, err := Records(store, s.Trials, fmt.Sprintf("table %q", s.Title))
+	if err != nil {
+		return Table{}, err
+	}
+	return s.Table(recs)
+}
+
 // WriteReport writes <dir>/report.md for m.Report from the first
 // m.Report.Items items: an introduction, then one section per pipeline
 // file (in the order the files began) with its doc comment, its check lines,
 // its tables and its figures. Files that rendered nothing get no section.
-// Figures must already be drawn under dir (the run drew them as it went;
-// Render draws them first). store supplies the tables' records.
+// The tables' and figures' files must already be under dir (the run wrote
+// them as it went; Render writes them first): the report shows the tables
+// inline, built from the records in store, and links those files.
 func (m *Manifest) WriteReport(dir string, store Getter) (string, error) {
+	return m.writeReport(dir, func(s *TableSpec) (Table, error) { return s.build(store) })
+}
+
+// writeReport is WriteReport with the tables supplied by table.
+func (m *Manifest) writeReport(dir string, table func(*TableSpec) (Table, error)) (string, error) {
 	if m.Report == nil {
 		return "", errors.New("results: the manifest has no report")
 	}
@@ -265,16 +278,11 @@ func (m *Manifest) WriteReport(dir string, store Getter) (string, error) {
 			case it.Check != nil:
 				checks = append(checks, it.Check.Lines...)
 			case it.Table != nil:
-				s := it.Table
-				recs, err := Records(store, s.Trials, fmt.Sprintf("table %q", s.Title))
+				t, err := table(it.Table)
 				if err != nil {
 					return "", err
 				}
-				t, err := s.Table(recs)
-				if err != nil {
-					return "", err
-				}
-				t.Slug = s.Slug
+				t.Slug = it.Table.Slug
 				sec.Tables = append(sec.Tables, t)
 			case it.Plot != nil:
 				sec.Figures = append(sec.Figures, Figure{Caption: it.Plot.Title, Files: it.Plot.Files(dir)})
@@ -296,7 +304,7 @@ func (m *Manifest) WriteReport(dir string, store Getter) (string, error) {
 		sec.Text = text.String()
 		sections = append(sections, sec)
 	}
-	return WriteTitledReport(dir, m.Report.Title, sections)
+	return writeReport(dir, m.Report.Title, sections, false)
 }
 
 // check rejects a manifest this package cannot render faithfully.

@@ -167,3 +167,33 @@ func TestReportTableSlug(t *testing.T) {
 		t.Error("empty title accepted")
 	}
 }
+
+// countingStore counts the records read through it.
+type countingStore struct {
+	Getter
+	gets int
+}
+
+func (s *countingStore) Get(key string) (Record, bool, error) {
+	s.gets++
+	return s.Getter.Get(key)
+}
+
+// TestRenderReadsEachTableOnce: the report's inline tables are the ones
+// Render just wrote, not read from the store and built a second time.
+func TestRenderReadsEachTableOnce(t *testing.T) {
+	recs := curveSweep()
+	cache := &Cache{Dir: t.TempDir()}
+	for _, r := range recs {
+		if err := cache.Put(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := &countingStore{Getter: cache}
+	if err := testManifest(recs).Render(t.TempDir(), store); err != nil {
+		t.Fatal(err)
+	}
+	if want := 2 * len(recs); store.gets != want { // the table's records and the figure's
+		t.Errorf("Render read %d records, want %d", store.gets, want)
+	}
+}

@@ -57,6 +57,13 @@ func WriteReport(dir string, sections []Section) (string, error) {
 // name stem (a pipeline's table() call chose it, and the report links the
 // same files); the others get the slug of their title, made unique.
 func WriteTitledReport(dir, title string, sections []Section) (string, error) {
+	return writeReport(dir, title, sections, true)
+}
+
+// writeReport is WriteTitledReport; with writeTables false the tables'
+// files are taken to be written already (a manifest's tables are, under
+// their slugs) and are only linked.
+func writeReport(dir, title string, sections []Section, writeTables bool) (string, error) {
 	if strings.TrimSpace(title) == "" || strings.ContainsAny(title, "\r\n") {
 		return "", fmt.Errorf("results: report title %q: want one non-empty line", title)
 	}
@@ -91,9 +98,12 @@ func WriteTitledReport(dir, title string, sections []Section) (string, error) {
 				}
 				used[slug] = true
 			}
-			md, csv, err := t.WriteFiles(filepath.Join(dir, "tables"), slug)
-			if err != nil {
-				return "", err
+			tablesDir := filepath.Join(dir, "tables")
+			md, csv := filepath.Join(tablesDir, slug+".md"), filepath.Join(tablesDir, slug+".csv")
+			if writeTables {
+				if md, csv, err = t.WriteFiles(tablesDir, slug); err != nil {
+					return "", err
+				}
 			}
 			inline, err := t.Markdown()
 			if err != nil {
