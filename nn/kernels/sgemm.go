@@ -147,11 +147,12 @@ func packA(transA bool, a []float32, lda, i0, mc, p0, kc int, alpha float32, dst
 		d := dst[(ir/mr)*kc*mr:][:kc*mr]
 		switch {
 		case !transA && h == mr:
+			done := packA4(kc, a[(i0+ir)*lda+p0:], lda, d, alpha)
 			r0 := a[(i0+ir)*lda+p0:][:kc]
 			r1 := a[(i0+ir+1)*lda+p0:][:kc]
 			r2 := a[(i0+ir+2)*lda+p0:][:kc]
 			r3 := a[(i0+ir+3)*lda+p0:][:kc]
-			for p := range r0 {
+			for p := done; p < kc; p++ {
 				dp := d[p*mr:][:mr]
 				dp[0] = alpha * r0[p]
 				dp[1] = alpha * r1[p]

@@ -94,3 +94,22 @@ func packBRows(kc, panels int, b []float32, ldb int, dst []float32) {
 	_ = dst[panels*kc*nr-1]
 	packBRowsAVX2(kc, panels, &b[0], ldb, &dst[0])
 }
+
+// packA4AVX2 packs alpha times 8·n8 ≥ 8 columns of 4 rows of a (row stride
+// lda) into dst as a micro-panel: dst[p*4+r] = alpha·a[r*lda+p].
+//
+//go:noescape
+func packA4AVX2(n8 int, a *float32, lda int, dst *float32, alpha float32)
+
+// packA4 is packA4AVX2 on slices for the first 8·⌊kc/8⌋ columns; it returns
+// how many columns it packed (0 without AVX2).
+func packA4(kc int, a []float32, lda int, dst []float32, alpha float32) int {
+	n8 := kc / 8
+	if !useAVX2 || n8 == 0 {
+		return 0
+	}
+	_ = a[3*lda+8*n8-1]
+	_ = dst[32*n8-1]
+	packA4AVX2(n8, &a[0], lda, &dst[0], alpha)
+	return 8 * n8
+}

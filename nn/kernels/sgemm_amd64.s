@@ -330,3 +330,44 @@ loop16:
 	VMOVUPS Y7, 32(R11)
 	VZEROUPPER
 	RET
+
+// func packA4AVX2(n8 int, a *float32, lda int, dst *float32, alpha float32)
+// Packs alpha·a[r*lda + p] for rows r < 4 and p < 8·n8 into dst[p*4 + r]:
+// each 4×8 block is transposed in registers (unpack, then 128-bit lane
+// permutes) into 32 consecutive floats.
+TEXT ·packA4AVX2(SB), NOSPLIT, $0-36
+	MOVQ n8+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), BX
+	MOVQ dst+24(FP), DI
+	VBROADCASTSS alpha+32(FP), Y15
+	SHLQ $2, BX
+	LEAQ (SI)(BX*2), R8 // row 2
+packa:
+	VMULPS (SI), Y15, Y0
+	VMULPS (SI)(BX*1), Y15, Y1
+	VMULPS (R8), Y15, Y2
+	VMULPS (R8)(BX*1), Y15, Y3
+	VUNPCKLPS Y1, Y0, Y4 // r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5]
+	VUNPCKHPS Y1, Y0, Y5 // r0[2] r1[2] r0[3] r1[3] | 6, 7
+	VUNPCKLPS Y3, Y2, Y6
+	VUNPCKHPS Y3, Y2, Y7
+	VUNPCKLPD Y6, Y4, Y8  // p0 | p4
+	VUNPCKHPD Y6, Y4, Y9  // p1 | p5
+	VUNPCKLPD Y7, Y5, Y10 // p2 | p6
+	VUNPCKHPD Y7, Y5, Y11 // p3 | p7
+	VPERM2F128 $0x20, Y9, Y8, Y0  // p0 p1
+	VPERM2F128 $0x20, Y11, Y10, Y1 // p2 p3
+	VPERM2F128 $0x31, Y9, Y8, Y2  // p4 p5
+	VPERM2F128 $0x31, Y11, Y10, Y3 // p6 p7
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  packa
+	VZEROUPPER
+	RET
