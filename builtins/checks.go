@@ -154,16 +154,12 @@ func checkInitialLoss(thread *starlark.Thread, b *starlark.Builtin, args starlar
 		if math.Abs(loss-expect) > tol {
 			return nil, fmt.Errorf("%s, want %s ± %g", what, name, tol)
 		}
-		var lines []string
-		env.checkLine(&lines, "%s (want %s ± %g): ok", what, name, tol)
-		env.endCheck(fn, lines)
+		env.printCheck(fn, fmt.Sprintf("%s (want %s ± %g): ok", what, name, tol))
 	default:
 		if !(loss > lnC) {
 			return nil, fmt.Errorf("%s, want above ln(%d) = %.6f (the L2 term adds to the data loss)", what, classes, lnC)
 		}
-		var lines []string
-		env.checkLine(&lines, "%s (want above ln(%d) = %.6f): ok", what, classes, lnC)
-		env.endCheck(fn, lines)
+		env.printCheck(fn, fmt.Sprintf("%s (want above ln(%d) = %.6f): ok", what, classes, lnC))
 	}
 	return starlark.Float(loss), nil
 }
@@ -241,13 +237,14 @@ func gradientCheck(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 			verdict = "FAIL"
 			bad = append(bad, fmt.Sprintf("%s (%.2e)", name, e))
 		}
-		env.checkLine(&lines, "%s: %-4s max relative error %.2e (tol %.0e): %s", fn, name, e, tol, verdict)
+		lines = append(lines, fmt.Sprintf("%s: %-4s max relative error %.2e (tol %.0e): %s", fn, name, e, tol, verdict))
 		_ = out.SetKey(starlark.String(name), starlark.Float(e)) // string keys cannot fail
 	}
 	if out.Len() == 0 {
 		return nil, fmt.Errorf("%s: the model has no parameters to check", fn)
 	}
-	env.endCheck(fn, lines)
+	// Printed and kept even when one fails: the others show how far off it is.
+	env.printCheck(fn, lines...)
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("%s: analytic and numeric gradients differ by more than %g for %s", fn, tol, strings.Join(bad, ", "))
 	}
@@ -310,8 +307,6 @@ func overfit(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if train-val < minGap {
 		return nil, fmt.Errorf("%s; want a gap of at least %g: training on so few images should overfit", what, minGap)
 	}
-	var lines []string
-	env.checkLine(&lines, "%s: ok", what)
-	env.endCheck(fn, lines)
+	env.printCheck(fn, what+": ok")
 	return r, nil
 }

@@ -87,16 +87,12 @@ func (env *Env) addItem(it results.Item, recs []results.Record) {
 	}
 }
 
-// checkLine prints a check's verdict line and keeps it for the manifest;
-// the lines of one check call are grouped by endCheck.
-func (env *Env) checkLine(lines *[]string, format string, args ...any) {
-	line := fmt.Sprintf(format, args...)
-	fmt.Fprintln(env.stdout(), line)
-	*lines = append(*lines, line)
-}
-
-// endCheck adds the lines a check printed to the manifest.
-func (env *Env) endCheck(name string, lines []string) {
+// printCheck prints the verdict lines of the check name and keeps them
+// for the manifest, so that the report shows what the run printed.
+func (env *Env) printCheck(name string, lines ...string) {
+	for _, line := range lines {
+		fmt.Fprintln(env.stdout(), line)
+	}
 	if len(lines) > 0 {
 		env.addItem(results.Item{Check: &results.CheckSpec{Name: name, Lines: lines}}, nil)
 	}
