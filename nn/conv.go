@@ -106,13 +106,7 @@ func (l *convLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
 		// dout is already F x N·OH·OW; the bias gradient sums each row in
 		// the order the gather below would.
 		dtmp = dout.Data
-		for f := range db {
-			var s T
-			for _, v := range dtmp[f*np : (f+1)*np] {
-				s += v
-			}
-			db[f] = s
-		}
+		rowSums(dtmp, np, db)
 	} else {
 		// Gather dout into tmp (F x N·OH·OW), summing the bias gradient on
 		// the way.
@@ -247,5 +241,31 @@ func col2im[T Float](g *convGeom, dcol []T, n int, dx []T) {
 				}
 			}
 		}
+	}
+}
+
+// rowSums sets sums[f] to the sum of row f of the len(sums) x n matrix a,
+// each row added up in index order. Four rows run side by side, so four
+// independent chains of additions hide each other's latency; every row's
+// sum is the same as a plain loop's.
+func rowSums[T Float](a []T, n int, sums []T) {
+	f := 0
+	for ; f+4 <= len(sums); f += 4 {
+		r0, r1, r2, r3 := a[f*n:][:n], a[(f+1)*n:][:n], a[(f+2)*n:][:n], a[(f+3)*n:][:n]
+		var s0, s1, s2, s3 T
+		for p := range r0 {
+			s0 += r0[p]
+			s1 += r1[p]
+			s2 += r2[p]
+			s3 += r3[p]
+		}
+		sums[f], sums[f+1], sums[f+2], sums[f+3] = s0, s1, s2, s3
+	}
+	for ; f < len(sums); f++ {
+		var s T
+		for _, v := range a[f*n:][:n] {
+			s += v
+		}
+		sums[f] = s
 	}
 }
