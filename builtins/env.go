@@ -1,8 +1,3 @@
-// Package builtins is pipe's Starlark API: one file per concern (data,
-// model, train, sweep, checks, table, plot, report). Each builtin checks its
-// arguments, turns them into plain Go specs (nn.ModelSpec, nn.TrainConfig,
-// results.Trial) and leaves the running of trials to the Runner that the
-// runtime puts on the thread.
 package builtins
 
 // This file is the contract between builtins and runtime.
@@ -106,6 +101,24 @@ type recordSet map[string]results.Record
 func (s recordSet) Get(key string) (results.Record, bool, error) {
 	r, ok := s[key]
 	return r, ok, nil
+}
+
+// stdout returns where user-facing lines go.
+func (env *Env) stdout() io.Writer {
+	if env.Stdout == nil {
+		return io.Discard
+	}
+	return env.Stdout
+}
+
+// envFor returns the thread's Env, or an error naming the builtin when the
+// runtime did not set one.
+func envFor(thread *starlark.Thread, fn string) (*Env, error) {
+	env := EnvOf(thread)
+	if env == nil {
+		return nil, fmt.Errorf("%s: no pipeline environment on this thread (the runtime must call builtins.SetEnv)", fn)
+	}
+	return env, nil
 }
 
 const envKey = "pipe.env"
