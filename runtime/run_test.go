@@ -5,7 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
+
+	"go.starlark.net/starlark"
 )
 
 // wantErr checks that err is a *UserError whose message contains every
@@ -168,14 +169,18 @@ func TestUnknownParamStopsBeforeTraining(t *testing.T) {
 	}
 }
 
+// TestCancelStopsEvaluation: Ctrl-C stops Starlark code that is running,
+// here an endless loop entered after the pipeline itself cancels the run
+// (no sleep: the cancel is certain to come while evaluation is under way).
 func TestCancelStopsEvaluation(t *testing.T) {
-	chdir(t, writeFiles(t, map[string]string{"main.star": "while True:\n    pass\n"}))
+	chdir(t, writeFiles(t, map[string]string{"main.star": "interrupt()\nwhile True:\n    pass\n"}))
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		time.Sleep(50 * time.Millisecond)
+	pre := testPredeclared()
+	pre["interrupt"] = starlark.NewBuiltin("interrupt", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
 		cancel()
-	}()
-	err := Run(ctx, Options{File: "main.star", Predeclared: testPredeclared(), Store: newMemStore()})
+		return starlark.None, nil
+	})
+	err := Run(ctx, Options{File: "main.star", Predeclared: pre, Store: newMemStore()})
 	wantErr(t, err, "interrupted: 0 of 0 trials finished and saved")
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v does not wrap context.Canceled", err)
