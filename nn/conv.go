@@ -162,6 +162,10 @@ func im2colImages[T Float](g *convGeom, x []T, n int, col []T, imgLo, imgHi int)
 				for img := imgLo; img < imgHi; img++ {
 					plane := x[img*g.inPerImage+c*g.H*g.W:]
 					dst := row[img*g.outPerImg : (img+1)*g.outPerImg]
+					if g.S == 1 && g.OW == g.W {
+						im2colShift(g, i, j, lo, hi, plane, dst)
+						continue
+					}
 					for oy := 0; oy < g.OH; oy++ {
 						d := dst[oy*g.OW : (oy+1)*g.OW]
 						iy := oy*g.S + i - g.P
@@ -185,6 +189,33 @@ func im2colImages[T Float](g *convGeom, x []T, n int, col []T, imgLo, imgHi int)
 				}
 			}
 		}
+	}
+}
+
+// im2colShift writes one image's row (c, i, j) of col, dst (OH x OW), from
+// its input plane when S = 1 and OW = W: then dst[t] = plane[t + off] with
+// the constant off = (i-P)·W + (j-P) wherever the field is inside the
+// image, so one long copy moves the whole valid band of rows, and only the
+// columns that wrapped around the row edges and the rows in the padding are
+// cleared afterwards; the same values as the row-by-row loop, with one copy
+// instead of OH short ones.
+func im2colShift[T Float](g *convGeom, i, j, lo, hi int, plane, dst []T) {
+	oyLo := max(0, g.P-i)
+	oyHi := min(g.OH, g.H+g.P-i)
+	if lo >= hi || oyLo >= oyHi {
+		clear(dst)
+		return
+	}
+	ow := g.OW
+	off := (i-g.P)*g.W + (j - g.P)
+	a, b := oyLo*ow+lo, (oyHi-1)*ow+hi
+	copy(dst[a:b], plane[a+off:b+off])
+	clear(dst[:a])
+	clear(dst[b:])
+	for oy := oyLo; oy < oyHi; oy++ {
+		r := dst[oy*ow : (oy+1)*ow]
+		clear(r[:lo])
+		clear(r[hi:])
 	}
 }
 
