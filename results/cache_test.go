@@ -29,9 +29,15 @@ func TestCacheRoundTrip(t *testing.T) {
 	}
 	// A record read back renders the same table as the fresh one (settings
 	// keep their Go types).
-	fresh, _ := NewTable("t", []Record{rec}, nil, "")
-	loaded, _ := NewTable("t", []Record{got}, nil, "")
-	if !reflect.DeepEqual(fresh, loaded) {
+	fresh, err := NewTable("t", []Record{rec}, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := NewTable("t", []Record{got}, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fresh.Rows) != 1 || !reflect.DeepEqual(fresh, loaded) {
 		t.Errorf("table from cache %v differs from fresh %v", loaded, fresh)
 	}
 }
