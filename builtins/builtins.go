@@ -33,7 +33,11 @@ import (
 //	plot.go    plot
 //	report.go  report
 //
-// The map is new on every call, so the runtime may add to it.
+// The map is new on every call, so the runtime may add to it. Builtins
+// return errors for anything a pipeline can get wrong, turning the panics
+// by which nn reports shape bugs into errors where they call it (see
+// recovered); any other panic is a bug in pipe, which the runtime reports
+// as one, at the user's call, with the Go stack under PIPE_DEBUG=1.
 func Predeclared() starlark.StringDict {
 	all := starlark.StringDict{}
 	for _, m := range []starlark.StringDict{
@@ -50,24 +54,9 @@ func Predeclared() starlark.StringDict {
 	return all
 }
 
-// builtinFunc is the signature of a builtin's implementation.
-type builtinFunc = func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
-
-// newBuiltin wraps fn so that a panic inside it — nn and data report shape
-// bugs by panicking — becomes an error naming the builtin instead of
-// crashing the run.
-func newBuiltin(name string, fn builtinFunc) *starlark.Builtin {
-	return starlark.NewBuiltin(name, func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (v starlark.Value, err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				v, err = nil, fmt.Errorf("%s: internal error: %v", b.Name(), r)
-			}
-		}()
-		return fn(thread, b, args, kwargs)
-	})
-}
-
-// recovered runs f and turns a panic into an error prefixed with what.
+// recovered runs f and turns a panic into an error prefixed with what: nn
+// and data panic on shapes they cannot handle (gonum's convention), and
+// for a builtin such a shape comes from the user.
 func recovered(what string, f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {

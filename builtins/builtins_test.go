@@ -31,16 +31,6 @@ func TestPredeclared(t *testing.T) {
 	}
 }
 
-func TestPanicBecomesError(t *testing.T) {
-	b := newBuiltin("boom", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-		panic("nn: shape mismatch")
-	})
-	_, err := starlark.Call(&starlark.Thread{}, b, nil, nil)
-	if err == nil || !strings.Contains(err.Error(), "boom: internal error: nn: shape mismatch") {
-		t.Fatalf("got %v, want the panic as an error naming the builtin", err)
-	}
-}
-
 func TestNoEnv(t *testing.T) {
 	_, err := starlark.Call(&starlark.Thread{}, Predeclared()["param"], starlark.Tuple{starlark.String("x"), starlark.MakeInt(1)}, nil)
 	if err == nil || !strings.Contains(err.Error(), "param: no pipeline environment") {

@@ -42,9 +42,9 @@ import (
 // the numeric gradient (two float64 forward passes per weight: seconds) or
 // the training.
 var checkBuiltins = starlark.StringDict{
-	"check_initial_loss": newBuiltin("check_initial_loss", checkInitialLoss),
-	"gradient_check":     newBuiltin("gradient_check", gradientCheck),
-	"overfit":            newBuiltin("overfit", overfit),
+	"check_initial_loss": starlark.NewBuiltin("check_initial_loss", checkInitialLoss),
+	"gradient_check":     starlark.NewBuiltin("gradient_check", gradientCheck),
+	"overfit":            starlark.NewBuiltin("overfit", overfit),
 }
 
 // shapeArg unpacks an image shape (C, H, W).

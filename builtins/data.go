@@ -30,7 +30,7 @@ import (
 // (C, H, W), num_train, num_val, num_test, validation, split_seed and
 // fingerprint. Files are read once per process.
 var dataBuiltins = starlark.StringDict{
-	"dataset": newBuiltin("dataset", dataset),
+	"dataset": starlark.NewBuiltin("dataset", dataset),
 }
 
 // Data is a data selection: its splits, shared read-only by every trial that

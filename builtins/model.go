@@ -41,13 +41,13 @@ import (
 // Shapes are checked against the data when the model is trained, so
 // `conv(32, 33)` on 28x28 images fails at train or sweep naming the layer.
 var modelBuiltins = starlark.StringDict{
-	"three_layer_convnet": newBuiltin("three_layer_convnet", threeLayerConvnet),
-	"sequential":          newBuiltin("sequential", sequential),
-	"conv":                newBuiltin("conv", convLayer),
-	"relu":                newBuiltin("relu", reluLayer),
-	"max_pool":            newBuiltin("max_pool", maxPoolLayer),
-	"affine":              newBuiltin("affine", affineLayer),
-	"dropout":             newBuiltin("dropout", dropoutLayer),
+	"three_layer_convnet": starlark.NewBuiltin("three_layer_convnet", threeLayerConvnet),
+	"sequential":          starlark.NewBuiltin("sequential", sequential),
+	"conv":                starlark.NewBuiltin("conv", convLayer),
+	"relu":                starlark.NewBuiltin("relu", reluLayer),
+	"max_pool":            starlark.NewBuiltin("max_pool", maxPoolLayer),
+	"affine":              starlark.NewBuiltin("affine", affineLayer),
+	"dropout":             starlark.NewBuiltin("dropout", dropoutLayer),
 }
 
 // Model is a network description: the settings it was made with and the

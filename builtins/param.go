@@ -17,7 +17,7 @@ import (
 //
 // Example: epochs = param("epochs", 1), then pipe run FILE -p epochs=3.
 var paramBuiltins = starlark.StringDict{
-	"param": newBuiltin("param", param),
+	"param": starlark.NewBuiltin("param", param),
 }
 
 func param(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

@@ -24,7 +24,7 @@ import (
 //
 // pipe check validates the arguments and draws nothing.
 var plotBuiltins = starlark.StringDict{
-	"plot": newBuiltin("plot", plot),
+	"plot": starlark.NewBuiltin("plot", plot),
 }
 
 var plotMetrics = []string{"loss", "val_acc", "train_acc", "accuracy", "filters"}

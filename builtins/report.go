@@ -28,7 +28,7 @@ import (
 //
 // pipe check validates the arguments and writes nothing.
 var reportBuiltins = starlark.StringDict{
-	"report": newBuiltin("report", report),
+	"report": starlark.NewBuiltin("report", report),
 }
 
 func report(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

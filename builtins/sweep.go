@@ -23,7 +23,7 @@ import (
 //
 // Example: sweep(base_model, data, base_train, grid = {"filter_size": [3, 5, 7]}).
 var sweepBuiltins = starlark.StringDict{
-	"sweep": newBuiltin("sweep", sweep),
+	"sweep": starlark.NewBuiltin("sweep", sweep),
 }
 
 // axis is one dimension of a sweep: one name for a grid axis or seeds,

@@ -24,7 +24,7 @@ import (
 //
 // pipe check validates the columns and prints only the table's size.
 var tableBuiltins = starlark.StringDict{
-	"table": newBuiltin("table", table),
+	"table": starlark.NewBuiltin("table", table),
 }
 
 // stringsArg unpacks a list of strings; None leaves it nil.

@@ -41,12 +41,12 @@ import (
 //
 // trains the best configuration of a sweep further.
 var trainBuiltins = starlark.StringDict{
-	"sgd":          newBuiltin("sgd", optimizer),
-	"sgd_momentum": newBuiltin("sgd_momentum", optimizer),
-	"rmsprop":      newBuiltin("rmsprop", optimizer),
-	"adam":         newBuiltin("adam", optimizer),
-	"train_config": newBuiltin("train_config", trainConfig),
-	"train":        newBuiltin("train", train),
+	"sgd":          starlark.NewBuiltin("sgd", optimizer),
+	"sgd_momentum": starlark.NewBuiltin("sgd_momentum", optimizer),
+	"rmsprop":      starlark.NewBuiltin("rmsprop", optimizer),
+	"adam":         starlark.NewBuiltin("adam", optimizer),
+	"train_config": starlark.NewBuiltin("train_config", trainConfig),
+	"train":        starlark.NewBuiltin("train", train),
 }
 
 // Optimizer is an update rule with its settings.

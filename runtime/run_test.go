@@ -192,3 +192,15 @@ func TestDefaultOutDir(t *testing.T) {
 		t.Errorf("DefaultOutDir = %q, want %q", got, want)
 	}
 }
+
+// TestPanicKeepsStack: a panic in a builtin is an InternalError at the
+// user's call that keeps the Go stack for PIPE_DEBUG=1.
+func TestPanicKeepsStack(t *testing.T) {
+	chdir(t, writeFiles(t, map[string]string{"main.star": "boom()\n"}))
+	_, err := runFile(t, "main.star", Options{})
+	var ie *InternalError
+	if !errors.As(err, &ie) || len(ie.Stack) == 0 {
+		t.Fatalf("error %v, want an InternalError with a stack", err)
+	}
+	wantErr(t, err, "main.star:1:5", "a bug in pipe")
+}
