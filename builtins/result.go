@@ -81,7 +81,8 @@ func runTrials(env *Env, fn, group string, trials []*trial) ([]*Result, error) {
 	}
 	recs, err := env.Runner.Run(ctx, group, jobs)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", fn, err)
+		// %w: the runtime tells an unknown -p or an interrupt by its type.
+		return nil, fmt.Errorf("%s: %w", fn, err)
 	}
 	if len(recs) != len(jobs) {
 		return nil, fmt.Errorf("%s: internal error: runner returned %d records for %d trials", fn, len(recs), len(jobs))

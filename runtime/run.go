@@ -102,7 +102,7 @@ func Run(ctx context.Context, opt Options) error {
 	}
 	predeclared := opt.Predeclared
 	if predeclared == nil {
-		predeclared = defaultPredeclared()
+		predeclared = builtins.Predeclared()
 	}
 	maxSteps := opt.MaxSteps
 	if maxSteps == 0 {
@@ -182,7 +182,7 @@ func Run(ctx context.Context, opt Options) error {
 		return &UserError{Msg: ie.Error(), cause: ie}
 	}
 	var pe *ParamsError
-	if errors.As(err, &pe) || errors.As(sched.beforeErr, &pe) {
+	if errors.As(err, &pe) { // builtins wrap the Runner's errors with %w
 		return &UserError{Msg: pe.Error(), cause: pe} // a command-line problem: no traceback
 	}
 	if err != nil {
@@ -261,6 +261,3 @@ func checkParams(file string, env *builtins.Env, when string) error {
 	slices.Sort(declared)
 	return &ParamsError{File: file, Unknown: unknown, Declared: declared, When: when}
 }
-
-// defaultPredeclared is pipe's Starlark API.
-func defaultPredeclared() starlark.StringDict { return builtins.Predeclared() }

@@ -55,7 +55,6 @@ type Scheduler struct {
 	// there, so a misspelt one does not cost a sweep).
 	beforeTraining func() error
 	checkedBefore  bool
-	beforeErr      error // what beforeTraining returned, however builtins wrap it
 
 	mu          sync.Mutex
 	nextID      int
@@ -234,8 +233,7 @@ func (s *Scheduler) beforeFirstGroup(n int) error {
 		return nil
 	}
 	s.checkedBefore = true
-	s.beforeErr = s.beforeTraining()
-	return s.beforeErr
+	return s.beforeTraining()
 }
 
 // train runs todo on the worker pool. Each finished trial is saved before
