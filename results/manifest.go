@@ -325,27 +325,18 @@ func (m *Manifest) check() error {
 		if n != 1 {
 			return fmt.Errorf("results: manifest item %d has %d kinds, want exactly one of check, table and plot", i, n)
 		}
-		for _, slug := range []string{tableSlug(it), plotSlug(it)} {
-			if slug != "" && (slug != filepath.Base(slug) || slug != Slug(slug)) {
-				return fmt.Errorf("results: manifest item %d: invalid file name %q", i, slug)
-			}
+		slug := ""
+		switch {
+		case it.Table != nil:
+			slug = it.Table.Slug
+		case it.Plot != nil:
+			slug = it.Plot.Slug
+		}
+		if slug != "" && slug != Slug(slug) { // Slug's output is a plain file name stem
+			return fmt.Errorf("results: manifest item %d: invalid file name %q", i, slug)
 		}
 	}
 	return nil
-}
-
-func tableSlug(it Item) string {
-	if it.Table == nil {
-		return ""
-	}
-	return it.Table.Slug
-}
-
-func plotSlug(it Item) string {
-	if it.Plot == nil {
-		return ""
-	}
-	return it.Plot.Slug
 }
 
 // Marshal returns the manifest as indented JSON ending in a newline; the

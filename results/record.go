@@ -397,24 +397,15 @@ type resultJSON struct {
 	TestAcc    jsonFloat   `json:"final_test_acc"`
 }
 
-func toJSONFloats(xs []float64) []jsonFloat {
+// convertFloats converts xs element by element (between float64 or float32
+// and their NaN-safe JSON twins); nil stays nil.
+func convertFloats[To, From ~float32 | ~float64](xs []From) []To {
 	if xs == nil {
 		return nil
 	}
-	out := make([]jsonFloat, len(xs))
+	out := make([]To, len(xs))
 	for i, x := range xs {
-		out[i] = jsonFloat(x)
-	}
-	return out
-}
-
-func fromJSONFloats(xs []jsonFloat) []float64 {
-	if xs == nil {
-		return nil
-	}
-	out := make([]float64, len(xs))
-	for i, x := range xs {
-		out[i] = float64(x)
+		out[i] = To(x)
 	}
 	return out
 }
@@ -422,7 +413,9 @@ func fromJSONFloats(xs []jsonFloat) []float64 {
 func newResultJSON(r nn.Result) resultJSON {
 	return resultJSON{
 		Status: r.Status, DivergedAt: r.DivergedAt,
-		Loss: toJSONFloats(r.Loss), TrainAccs: toJSONFloats(r.TrainAccs), ValAccs: toJSONFloats(r.ValAccs),
+		Loss:      convertFloats[jsonFloat](r.Loss),
+		TrainAccs: convertFloats[jsonFloat](r.TrainAccs),
+		ValAccs:   convertFloats[jsonFloat](r.ValAccs),
 		BestEpoch: r.BestEpoch,
 		TrainAcc:  jsonFloat(r.TrainAcc), ValAcc: jsonFloat(r.ValAcc), TestAcc: jsonFloat(r.TestAcc),
 	}
@@ -431,7 +424,9 @@ func newResultJSON(r nn.Result) resultJSON {
 func (r resultJSON) result() nn.Result {
 	return nn.Result{
 		Status: r.Status, DivergedAt: r.DivergedAt,
-		Loss: fromJSONFloats(r.Loss), TrainAccs: fromJSONFloats(r.TrainAccs), ValAccs: fromJSONFloats(r.ValAccs),
+		Loss:      convertFloats[float64](r.Loss),
+		TrainAccs: convertFloats[float64](r.TrainAccs),
+		ValAccs:   convertFloats[float64](r.ValAccs),
 		BestEpoch: r.BestEpoch,
 		TrainAcc:  float64(r.TrainAcc), ValAcc: float64(r.ValAcc), TestAcc: float64(r.TestAcc),
 	}
@@ -471,11 +466,7 @@ type filtersJSON struct {
 
 // MarshalJSON keeps non-finite weights (a diverged net) as strings.
 func (f Filters) MarshalJSON() ([]byte, error) {
-	aux := filtersJSON{Shape: f.Shape, Data: make([]jsonFloat32, len(f.Data))}
-	for i, x := range f.Data {
-		aux.Data[i] = jsonFloat32(x)
-	}
-	return json.Marshal(aux)
+	return json.Marshal(filtersJSON{Shape: f.Shape, Data: convertFloats[jsonFloat32](f.Data)})
 }
 
 // UnmarshalJSON is the inverse of MarshalJSON.
@@ -484,11 +475,7 @@ func (f *Filters) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &aux); err != nil {
 		return err
 	}
-	f.Shape = aux.Shape
-	f.Data = make([]float32, len(aux.Data))
-	for i, x := range aux.Data {
-		f.Data[i] = float32(x)
-	}
+	f.Shape, f.Data = aux.Shape, convertFloats[float32](aux.Data)
 	return nil
 }
 
