@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"go.starlark.net/starlark"
 
@@ -119,6 +120,14 @@ func envFor(thread *starlark.Thread, fn string) (*Env, error) {
 		return nil, fmt.Errorf("%s: no pipeline environment on this thread (the runtime must call builtins.SetEnv)", fn)
 	}
 	return env, nil
+}
+
+// relOut returns path relative to the output folder, as messages show it.
+func (env *Env) relOut(path string) string {
+	if rel, err := filepath.Rel(env.OutDir, path); err == nil {
+		return rel
+	}
+	return path
 }
 
 const envKey = "pipe.env"

@@ -2,7 +2,7 @@ package builtins
 
 import (
 	"fmt"
-	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.starlark.net/starlark"
@@ -39,11 +39,7 @@ func plot(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	if err != nil {
 		return nil, err
 	}
-	known := false
-	for _, m := range plotMetrics {
-		known = known || m == metric
-	}
-	if !known {
+	if !slices.Contains(plotMetrics, metric) {
 		return nil, fmt.Errorf("%s: for parameter metric: unknown metric %q (valid: %q)", b.Name(), metric, plotMetrics)
 	}
 	if title == "" {
@@ -82,15 +78,10 @@ func plot(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	}
 	env.addItem(results.Item{Plot: spec}, recs)
 	out := make([]starlark.Value, len(files))
-	for i, f := range files {
-		out[i] = starlark.String(f)
-	}
 	shown := make([]string, len(files))
 	for i, f := range files {
-		shown[i] = f
-		if rel, err := filepath.Rel(env.OutDir, f); err == nil {
-			shown[i] = rel
-		}
+		out[i] = starlark.String(f)
+		shown[i] = env.relOut(f)
 	}
 	fmt.Fprintf(env.stdout(), "%s: %s: %s\n", b.Name(), title, strings.Join(shown, ", "))
 	return starlark.NewList(out), nil

@@ -2,7 +2,6 @@ package builtins
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"go.starlark.net/starlark"
@@ -55,10 +54,6 @@ func report(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
-	shown := path
-	if rel, err := filepath.Rel(env.OutDir, path); err == nil {
-		shown = rel
-	}
-	fmt.Fprintf(env.stdout(), "%s: %s: %s\n", b.Name(), title, shown)
+	fmt.Fprintf(env.stdout(), "%s: %s: %s\n", b.Name(), title, env.relOut(path))
 	return starlark.String(path), nil
 }

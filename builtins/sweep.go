@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pipe-ml/pipe/results"
 	"go.starlark.net/starlark"
 )
 
@@ -115,15 +116,12 @@ func sweep(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	return starlark.NewList(out), nil
 }
 
+// describeCombo names a trial of a sweep in error messages, as tables name it.
 func describeCombo(combo []namedValue) string {
 	if len(combo) == 0 {
 		return "(no settings)"
 	}
-	parts := make([]string, len(combo))
-	for i, nv := range combo {
-		parts[i] = nv.name + "=" + nv.value.String()
-	}
-	return strings.Join(parts, " ")
+	return results.FormatSettings(toSettings(combo))
 }
 
 // sweepAxes checks grid, zip and seeds and returns the axes in sweep order.
