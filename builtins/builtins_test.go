@@ -358,7 +358,7 @@ func TestSweepErrors(t *testing.T) {
 		`sweep(m, tiny, c, grid = {"seed": [0]}, seeds = [1])`:                                                     "sweep: seed is swept twice",
 		`sweep(m, tiny, c, seeds = [0, "1"])`:                                                                      "sweep: for parameter seeds: element 1 is string, want int",
 		`sweep(m, tiny, c, grid = {"filter_size": ["7"]})`:                                                         `sweep: trial filter_size="7": three_layer_convnet: for parameter filter_size: got string, want int`,
-		`sweep(m, tiny, c, grid = {"lr": [-1.0]})`:                                                                 "sweep: trial lr=-1: train_config: for parameter lr: got -1, want > 0",
+		`sweep(m, tiny, c, grid = {"lr": [-1.0]})`:                                                                 "sweep: trial lr=-1.0: train_config: for parameter lr: got -1, want > 0",
 		`sweep(m, tiny, c.replace(optimizer = sgd_momentum()), grid = {"optimizer": [adam()], "momentum": [0.5]})`: `sweep: trial optimizer=adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08) momentum=0.5: train_config: adam has no setting "momentum"`,
 		`sweep(m, tiny, c, grid = [1])`:                                                                            "sweep: for parameter grid: got list, want dict",
 		`sweep(m, tiny, c, grd = {})`:                                                                              "sweep: unexpected keyword argument grd (did you mean grid?)",

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pipe-ml/pipe/results"
 	"go.starlark.net/starlark"
 )
 
@@ -116,12 +115,18 @@ func sweep(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	return starlark.NewList(out), nil
 }
 
-// describeCombo names a trial of a sweep in error messages, as tables name it.
+// describeCombo names a trial of a sweep in error messages by the values as
+// the pipeline wrote them (filter_size="7" when the mistake is the quotes),
+// not as tables show them.
 func describeCombo(combo []namedValue) string {
 	if len(combo) == 0 {
 		return "(no settings)"
 	}
-	return results.FormatSettings(toSettings(combo))
+	parts := make([]string, len(combo))
+	for i, nv := range combo {
+		parts[i] = nv.name + "=" + nv.value.String()
+	}
+	return strings.Join(parts, " ")
 }
 
 // sweepAxes checks grid, zip and seeds and returns the axes in sweep order.
