@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/pipe-ml/pipe/results"
 )
@@ -47,8 +48,7 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 
 	m, err := results.ReadManifest(dir)
 	if err != nil {
-		fmt.Fprintf(stderr, "pipe report: %v\n", err)
-		return exitFail
+		return reportFailed(stderr, err)
 	}
 	// DIR/.. rather than the parent of DIR's name, so "pipe report ." in
 	// results/report finds results/trials.
@@ -57,8 +57,7 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 		store = &results.Cache{RecordsDir: trials}
 	}
 	if err := m.Render(dir, store); err != nil {
-		fmt.Fprintf(stderr, "pipe report: %v\n", err)
-		return exitFail
+		return reportFailed(stderr, err)
 	}
 	tables, figures := 0, 0
 	keys := map[string]bool{}
@@ -82,4 +81,12 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s: rebuilt %s from %s and %d records\n", dir, what, results.ManifestFile, len(keys))
 	return exitOK
+}
+
+// reportFailed prints why pipe report failed, prefixed once: the results
+// package's own "results: " prefix says nothing to a user who ran pipe
+// report, and every such error already names its file, table or record.
+func reportFailed(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "pipe report: %s\n", strings.TrimPrefix(err.Error(), "results: "))
+	return exitFail
 }
