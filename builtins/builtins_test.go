@@ -433,6 +433,11 @@ l2 = check_initial_loss(m, data = tiny)
 		"check_initial_loss: 50 images 3x8x8, 10 classes, reg=0: loss 2.30")
 	f.fails(`check_initial_loss(three_layer_convnet(), shape = (3, 8))`, "check_initial_loss: for parameter shape: got (3, 8), want a (channels, height, width) tuple")
 	f.fails(`check_initial_loss(three_layer_convnet(filter_size = 9), shape = (3, 4, 4))`, "check_initial_loss: three_layer_convnet on 3x4x4 input")
+	// Sizes that would exhaust memory (a Go fatal error, not a panic) are
+	// refused before anything is allocated.
+	f.fails(`check_initial_loss(sequential([conv(1, 1), max_pool(50000), affine()]), shape = (1, 100000, 100000))`,
+		"check_initial_loss: sequential on 1x100000x100000 input: 1000000000700 activation values for a batch of 50 images, more than the 268435456")
+	f.fails(`train(three_layer_convnet(hidden_dim = 1000000000), tiny, train_config())`, "weights, more than the 134217728")
 }
 
 func TestGradientCheck(t *testing.T) {

@@ -116,7 +116,7 @@ func checkInitialLoss(thread *starlark.Thread, b *starlark.Builtin, args starlar
 		}
 	}
 	reg = model.reg
-	spec, err := model.specFor(shape.in, classes)
+	spec, err := model.specFor(shape.in, classes, images)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", fn, err)
 	}
@@ -194,7 +194,7 @@ func gradientCheck(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	} else if !(step > 0) {
 		return nil, fmt.Errorf("%s: for parameter step: got %g, want > 0", fn, step)
 	}
-	spec, err := m.m.specFor(shape.in, classes)
+	spec, err := m.m.specFor(shape.in, classes, inputs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", fn, err)
 	}

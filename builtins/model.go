@@ -124,9 +124,10 @@ func (m *Model) Spec() (spec nn.ModelSpec, err error) {
 }
 
 // specFor returns the spec after checking it fits images of shape in and
-// the class count: the check that turns `conv(32, 33)` on 28x28 images into
-// a message naming the layer rather than a crash mid-training.
-func (m *Model) specFor(in [3]int, classes int) (nn.ModelSpec, error) {
+// the class count, and that batches of batch images fit in memory: the check
+// that turns `conv(32, 33)` on 28x28 images or hidden_dim=10**9 into a
+// message naming the model rather than a crash mid-training.
+func (m *Model) specFor(in [3]int, classes, batch int) (nn.ModelSpec, error) {
 	spec, err := m.Spec()
 	if err != nil {
 		return spec, err
@@ -139,7 +140,10 @@ func (m *Model) specFor(in [3]int, classes int) (nn.ModelSpec, error) {
 		if err != nil {
 			return err
 		}
-		return filtersFit(spec, in, shapes)
+		if err := filtersFit(spec, in, shapes); err != nil {
+			return err
+		}
+		return sizeFits(spec, in, shapes, batch)
 	})
 	if err != nil {
 		return spec, fmt.Errorf("%s on %dx%dx%d input: %v", m.kind, in[0], in[1], in[2], err)
@@ -316,6 +320,44 @@ func checkReg(fn string, r float64) error {
 func checkP(fn, param string, p float64) error {
 	if !(p >= 0 && p < 1) {
 		return fmt.Errorf("%s: for parameter %s: got %g, want a probability in [0, 1)", fn, param, p)
+	}
+	return nil
+}
+
+// Limits on a model's size: far above anything the study trains (the base
+// model has 4.1M weights and 75k activation values per 3x32x32 image), and
+// low enough that a slip such as hidden_dim=10**9 or shape=(1, 10**5, 10**5)
+// is an error naming the model instead of the process dying out of memory.
+const (
+	maxParams      = 1 << 27 // 512 MiB of float32 weights; the optimiser keeps a few copies
+	maxActivations = 1 << 28 // values of one batch's forward pass: 1 GiB of float32
+)
+
+// sizeFits rejects a model whose weights, or whose activations on a batch of
+// batch images, exceed the limits above.
+func sizeFits(spec nn.ModelSpec, in [3]int, shapes []nn.LayerShape, batch int) error {
+	size := func(s [3]int) float64 { return float64(s[0]) * float64(s[1]) * float64(s[2]) }
+	params, acts := 0.0, size(in)
+	cur := in
+	for i, l := range spec.Layers {
+		if i >= len(shapes) {
+			break
+		}
+		out := shapes[i].Out
+		switch l.Kind {
+		case nn.Conv:
+			params += float64(l.Filters) * (float64(cur[0]*l.FilterH*l.FilterW) + 1)
+		case nn.Affine:
+			params += size(out) * (size(cur) + 1)
+		}
+		acts += size(out)
+		cur = out
+	}
+	if params > maxParams {
+		return fmt.Errorf("%.0f weights, more than the %d pipe trains in memory", params, maxParams)
+	}
+	if total := acts * float64(max(batch, 1)); total > maxActivations {
+		return fmt.Errorf("%.0f activation values for a batch of %d images, more than the %d pipe holds in memory", total, batch, maxActivations)
 	}
 	return nil
 }

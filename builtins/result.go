@@ -26,7 +26,7 @@ type trial struct {
 // newTrial checks that model fits data and returns the trial; fn names the
 // builtin for messages.
 func newTrial(fn string, m *Model, d *Data, c *TrainConfig, named []namedValue) (*trial, error) {
-	spec, err := m.specFor(d.in(), d.classes())
+	spec, err := m.specFor(d.in(), d.classes(), c.conf.BatchSize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", fn, err)
 	}
