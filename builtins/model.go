@@ -39,7 +39,9 @@ import (
 //
 // returns a copy with some settings changed, checked like a fresh call.
 // Shapes are checked against the data when the model is trained, so
-// `conv(32, 33)` on 28x28 images fails at train or sweep naming the layer.
+// `conv(32, 33)` on 28x28 images fails at train or sweep naming the layer;
+// so is the size: more than 2^27 weights, or 2^28 activation values in a
+// batch, is an error rather than an out-of-memory crash.
 var modelBuiltins = starlark.StringDict{
 	"three_layer_convnet": starlark.NewBuiltin("three_layer_convnet", threeLayerConvnet),
 	"sequential":          starlark.NewBuiltin("sequential", sequential),
