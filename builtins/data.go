@@ -45,8 +45,18 @@ var (
 	_ starlark.Unpacker = (*dataArg)(nil)
 )
 
+// String is the dataset call that selects d, in Starlark syntax like the
+// other values' forms.
 func (d *Data) String() string {
-	return fmt.Sprintf("dataset(%q, classes=%q, validation=%d)", d.spec.Name, d.spec.Classes, d.spec.Validation)
+	classes, _ := d.Attr("classes")
+	s := fmt.Sprintf("dataset(%q, classes=%s, validation=%d", d.spec.Name, classes, d.spec.Validation)
+	if d.spec.Source != "embedded" {
+		s += fmt.Sprintf(", path=%q", d.spec.Source)
+	}
+	if d.spec.SplitSeed >= 0 {
+		s += fmt.Sprintf(", split_seed=%d", d.spec.SplitSeed)
+	}
+	return s + ")"
 }
 func (d *Data) Type() string         { return "data" }
 func (d *Data) Freeze()              {}

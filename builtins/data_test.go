@@ -23,6 +23,8 @@ swapped = dataset("fashion-mnist", classes = ["shirt", 0], validation = 500, spl
 assert.eq(swapped.classes, ("Shirt", "T-shirt/top"))
 assert.eq(swapped.num_val, 500)
 assert.ne(swapped.fingerprint, d.fingerprint)
+assert.eq(str(d), 'dataset("fashion-mnist", classes=("T-shirt/top", "Shirt"), validation=1000)')
+assert.eq(str(swapped), 'dataset("fashion-mnist", classes=("Shirt", "T-shirt/top"), validation=500, split_seed=3)')
 
 r = train(three_layer_convnet(), d, train_config())
 assert.eq(r.data, d)
