@@ -187,7 +187,7 @@ func loadFiles(name, dir string) (train, test *data.Set, err error) {
 	if loaded.files == nil {
 		loaded.files = map[[2]string]*loadedFiles{}
 	}
-	k := [2]string{strings.ToLower(name), dir}
+	k := [2]string{name, dir}
 	f := loaded.files[k]
 	if f == nil {
 		f = &loadedFiles{}
@@ -202,6 +202,20 @@ func loadFiles(name, dir string) (train, test *data.Set, err error) {
 		})
 	})
 	return f.train, f.test, f.err
+}
+
+// canonicalName returns the name data.Names lists for one of the spellings
+// data.Load accepts ("fashion_mnist", "CIFAR-10"), so that every spelling
+// gives the same trial keys and shares the per-process cache. An unknown
+// name is returned as given, for data.Load to reject.
+func canonicalName(name string) string {
+	norm := func(s string) string { return strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(s)) }
+	for _, n := range data.Names() {
+		if norm(n) == norm(name) {
+			return n
+		}
+	}
+	return name
 }
 
 func dataset(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -230,7 +244,8 @@ func dataset(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwarg
 			return nil, fmt.Errorf("%s: for parameter path: %v", b.Name(), err)
 		}
 	}
-	key := fmt.Sprintf("%s\x00%s\x00%q\x00%d\x00%d", strings.ToLower(name), abs, cls.names, validation, splitSeed)
+	name = canonicalName(name)
+	key := fmt.Sprintf("%s\x00%s\x00%q\x00%d\x00%d", name, abs, cls.names, validation, splitSeed)
 	loaded.Lock()
 	d := loaded.splits[key]
 	loaded.Unlock()
@@ -267,7 +282,7 @@ func dataset(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwarg
 	}
 	d = &Data{
 		spec: results.DataSpec{
-			Name:        strings.ToLower(name),
+			Name:        name,
 			Source:      source,
 			Classes:     slices.Clone(train.Classes),
 			Validation:  validation,

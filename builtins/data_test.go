@@ -18,6 +18,8 @@ assert.eq(len(d.fingerprint), 64)
 same = dataset("fashion-mnist", classes = ["T-shirt/top", "Shirt"], validation = 1000)
 assert.eq(same.fingerprint, d.fingerprint)
 assert.true(same == d)  # cached: the same selection is one value
+assert.true(dataset("Fashion_MNIST") == d)  # every spelling data.Load accepts is one data set
+assert.eq(dataset("fashionmnist").name, "fashion-mnist")
 
 swapped = dataset("fashion-mnist", classes = ["shirt", 0], validation = 500, split_seed = 3)
 assert.eq(swapped.classes, ("Shirt", "T-shirt/top"))
