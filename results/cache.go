@@ -33,8 +33,9 @@ func (c *Cache) path(key string) string {
 //
 // A missing file is not an error: it is the normal "train this trial" case.
 // A file that cannot be read or decoded, or whose record carries another key,
-// is an error naming the file, so the user can delete it (or rerun with
-// --rerun) rather than silently retraining over it.
+// is an error naming the file, and the caller decides what it costs: the
+// runtime's scheduler warns and retrains the trial over it, pipe report
+// stops and names it.
 func (c *Cache) Get(key string) (rec Record, ok bool, err error) {
 	if !validKey(key) {
 		return Record{}, false, fmt.Errorf("results: invalid trial key %q (want hex digits)", key)

@@ -40,16 +40,11 @@ var figureFormats = []string{"svg", "png"}
 // labels names the trials (nil: Label of each record). It returns the paths
 // written.
 func PlotLoss(recs []Record, labels []string, title, pathNoExt string) ([]string, error) {
-	labels, err := plotLabels(recs, labels, title)
+	p, labels, err := curvePlot(recs, labels, title, "iteration", "training loss")
 	if err != nil {
 		return nil, err
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "iteration"
-	p.Y.Label.Text = "training loss"
 	p.Legend.Top = true
-	p.Add(plotter.NewGrid())
 
 	yCap := 0.0
 	for i, rec := range recs {
@@ -99,15 +94,10 @@ func PlotLoss(recs []Record, labels []string, title, pathNoExt string) ([]string
 // of different sweeps compare at a glance. It writes pathNoExt.svg and .png
 // and returns the paths.
 func PlotAccuracy(recs []Record, labels []string, title, pathNoExt string) ([]string, error) {
-	labels, err := plotLabels(recs, labels, title)
+	p, labels, err := curvePlot(recs, labels, title, "epoch", "accuracy")
 	if err != nil {
 		return nil, err
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "epoch"
-	p.Y.Label.Text = "accuracy"
-	p.Add(plotter.NewGrid())
 	p.Y.Min, p.Y.Max = 0, 1
 
 	epochs := 1
@@ -280,10 +270,12 @@ func FilterGrid(f *Filters) (*image.RGBA, error) {
 	return img, nil
 }
 
-// plotLabels checks labels against recs, or makes them from the settings.
-func plotLabels(recs []Record, labels []string, title string) ([]string, error) {
+// curvePlot starts a figure of one curve per record: titled, with axis
+// labels and a grid. It checks labels against recs, or makes them from the
+// records' settings when labels is nil, and returns them.
+func curvePlot(recs []Record, labels []string, title, x, y string) (*plot.Plot, []string, error) {
 	if len(recs) == 0 {
-		return nil, fmt.Errorf("results: plot %q: no records", title)
+		return nil, nil, fmt.Errorf("results: plot %q: no records", title)
 	}
 	if labels == nil {
 		labels = make([]string, len(recs))
@@ -292,9 +284,13 @@ func plotLabels(recs []Record, labels []string, title string) ([]string, error) 
 		}
 	}
 	if len(labels) != len(recs) {
-		return nil, fmt.Errorf("results: plot %q: %d labels for %d records", title, len(labels), len(recs))
+		return nil, nil, fmt.Errorf("results: plot %q: %d labels for %d records", title, len(labels), len(recs))
 	}
-	return labels, nil
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text, p.Y.Label.Text = x, y
+	p.Add(plotter.NewGrid())
+	return p, labels, nil
 }
 
 // finitePoints makes (first+i, ys[i]) points, leaving out NaN and ±Inf.
