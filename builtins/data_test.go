@@ -1,6 +1,11 @@
 package builtins
 
-import "testing"
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 func TestDatasetEmbedded(t *testing.T) {
 	f := newFixture(t)
@@ -53,7 +58,7 @@ func TestDatasetErrors(t *testing.T) {
 		`dataset("fashion-mnist", validation = 20000)`:             "dataset: data: validation split of 20000 images",
 		`dataset("imagenet")`:                                      `dataset: data: unknown data set "imagenet"; known data sets: fashion-mnist, mnist, cifar10`,
 		`dataset("cifar10")`:                                       "dataset: data: cifar10 is not embedded",
-		`dataset("cifar10", path = "/nonexistent/cifar")`:          "dataset: ",
+		`dataset("cifar10", path = "/nonexistent/cifar")`:          "dataset: open /nonexistent/cifar/data_batch_1.bin: no such file",
 		`dataset(name = 3)`:                                        "dataset: for parameter name: got int, want string",
 		`dataset("fashion-mnist", clases = ["Shirt"])`:             "dataset: unexpected keyword argument clases (did you mean classes?)",
 		// A string is not taken as a list of one-letter class names.
@@ -61,4 +66,51 @@ func TestDatasetErrors(t *testing.T) {
 	} {
 		f.fails(src, want)
 	}
+}
+
+// writeIDX writes an MNIST-style IDX pair for split ("train" or "t10k") of n
+// 4x4 images with labels alternating 0 and 1.
+func writeIDX(t *testing.T, dir, split string, n int) {
+	t.Helper()
+	images := binary.BigEndian.AppendUint32(nil, 0x803)
+	for _, d := range []uint32{uint32(n), 4, 4} {
+		images = binary.BigEndian.AppendUint32(images, d)
+	}
+	labels := binary.BigEndian.AppendUint32(nil, 0x801)
+	labels = binary.BigEndian.AppendUint32(labels, uint32(n))
+	for i := range n {
+		for p := range 16 {
+			images = append(images, byte(i*16+p))
+		}
+		labels = append(labels, byte(i%2))
+	}
+	for name, b := range map[string][]byte{split + "-images-idx3-ubyte": images, split + "-labels-idx1-ubyte": labels} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDatasetFolderReadOnce: a folder's files are read once per process,
+// however many selections of it a run makes; later ones work even when the
+// files are gone.
+func TestDatasetFolderReadOnce(t *testing.T) {
+	dir := t.TempDir()
+	writeIDX(t, dir, "train", 20)
+	writeIDX(t, dir, "t10k", 6)
+	f := newFixture(t)
+	f.env.Params["dir"] = dir
+	f.run(`
+d = dataset("mnist", path = param("dir", ""), validation = 4)
+assert.eq((d.num_train, d.num_val, d.num_test, d.shape), (16, 4, 6, (1, 4, 4)))
+`)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	f = newFixture(t)
+	f.env.Params["dir"] = dir
+	f.run(`
+d = dataset("mnist", path = param("dir", ""), validation = 5, split_seed = 1)
+assert.eq((d.num_train, d.num_val), (15, 5))
+`)
 }
