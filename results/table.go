@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -121,8 +122,8 @@ func NewTable(title string, recs []Record, columns []string, sortBy string) (Tab
 			return Table{}, fmt.Errorf("results: table %q: unknown column %q; valid columns: %s", title, c, validList(settings))
 		}
 	}
-	cols := append([]string(nil), columns...)
-	if grouped && !contains(cols, SeedsColumn) {
+	cols := slices.Clone(columns)
+	if grouped && !slices.Contains(cols, SeedsColumn) {
 		cols = append(cols, SeedsColumn)
 	}
 
@@ -187,15 +188,6 @@ func validList(settings []string) string {
 	}
 	names = append(names, statusColumn, SeedsColumn)
 	return strings.Join(names, ", ")
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // groupRecords splits recs into configurations (see NewTable), in order of

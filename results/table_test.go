@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -81,7 +82,7 @@ func TestTableKeepsDifferentSpecsApart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tbl.Rows) != 2 || contains(tbl.Columns, SeedsColumn) {
+	if len(tbl.Rows) != 2 || slices.Contains(tbl.Columns, SeedsColumn) {
 		t.Errorf("records differing in epochs were grouped: %v %v", tbl.Columns, tbl.Rows)
 	}
 }
