@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // errHelp means --help was asked for and printed.
@@ -75,4 +76,13 @@ func exitCode(err error) int {
 		return exitOK
 	}
 	return exitUsage
+}
+
+// quoteList renders names for messages: "a", "b" and "c".
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
 }

@@ -20,7 +20,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"syscall"
 
@@ -175,27 +174,4 @@ func runCmd(args []string, stdout, stderr io.Writer, check bool) int {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb"
-}
-
-type nopObserver struct{ runtime.NopObserver }
-
-func (nopObserver) Close() {}
-
-// summaryObserver prints only each group's summary line; pipe check uses it,
-// since nothing trains.
-type summaryObserver struct {
-	runtime.NopObserver
-	w io.Writer
-}
-
-func (o *summaryObserver) GroupStarted(g runtime.GroupInfo) { fmt.Fprintln(o.w, groupSummary(g)) }
-func (o *summaryObserver) Close()                           {}
-
-// quoteList renders names for messages: "a", "b" and "c".
-func quoteList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = fmt.Sprintf("%q", n)
-	}
-	return strings.Join(q, ", ")
 }

@@ -85,38 +85,3 @@ func (o *plainObserver) GroupFinished(g runtime.GroupInfo, err error) {
 }
 
 func (o *plainObserver) Close() {}
-
-// groupSummary is the line that opens a group: "g: N trials, K cached, M to train".
-func groupSummary(g runtime.GroupInfo) string {
-	noun := "trials"
-	if g.Trials == 1 {
-		noun = "trial"
-	}
-	return fmt.Sprintf("%s: %d %s, %d cached, %d to train", g.Name, g.Trials, noun, g.Cached, g.ToTrain)
-}
-
-// progressText is "epoch 1/2  iter 120/480  loss 0.5231".
-func progressText(p nn.Progress) string {
-	return fmt.Sprintf("epoch %d/%d  iter %d/%d  loss %.4f", p.Epoch, p.Epochs, p.Iter, p.Iters, p.Loss)
-}
-
-// resultText summarises a finished trial.
-func resultText(rec results.Record) string {
-	r := rec.Result
-	if r.Status != "ok" {
-		if r.Status == "diverged" {
-			return fmt.Sprintf("diverged at iteration %d  (%.1fs)", r.DivergedAt, rec.Seconds)
-		}
-		return fmt.Sprintf("%s  (%.1fs)", r.Status, rec.Seconds)
-	}
-	return fmt.Sprintf("train %.3f  val %.3f  test %.3f  (%.1fs)", r.TrainAcc, r.ValAcc, r.TestAcc, rec.Seconds)
-}
-
-// eta extrapolates the time left from the time spent so far.
-func eta(elapsed time.Duration, p nn.Progress) string {
-	if p.Iter <= 0 || p.Iters <= p.Iter {
-		return "0s"
-	}
-	left := time.Duration(float64(elapsed) * float64(p.Iters-p.Iter) / float64(p.Iter))
-	return left.Round(time.Second).String()
-}

@@ -1,0 +1,65 @@
+package main
+
+// This file holds what every progress front end shares: the quiet and
+// check-mode observers, and the text of group, progress and result lines,
+// so that the terminal bars and the plain lines say the same things.
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/pipe-ml/pipe/nn"
+	"github.com/pipe-ml/pipe/results"
+	"github.com/pipe-ml/pipe/runtime"
+)
+
+// nopObserver is -q: no progress at all.
+type nopObserver struct{ runtime.NopObserver }
+
+func (nopObserver) Close() {}
+
+// summaryObserver prints only each group's summary line; pipe check uses it,
+// since nothing trains.
+type summaryObserver struct {
+	runtime.NopObserver
+	w io.Writer
+}
+
+func (o *summaryObserver) GroupStarted(g runtime.GroupInfo) { fmt.Fprintln(o.w, groupSummary(g)) }
+func (o *summaryObserver) Close()                           {}
+
+// groupSummary is the line that opens a group: "g: N trials, K cached, M to train".
+func groupSummary(g runtime.GroupInfo) string {
+	noun := "trials"
+	if g.Trials == 1 {
+		noun = "trial"
+	}
+	return fmt.Sprintf("%s: %d %s, %d cached, %d to train", g.Name, g.Trials, noun, g.Cached, g.ToTrain)
+}
+
+// progressText is "epoch 1/2  iter 120/480  loss 0.5231".
+func progressText(p nn.Progress) string {
+	return fmt.Sprintf("epoch %d/%d  iter %d/%d  loss %.4f", p.Epoch, p.Epochs, p.Iter, p.Iters, p.Loss)
+}
+
+// resultText summarises a finished trial.
+func resultText(rec results.Record) string {
+	r := rec.Result
+	if r.Status != "ok" {
+		if r.Status == "diverged" {
+			return fmt.Sprintf("diverged at iteration %d  (%.1fs)", r.DivergedAt, rec.Seconds)
+		}
+		return fmt.Sprintf("%s  (%.1fs)", r.Status, rec.Seconds)
+	}
+	return fmt.Sprintf("train %.3f  val %.3f  test %.3f  (%.1fs)", r.TrainAcc, r.ValAcc, r.TestAcc, rec.Seconds)
+}
+
+// eta extrapolates the time left from the time spent so far.
+func eta(elapsed time.Duration, p nn.Progress) string {
+	if p.Iter <= 0 || p.Iters <= p.Iter {
+		return "0s"
+	}
+	left := time.Duration(float64(elapsed) * float64(p.Iters-p.Iter) / float64(p.Iter))
+	return left.Round(time.Second).String()
+}
