@@ -14,6 +14,17 @@ import (
 // This file holds argument unpacking shared by the builtins: one message
 // form for every bad argument, and the typed unpackers for numbers.
 
+// firstError returns the first non-nil error: checks of several arguments
+// are listed together and the first that fails is reported.
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // intAtLeast reports an error naming fn and param unless v >= min.
 func intAtLeast(fn, param string, v, min int) error {
 	if v < min {

@@ -98,10 +98,8 @@ func checkInitialLoss(thread *starlark.Thread, b *starlark.Builtin, args starlar
 		return nil, err
 	}
 	fn := b.Name()
-	for _, e := range []error{intAtLeast(fn, "classes", classes, 2), intAtLeast(fn, "images", images, 1), intAtLeast(fn, "seed", seed, 0)} {
-		if e != nil {
-			return nil, e
-		}
+	if err := firstError(intAtLeast(fn, "classes", classes, 2), intAtLeast(fn, "images", images, 1), intAtLeast(fn, "seed", seed, 0)); err != nil {
+		return nil, err
 	}
 	if !(tol >= 0) {
 		return nil, fmt.Errorf("%s: for parameter tol: got %g, want >= 0", fn, tol)
@@ -178,10 +176,8 @@ func gradientCheck(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		return nil, err
 	}
 	fn := b.Name()
-	for _, e := range []error{intAtLeast(fn, "classes", classes, 2), intAtLeast(fn, "inputs", inputs, 1), intAtLeast(fn, "seed", seed, 0)} {
-		if e != nil {
-			return nil, e
-		}
+	if err := firstError(intAtLeast(fn, "classes", classes, 2), intAtLeast(fn, "inputs", inputs, 1), intAtLeast(fn, "seed", seed, 0)); err != nil {
+		return nil, err
 	}
 	if !(tol > 0) {
 		return nil, fmt.Errorf("%s: for parameter tol: got %g, want > 0", fn, tol)

@@ -47,13 +47,11 @@ func convLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	if pad == unset {
 		pad = (size - 1) / 2
 	}
-	for _, e := range []error{
+	if err := firstError(
 		intAtLeast(b.Name(), "filters", filters, 1), intAtLeast(b.Name(), "size", size, 1),
 		intAtLeast(b.Name(), "stride", stride, 1), intAtLeast(b.Name(), "pad", pad, 0),
-	} {
-		if e != nil {
-			return nil, e
-		}
+	); err != nil {
+		return nil, err
 	}
 	l := &Layer{kind: "conv", spec: nn.LayerSpec{Kind: nn.Conv, Filters: filters, FilterH: size, FilterW: size, Stride: stride, Pad: pad}}
 	l.set.add("filters", starlark.MakeInt(filters))
@@ -78,10 +76,7 @@ func maxPoolLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if stride == unset {
 		stride = size
 	}
-	if err := intAtLeast(b.Name(), "size", size, 1); err != nil {
-		return nil, err
-	}
-	if err := intAtLeast(b.Name(), "stride", stride, 1); err != nil {
+	if err := firstError(intAtLeast(b.Name(), "size", size, 1), intAtLeast(b.Name(), "stride", stride, 1)); err != nil {
 		return nil, err
 	}
 	l := &Layer{kind: "max_pool", spec: nn.LayerSpec{Kind: nn.MaxPool, PoolH: size, PoolW: size, PoolStride: stride}}

@@ -216,15 +216,13 @@ func makeThreeLayer(fn string, kwargs []starlark.Tuple) (*Model, error) {
 		"dropout?", fl(&c.Dropout), "init?", &in); err != nil {
 		return nil, err
 	}
-	for _, e := range []error{
+	if err := firstError(
 		intAtLeast(fn, "num_filters", c.NumFilters, 1),
 		intAtLeast(fn, "filter_size", c.FilterSize, 1),
 		intAtLeast(fn, "hidden_dim", c.HiddenDim, 1),
 		checkScale(fn, c.WeightScale), checkReg(fn, c.Reg), checkP(fn, "dropout", c.Dropout),
-	} {
-		if e != nil {
-			return nil, e
-		}
+	); err != nil {
+		return nil, err
 	}
 	if c.FilterSize%2 == 0 {
 		return nil, fmt.Errorf("%s: for parameter filter_size: got %d, want an odd size (the conv keeps the spatial size with (size-1)/2 padding)", fn, c.FilterSize)
@@ -270,10 +268,7 @@ func makeSequential(fn string, kwargs []starlark.Tuple) (*Model, error) {
 		"weight_scale?", fl(&scale), "reg?", fl(&reg), "init?", &in); err != nil {
 		return nil, err
 	}
-	if err := checkScale(fn, scale); err != nil {
-		return nil, err
-	}
-	if err := checkReg(fn, reg); err != nil {
+	if err := firstError(checkScale(fn, scale), checkReg(fn, reg)); err != nil {
 		return nil, err
 	}
 	m := &Model{kind: "sequential", make: makeSequential, init: in.init, scale: scale, reg: reg}

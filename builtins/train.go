@@ -281,13 +281,11 @@ func makeTrainConfig(fn string, kwargs []starlark.Tuple) (*TrainConfig, error) {
 			return nil, err
 		}
 	}
-	for _, e := range []error{
+	if err := firstError(
 		intAtLeast(fn, "epochs", epochs, 1), intAtLeast(fn, "batch_size", batch, 1),
 		intAtLeast(fn, "seed", seed, 0), intAtLeast(fn, "train_images", images, 0),
-	} {
-		if e != nil {
-			return nil, e
-		}
+	); err != nil {
+		return nil, err
 	}
 	if !(decay > 0 && decay <= 1) {
 		return nil, fmt.Errorf("%s: for parameter lr_decay: got %g, want in (0, 1]", fn, decay)
