@@ -30,20 +30,12 @@ func newTrial(fn string, m *Model, d *Data, c *TrainConfig, named []namedValue) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", fn, err)
 	}
-	t := &trial{model: m, data: d, config: c, spec: spec, settings: toSettings(named)}
+	t := &trial{model: m, data: d, config: c, spec: spec}
 	for _, nv := range named {
+		t.settings = append(t.settings, results.Setting{Name: nv.name, Value: settingValue(nv.value)})
 		t.values = append(t.values, nv.value)
 	}
 	return t, nil
-}
-
-// toSettings converts a sweep's named values to the settings of a record.
-func toSettings(named []namedValue) []results.Setting {
-	var s []results.Setting
-	for _, nv := range named {
-		s = append(s, results.Setting{Name: nv.name, Value: settingValue(nv.value)})
-	}
-	return s
 }
 
 type namedValue struct {
