@@ -52,8 +52,21 @@ func (l *loader) load(thread *starlark.Thread, name string) (starlark.StringDict
 	if !filepath.IsAbs(path) && len(l.stack) > 0 {
 		path = filepath.Join(filepath.Dir(l.stack[len(l.stack)-1]), path)
 	}
-	return l.exec(thread, filepath.Clean(path))
+	globals, err := l.exec(thread, filepath.Clean(path))
+	var missing *missingFileError
+	if errors.As(err, &missing) && missing.path == filepath.Clean(filepath.FromSlash(name)) {
+		// Starlark's "cannot load NAME: " already says which file.
+		return nil, errors.New("no such file")
+	}
+	return globals, err
 }
+
+// missingFileError is a pipeline file that does not exist, named by its path
+// as resolved: relative to the loading file's folder, which may not be the
+// name the user wrote.
+type missingFileError struct{ path string }
+
+func (e *missingFileError) Error() string { return e.path + ": no such file" }
 
 // exec runs the file at path (as the user should see it in messages) once.
 func (l *loader) exec(thread *starlark.Thread, path string) (starlark.StringDict, error) {
@@ -70,7 +83,7 @@ func (l *loader) exec(thread *starlark.Thread, path string) (starlark.StringDict
 	src, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: no such file", path)
+			return nil, &missingFileError{path}
 		}
 		return nil, err // *PathError names the file and the reason
 	}
