@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -111,18 +112,12 @@ func NewFilters(shape []int, data []float32) (*Filters, error) {
 	if len(shape) != 4 {
 		return nil, fmt.Errorf("results: filters need a 4-d shape (filters, channels, height, width), got %v", shape)
 	}
-	n := 1
-	for _, d := range shape {
-		if d <= 0 {
-			return nil, fmt.Errorf("results: filter shape %v has a non-positive size", shape)
-		}
-		n *= d
-	}
-	if len(data) != n {
-		return nil, fmt.Errorf("results: filter shape %v needs %d values, got %d", shape, n, len(data))
-	}
-	f := &Filters{Data: append([]float32(nil), data...)}
+	f := &Filters{Data: data}
 	copy(f.Shape[:], shape)
+	if err := f.check(); err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	f.Data = slices.Clone(data)
 	return f, nil
 }
 
