@@ -5,13 +5,14 @@
 //
 // The files of the package, by concern:
 //
-//	api.go      the contract types (this file)
-//	record.go   trial keys, records, first-layer filters, record JSON
-//	cache.go    the content-addressed record cache and atomic file writes
-//	table.go    tables built from records; terminal, Markdown and CSV output
-//	plot.go     loss, accuracy and filter figures (gonum/plot), SVG and PNG
-//	report.go   the Markdown report linking tables and figures
-//	manifest.go what a run rendered, from which records; renders it again
+//	api.go         the contract types (this file)
+//	record.go      trial keys, records, first-layer filters, setting labels
+//	recordjson.go  the JSON form of records: typed settings, NaN-safe floats
+//	cache.go       the content-addressed record cache and atomic file writes
+//	table.go       tables built from records; terminal, Markdown and CSV output
+//	plot.go        loss, accuracy and filter figures (gonum/plot), SVG and PNG
+//	report.go      the Markdown report linking tables and figures
+//	manifest.go    what a run rendered, from which records; renders it again
 package results
 
 import (
