@@ -182,11 +182,7 @@ func Records(store Getter, refs []TrialRef, what string) ([]Record, error) {
 			return nil, fmt.Errorf("results: %s: %w", what, err)
 		}
 		if !ok {
-			e := &MissingRecordError{Key: ref.Key, What: what}
-			if c, isCache := store.(*Cache); isCache {
-				e.Dir = c.records()
-			}
-			return nil, e
+			return nil, &MissingRecordError{Key: ref.Key, What: what, Dir: storeDir(store)}
 		}
 		rec.Trial.Settings = ref.Settings
 		recs[i] = rec
@@ -198,11 +194,13 @@ func Records(store Getter, refs []TrialRef, what string) ([]Record, error) {
 // report of m under dir from the records in store, writing the same bytes
 // the run wrote. A record missing from the store is a *MissingRecordError
 // naming its key and the table or figure it belongs to; nothing is trained.
-// Each table's records are read once, for its files and the report alike.
+// Each record is read once, however many tables and figures show it, and
+// each table is built once, for its files and the report alike.
 func (m *Manifest) Render(dir string, store Getter) error {
 	if err := m.check(); err != nil {
 		return err
 	}
+	store = &memoGetter{store: store, recs: map[string]Record{}}
 	tables := map[*TableSpec]Table{}
 	for _, it := range m.Items {
 		switch {
@@ -232,6 +230,35 @@ func (m *Manifest) Render(dir string, store Getter) error {
 		}
 	}
 	return nil
+}
+
+// memoGetter remembers the records it has read from store: a study's
+// table and its figures show the same trials.
+type memoGetter struct {
+	store Getter
+	recs  map[string]Record
+}
+
+func (g *memoGetter) Get(key string) (Record, bool, error) {
+	if r, ok := g.recs[key]; ok {
+		return r, true, nil
+	}
+	r, ok, err := g.store.Get(key)
+	if ok && err == nil {
+		g.recs[key] = r
+	}
+	return r, ok, err
+}
+
+// storeDir is the folder of store's records, when it has one.
+func storeDir(store Getter) string {
+	switch s := store.(type) {
+	case *Cache:
+		return s.records()
+	case *memoGetter:
+		return storeDir(s.store)
+	}
+	return ""
 }
 
 // build fetches the table's records from store and builds it.
