@@ -13,6 +13,13 @@
 // and an untested kernel is not shipped. CPUs with AVX-512 run the AVX2
 // kernel. GemmParallel splits one product over several goroutines with
 // results bit-identical to Gemm.
+//
+// Beside the GEMM: Adam (the fused optimiser update) and SumSquares (the L2
+// term) have AVX2 kernels that agree bit for bit with their Go reference
+// loops, and ParallelRange / AdamParallel cut element-wise work over
+// goroutines. Split calls hand their parts to long-lived helper goroutines
+// and keep their scratch in free lists, so a warmed-up caller allocates
+// nothing, serial or split.
 package kernels
 
 import (
