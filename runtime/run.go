@@ -39,7 +39,7 @@ type Options struct {
 	Params map[string]string // -p name=value overrides
 	OutDir string            // "" means results/<file name without .star>; the trial store is beside it (see Store)
 	Jobs   int               // trials trained at once; <= 0 means the number of CPUs
-	Rerun  bool              // retrain trials even if cached
+	Rerun  bool              // retrain trials even if cached (each once per run)
 	// CheckOnly evaluates the pipeline and validates every argument and
 	// shape but trains nothing; trials that would train get placeholder
 	// records with Status "not run".

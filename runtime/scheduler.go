@@ -44,7 +44,7 @@ type TrainFunc func(ctx context.Context, spec nn.ModelSpec, d *data.Splits, cfg 
 type Scheduler struct {
 	Store     Store
 	Jobs      int       // worker count; <= 0 means the number of CPUs
-	Rerun     bool      // train every trial even if it is cached
+	Rerun     bool      // train every trial once in this run, even if the store has it
 	CheckOnly bool      // train nothing: list what would train, return placeholders
 	Observer  Observer  // nil: no progress
 	Out       io.Writer // check-mode listings and warnings; nil discards
@@ -55,6 +55,12 @@ type Scheduler struct {
 	// there, so a misspelt one does not cost a sweep).
 	beforeTraining func() error
 	checkedBefore  bool
+
+	// seen holds the records this run has trained or read, by key: a trial
+	// that several groups share (the base model is in every sweep of the
+	// study) is read from the store once and, with Rerun, trained once.
+	// Touched only by Run, on the one Starlark thread.
+	seen map[string]results.Record
 
 	mu          sync.Mutex
 	nextID      int
@@ -167,22 +173,29 @@ func (s *Scheduler) Run(ctx context.Context, group string, jobs []builtins.Job) 
 		jobSlot[i] = sl
 	}
 
-	// Cache lookup. An unreadable record is retrained (and overwritten),
-	// not fatal: the cache is a memo, never the only copy of an input.
+	// Cache lookup: this run's records first, then the store. An unreadable
+	// record is retrained (and overwritten), not fatal: the cache is a memo,
+	// never the only copy of an input.
+	if s.seen == nil {
+		s.seen = map[string]results.Record{}
+	}
 	var todo []*slot
 	cached := 0
 	for _, sl := range slots {
-		if !s.Rerun {
-			rec, ok, err := s.Store.Get(sl.info.Key)
-			if err != nil {
+		rec, ok := s.seen[sl.info.Key]
+		if !ok && !s.Rerun {
+			var err error
+			if rec, ok, err = s.Store.Get(sl.info.Key); err != nil {
 				fmt.Fprintf(s.out(), "warning: cached record of %s is unreadable, retraining it: %v\n", sl.info.Label, err)
-			} else if ok {
-				sl.rec, sl.done = rec, true
-				cached++
-				continue
 			}
 		}
-		todo = append(todo, sl)
+		if !ok {
+			todo = append(todo, sl)
+			continue
+		}
+		s.seen[sl.info.Key] = rec
+		sl.rec, sl.done = rec, true
+		cached++
 	}
 	g := GroupInfo{Name: group, Trials: len(jobs), Cached: cached, ToTrain: len(todo)}
 	s.mu.Lock()
@@ -207,9 +220,14 @@ func (s *Scheduler) Run(ctx context.Context, group string, jobs []builtins.Job) 
 			}
 			sl.done = true
 		}
-	} else if err := s.train(ctx, todo); err != nil {
-		obs.GroupFinished(g, err)
-		return nil, err
+	} else {
+		if err := s.train(ctx, todo); err != nil {
+			obs.GroupFinished(g, err)
+			return nil, err
+		}
+		for _, sl := range todo {
+			s.seen[sl.info.Key] = sl.rec
+		}
 	}
 	obs.GroupFinished(g, nil)
 

@@ -105,7 +105,9 @@ func TestSchedulerOrderCacheAndRerun(t *testing.T) {
 		}
 	}
 
-	// Second run: everything cached, nothing trained, same records.
+	// Second run (a Scheduler is one run): everything cached, nothing
+	// trained, same records.
+	s = &Scheduler{Store: store, Jobs: 2, Train: ft.train, Observer: obs}
 	again, err := s.Run(context.Background(), "g", js)
 	if err != nil {
 		t.Fatal(err)
@@ -123,14 +125,49 @@ func TestSchedulerOrderCacheAndRerun(t *testing.T) {
 		t.Error("cached trial not reported as cached")
 	}
 
-	// --rerun trains everything again.
-	s.Rerun = true
+	// --rerun trains everything again, once.
+	s = &Scheduler{Store: store, Jobs: 2, Train: ft.train, Observer: obs, Rerun: true}
 	if _, err := s.Run(context.Background(), "g", js); err != nil {
 		t.Fatal(err)
 	}
 	if ft.count() != 8 {
 		t.Errorf("rerun trained %d trials, want 4", ft.count()-4)
 	}
+	if _, err := s.Run(context.Background(), "h", jobs(7, 9)); err != nil {
+		t.Fatal(err)
+	}
+	if ft.count() != 9 {
+		t.Errorf("a later group of the rerun trained %d trials, want 1 (seed 7 was retrained by this run already)", ft.count()-8)
+	}
+	if want := (GroupInfo{Name: "h", Trials: 2, Cached: 1, ToTrain: 1}); obs.groups[3] != want {
+		t.Errorf("later rerun group %+v, want %+v", obs.groups[3], want)
+	}
+}
+
+// TestSchedulerReadsSharedTrialsOnce: a trial in several groups of a run is
+// read from the store once.
+func TestSchedulerReadsSharedTrialsOnce(t *testing.T) {
+	store := &countingStore{memStore: newMemStore()}
+	s := &Scheduler{Store: store, Train: (&fakeTrain{}).train}
+	for _, js := range [][]builtins.Job{jobs(1), jobs(2), jobs(1, 2, 3), jobs(3, 1)} {
+		if _, err := s.Run(context.Background(), "g", js); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if store.gets != 3 {
+		t.Errorf("read the store %d times for 3 distinct trials, want 3", store.gets)
+	}
+}
+
+// countingStore counts Get calls.
+type countingStore struct {
+	*memStore
+	gets int
+}
+
+func (c *countingStore) Get(key string) (results.Record, bool, error) {
+	c.gets++
+	return c.memStore.Get(key)
 }
 
 func TestSchedulerJobsDoNotChangeRecords(t *testing.T) {

@@ -101,7 +101,7 @@ func parseRunFlags(args []string, stdout, stderr io.Writer, check bool) (*runFla
 	c.fs.StringVar(&f.out, "out", "", "use `DIR` as the output root: outputs in DIR/<pipeline>, records in DIR/trials (default results)")
 	if !check {
 		c.fs.IntVar(&f.jobs, "jobs", 0, "train at most `N` trials at once (default: the number of CPUs)")
-		c.fs.BoolVar(&f.rerun, "rerun", false, "retrain every trial, even those in the cache")
+		c.fs.BoolVar(&f.rerun, "rerun", false, "retrain every trial, even those in the cache (each once, however many sweeps share it)")
 		c.fs.BoolVar(&f.quiet, "q", false, "quiet: no progress output, only tables and errors")
 	}
 	files, err := c.parse(args)
