@@ -14,7 +14,8 @@ import (
 //
 //	plot(results, metric="val_acc", title="")
 //	    Draws a figure of results, every trial a labelled line, and writes it
-//	    as <out>/figures/<slug of title>.svg and .png. metric is "loss"
+//	    as <out>/figures/<slug of title>.svg and .png (slug-2, ... when an
+//	    earlier figure of the run has that title). metric is "loss"
 //	    (training loss per iteration), "val_acc", "train_acc" or "accuracy"
 //	    (training and validation accuracy per epoch: one figure shows both),
 //	    or "filters" (the first conv layer's filters of the first result).

@@ -13,7 +13,8 @@ import (
 //	table(results, columns=None, title="", sort=None)
 //	    Prints a table of results (one row per configuration; trials that
 //	    differ only in their seed share a row showing mean ± std) and writes
-//	    it as <out>/tables/<slug of title>.md and .csv. columns are setting
+//	    it as <out>/tables/<slug of title>.md and .csv (slug-2, slug-3, ...
+//	    when an earlier table of the run has that title). columns are setting
 //	    names (filter_size, seed, ...) and metrics: train_acc, val_acc,
 //	    test_acc, seconds, status, best_epoch, loss, seeds. None shows every
 //	    setting, then train_acc, val_acc, test_acc and seconds. sort is a
