@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -208,7 +209,7 @@ func Run(ctx context.Context, opt Options) error {
 func execGuarded(thread *starlark.Thread, ld *loader, file string) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%s: %w", file, &InternalError{Value: r})
+			err = fmt.Errorf("%s: %w", file, &InternalError{Value: r, Stack: debug.Stack()})
 		}
 	}()
 	_, err = ld.exec(thread, filepath.Clean(file))

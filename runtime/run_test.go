@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
 )
 
 // wantErr checks that err is a *UserError whose message contains every
@@ -203,4 +204,23 @@ func TestPanicKeepsStack(t *testing.T) {
 		t.Fatalf("error %v, want an InternalError with a stack", err)
 	}
 	wantErr(t, err, "main.star:1:5", "a bug in pipe")
+}
+
+// TestPanicInMethodKeepsStack: a panic in a function that is not a
+// predeclared builtin (a method of a returned value) is caught by the last
+// line of defence, naming the file and keeping the stack for PIPE_DEBUG=1.
+func TestPanicInMethodKeepsStack(t *testing.T) {
+	chdir(t, writeFiles(t, map[string]string{"main.star": "obj.boom()\n"}))
+	pre := testPredeclared()
+	pre["obj"] = starlarkstruct.FromStringDict(starlarkstruct.Default, starlark.StringDict{
+		"boom": starlark.NewBuiltin("boom", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+			panic("method bug")
+		}),
+	})
+	err := Run(context.Background(), Options{File: "main.star", Predeclared: pre, Store: newMemStore()})
+	var ie *InternalError
+	if !errors.As(err, &ie) || len(ie.Stack) == 0 {
+		t.Fatalf("error %v, want an InternalError with a stack", err)
+	}
+	wantErr(t, err, "main.star", "a bug in pipe", "method bug")
 }
