@@ -200,6 +200,10 @@ const dpi = vgimg.DefaultDPI
 // factor, nearest neighbour), so 3x3 and 7x7 filters are both visible.
 const filterTile = 64
 
+// maxGridPixels bounds the filter image (256 MiB of RGBA): a conv layer of
+// a hundred thousand filters gets an error, not an out-of-memory crash.
+const maxGridPixels = 1 << 26
+
 // FilterGrid lays out the filters of f as one image: ceil(√F) filters per
 // row, each enlarged by a whole factor to about 64 pixels and normalised on
 // its own to [0, 255], on a white background with a gap between tiles.
@@ -213,7 +217,11 @@ func FilterGrid(f *Filters) (*image.RGBA, error) {
 	scale := max(1, filterTile/max(h, w))
 	gap := max(1, scale/2)
 	tw, th := w*scale, h*scale
-	img := image.NewRGBA(image.Rect(0, 0, cols*(tw+gap)+gap, rows*(th+gap)+gap))
+	iw, ih := cols*(tw+gap)+gap, rows*(th+gap)+gap
+	if float64(iw)*float64(ih) > maxGridPixels {
+		return nil, fmt.Errorf("%d filters of %dx%d make a %dx%d image, too large to draw", n, h, w, iw, ih)
+	}
+	img := image.NewRGBA(image.Rect(0, 0, iw, ih))
 	for i := range img.Pix {
 		img.Pix[i] = 255
 	}

@@ -239,6 +239,11 @@ func TestFilterGrid(t *testing.T) {
 		t.Errorf("RGB pixel %v, want [255 0 128]", got)
 	}
 
+	// A grid too large to hold in memory is an error.
+	if _, err := FilterGrid(&Filters{Shape: [4]int{100000, 1, 1, 1}, Data: make([]float32, 100000)}); err == nil || !strings.Contains(err.Error(), "too large to draw") {
+		t.Errorf("100000 filters: %v, want a too-large error", err)
+	}
+
 	// A constant filter is mid-grey rather than a division by zero.
 	img, _ = FilterGrid(&Filters{Shape: [4]int{1, 1, 1, 1}, Data: []float32{3}})
 	if o := img.PixOffset(filterTile/2, filterTile/2); img.Pix[o] != 128 {
