@@ -47,6 +47,7 @@ type convLayer[T Float] struct {
 	cnhw bool
 
 	im2colJob im2colJob[T]
+	rowsJob   rowsJob[T]
 
 	col, tmp, dcol []T
 	out, dx        buffer[T]
@@ -71,12 +72,8 @@ func (l *convLayer[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
 	if l.cnhw {
 		out := l.out.resize(n, g.F, g.OH, g.OW)
 		gemm(l.ex, false, false, g.F, np, g.K, 1, l.w.Value.Data, g.K, l.col, np, 0, out.Data, np)
-		for f, bf := range bias {
-			row := out.Data[f*np : (f+1)*np]
-			for p := range row {
-				row[p] += bf
-			}
-		}
+		l.rowsJob = rowsJob[T]{a: out.Data, n: np, bias: bias}
+		kernels.ParallelRange(l.ex.count(), g.F, 4, &l.rowsJob)
 		return out
 	}
 	l.tmp = grow(l.tmp, g.F*np)
@@ -106,7 +103,8 @@ func (l *convLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
 		// dout is already F x N·OH·OW; the bias gradient sums each row in
 		// the order the gather below would.
 		dtmp = dout.Data
-		rowSums(dtmp, np, db)
+		l.rowsJob = rowsJob[T]{a: dtmp, n: np, sums: db}
+		kernels.ParallelRange(l.ex.count(), g.F, 4, &l.rowsJob)
 	} else {
 		// Gather dout into tmp (F x N·OH·OW), summing the bias gradient on
 		// the way.
@@ -271,6 +269,29 @@ func col2im[T Float](g *convGeom, dcol []T, n int, dx []T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// rowsJob is a per-filter pass over the F x N·OH·OW output of a cnhw
+// conv, cut by filters across threads: adding the bias to each row (bias
+// set) or summing each row into sums (the bias gradient).
+type rowsJob[T Float] struct {
+	a    []T
+	n    int
+	bias []T
+	sums []T
+}
+
+func (j *rowsJob[T]) Range(lo, hi int) {
+	if j.sums != nil {
+		rowSums(j.a[lo*j.n:hi*j.n], j.n, j.sums[lo:hi])
+		return
+	}
+	for f := lo; f < hi; f++ {
+		row, bf := j.a[f*j.n:(f+1)*j.n], j.bias[f]
+		for p := range row {
+			row[p] += bf
 		}
 	}
 }
