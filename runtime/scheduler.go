@@ -131,6 +131,13 @@ func (s *Scheduler) workers() int {
 	return goruntime.NumCPU()
 }
 
+// threadsPerTrial shares the worker budget among n trials to train,
+// never more threads than the CPUs Go may use.
+func (s *Scheduler) threadsPerTrial(n int) int {
+	budget := min(s.workers(), goruntime.GOMAXPROCS(0))
+	return max(1, budget/max(1, min(n, budget)))
+}
+
 // slot is one unique trial of a group: the jobs that share its key point to
 // it, and it is trained (or looked up) once.
 type slot struct {
@@ -268,6 +275,14 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 	obs := s.observer()
 	eg, gctx := errgroup.WithContext(ctx)
 	eg.SetLimit(s.workers())
+	// --jobs is a budget of cores. When a group has fewer trials to train
+	// than that (a lone base model, the best net), each trial gets the cores
+	// the pool would leave idle; training is bit-identical for any thread
+	// count, so this changes the wall time, never a record.
+	tctx := gctx
+	if threads := s.threadsPerTrial(len(todo)); threads > 1 {
+		tctx = nn.WithThreads(gctx, threads)
+	}
 	for _, sl := range todo {
 		if gctx.Err() != nil {
 			break // a worker failed or the user interrupted: start nothing new
@@ -276,7 +291,7 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 			if gctx.Err() != nil {
 				return gctx.Err()
 			}
-			rec, err := s.trainOne(gctx, trainFn, sl)
+			rec, err := s.trainOne(tctx, trainFn, sl)
 			if err != nil {
 				return err
 			}

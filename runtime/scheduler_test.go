@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -349,5 +350,22 @@ func TestSchedulerRecordsCarryTheirJobsSettings(t *testing.T) {
 	}
 	if !reflect.DeepEqual(recs[0].Trial.Settings, b.Trial.Settings) {
 		t.Errorf("cached record has settings %v, want the asking job's %v", recs[0].Trial.Settings, b.Trial.Settings)
+	}
+}
+
+// TestThreadsPerTrial: --jobs is a core budget; a group with fewer trials
+// than that hands the idle cores to its trials, capped by GOMAXPROCS.
+func TestThreadsPerTrial(t *testing.T) {
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(4))
+	for _, c := range []struct{ jobs, n, want int }{
+		{1, 1, 1}, {1, 4, 1},
+		{2, 1, 2}, {2, 2, 1}, {2, 5, 1},
+		{4, 1, 4}, {4, 2, 2}, {4, 3, 1}, {4, 9, 1},
+		{16, 1, 4}, // never more threads than GOMAXPROCS
+	} {
+		s := &Scheduler{Jobs: c.jobs}
+		if got := s.threadsPerTrial(c.n); got != c.want {
+			t.Errorf("jobs %d, %d trials: %d threads, want %d", c.jobs, c.n, got, c.want)
+		}
 	}
 }
