@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"go.starlark.net/starlark"
@@ -122,9 +123,15 @@ func envFor(thread *starlark.Thread, fn string) (*Env, error) {
 	return env, nil
 }
 
-// relOut returns path relative to the output folder, as messages show it.
+// relOut returns path as messages show it: relative to the working
+// directory when it lies below it (results/filter_size/figures/x.png, which
+// the user can open as printed), else as it is.
 func (env *Env) relOut(path string) string {
-	if rel, err := filepath.Rel(env.OutDir, path); err == nil {
+	wd, err := os.Getwd()
+	if err != nil || !filepath.IsAbs(path) {
+		return filepath.Clean(path)
+	}
+	if rel, err := filepath.Rel(wd, path); err == nil && filepath.IsLocal(rel) {
 		return rel
 	}
 	return path

@@ -62,7 +62,7 @@ func TestPipelines(t *testing.T) {
 		"overfit.star":     {1, "overfit: 100 images, 15 epochs"},
 		"reg.star":         {5, "L2 regularisation strength"},
 		"sanity.star":      {0, "gradient_check: W1"},
-		"report.star":      {22, "report: pipe: the ThreeLayerConvNet study: report.md"},
+		"report.star":      {22, "report: pipe: the ThreeLayerConvNet study: /"},
 	}
 	for _, file := range files {
 		name := filepath.Base(file)
