@@ -154,27 +154,23 @@ func (m *Model[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
 // Loss runs a training-mode forward and backward pass on a batch x (N, C, H, W)
 // with labels y, leaves the gradients in Params()[i].Grad, and returns the
 // mean softmax cross-entropy plus 0.5·reg·Σ‖W‖².
-func (m *Model[T]) Loss(x *Tensor[T], y []int) float64 {
-	scores := m.forward(x, true)
-	d := m.dscores.resize(scores.Shape[0], m.classes)
-	loss := math.Log(float64(m.classes)) + softmaxLoss(scores, y, d.Data)
-	for i := len(m.layers) - 1; i >= 0; i-- {
-		d = m.layers[i].backward(d)
-	}
-	return loss + m.regularise(true)
-}
+func (m *Model[T]) Loss(x *Tensor[T], y []int) float64 { return m.loss(x, y, true) }
 
 // lossDeferDecay is Loss without adding reg·W to the gradients (the loss
 // still includes the L2 term): the solver's optimiser adds it on the fly
 // (Optimizer.update), which saves a pass over the weights.
-func (m *Model[T]) lossDeferDecay(x *Tensor[T], y []int) float64 {
+func (m *Model[T]) lossDeferDecay(x *Tensor[T], y []int) float64 { return m.loss(x, y, false) }
+
+// loss is the forward and backward pass of Loss; decayGrad says whether
+// reg·W goes into the weights' gradients here.
+func (m *Model[T]) loss(x *Tensor[T], y []int, decayGrad bool) float64 {
 	scores := m.forward(x, true)
 	d := m.dscores.resize(scores.Shape[0], m.classes)
 	loss := math.Log(float64(m.classes)) + softmaxLoss(scores, y, d.Data)
 	for i := len(m.layers) - 1; i >= 0; i-- {
 		d = m.layers[i].backward(d)
 	}
-	return loss + m.regularise(false)
+	return loss + m.regularise(decayGrad)
 }
 
 // dataLoss is the training-mode loss without the backward pass and without
