@@ -98,20 +98,7 @@ func BenchmarkAffine(b *testing.B) {
 	in := [3]int{32, 16, 16}
 	x := randn[float32](rng, 50, 32, 16, 16)
 	l := newAffineLayer(in, 500, newParam("W", randn[float32](rng, 8192, 500)), newParam("b", NewTensor[float32](500)), true)
-	out := l.forward(x, true)
-	dout := randn[float32](rng, out.Shape...)
-	b.Run("forward", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			l.forward(x, true)
-		}
-	})
-	b.Run("backward", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			l.backward(dout)
-		}
-	})
+	benchForwardBackward(b, rng, l, x)
 }
 
 // BenchmarkPool times the base model's 2x2 max pool (32x32x32 inputs, batch
@@ -120,6 +107,12 @@ func BenchmarkPool(b *testing.B) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	x := randn[float32](rng, 50, 32, 32, 32)
 	l := newPoolLayer[float32]([3]int{32, 32, 32}, 2, 2, 2, true)
+	benchForwardBackward(b, rng, l, x)
+}
+
+// benchForwardBackward times l's forward and backward passes on x, the
+// backward on a random output gradient.
+func benchForwardBackward(b *testing.B, rng *rand.Rand, l layer[float32], x *Tensor[float32]) {
 	out := l.forward(x, true)
 	dout := randn[float32](rng, out.Shape...)
 	b.Run("forward", func(b *testing.B) {
