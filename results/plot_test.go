@@ -3,6 +3,7 @@ package results
 import (
 	"bytes"
 	"image"
+	"image/color"
 	"image/png"
 	"math"
 	"math/rand/v2"
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pipe-ml/pipe/nn"
 )
 
 // curveSweep is a filter-size sweep with plausible noisy curves: 240
@@ -248,5 +251,147 @@ func TestFilterGrid(t *testing.T) {
 	img, _ = FilterGrid(&Filters{Shape: [4]int{1, 1, 1, 1}, Data: []float32{3}})
 	if o := img.PixOffset(filterTile/2, filterTile/2); img.Pix[o] != 128 {
 		t.Errorf("constant filter pixel %d, want 128", img.Pix[o])
+	}
+}
+
+// oneEpochSweep is a one-epoch sweep of the base model over setting name,
+// seeds records per value (with a "seed" setting when seeds > 1), in the
+// given order, with accuracies that depend on the value's position.
+func oneEpochSweep(name string, values []any, seeds int) []Record {
+	var recs []Record
+	for i, v := range values {
+		for s := range seeds {
+			t := baseTrial()
+			t.Train.Epochs, t.Train.Seed = 1, uint64(s)
+			t.Settings = []Setting{{"data", "fashion"}, {name, v}}
+			if seeds > 1 {
+				t.Settings = append(t.Settings, Setting{SeedSetting, int64(s)})
+			}
+			acc := 0.85 - 0.08*float64(i*i)/float64(len(values)) + 0.01*float64(s)
+			res := nn.Result{Status: "ok", Loss: []float64{0.7, 0.5},
+				TrainAccs: []float64{acc + 0.02}, ValAccs: []float64{acc}, BestEpoch: 1,
+				TrainAcc: acc + 0.02, ValAcc: acc, TestAcc: acc - 0.01}
+			recs = append(recs, NewRecord(t, res, 10, timeFixed))
+		}
+	}
+	return recs
+}
+
+func TestOneEpochSweepAxis(t *testing.T) {
+	dropout := oneEpochSweep("dropout", []any{0.5, int64(0), 0.1, 0.8}, 1)
+	axis, ok := oneEpochSweepAxis(dropout)
+	if !ok || axis.name != "dropout" || len(axis.values) != 4 || axis.values[0] != 0.5 || axis.values[1] != 0 {
+		t.Errorf("dropout sweep: axis %+v, %v; want dropout [0.5 0 0.1 0.8]", axis, ok)
+	}
+	if axis, ok := oneEpochSweepAxis(oneEpochSweep("hidden_dim", []any{int64(100), int64(500)}, 3)); !ok || axis.name != "hidden_dim" || len(axis.values) != 6 {
+		t.Errorf("seeded hidden_dim sweep: axis %+v, %v; want hidden_dim over 6 records", axis, ok)
+	}
+
+	twoEpochs := oneEpochSweep("dropout", []any{0.0, 0.5}, 1)
+	twoEpochs[1].Result.ValAccs = []float64{0.8, 0.81}
+	twoSettings := oneEpochSweep("dropout", []any{0.0, 0.5}, 1)
+	twoSettings[1].Trial.Settings[0].Value = "cifar"
+	extra := oneEpochSweep("dropout", []any{0.0, 0.5}, 1)
+	extra[1].Trial.Settings = append(extra[1].Trial.Settings, Setting{"lr", 0.1})
+	missing := oneEpochSweep("dropout", []any{0.0, 0.5}, 1)
+	missing[1].Trial.Settings[1].Name = "reg"
+	for name, recs := range map[string][]Record{
+		"multi-epoch curves":   curveSweep(),
+		"one epoch of two":     twoEpochs,
+		"two settings vary":    twoSettings,
+		"an extra setting":     extra,
+		"different settings":   missing,
+		"string values":        oneEpochSweep("optimizer", []any{"adam", "sgd"}, 1),
+		"only the seed varies": oneEpochSweep("dropout", []any{0.5}, 3),
+		"one record":           oneEpochSweep("dropout", []any{0.5}, 1),
+		"same value twice":     oneEpochSweep("dropout", []any{0.5, 0.5}, 1),
+		"0 and 0.0":            oneEpochSweep("dropout", []any{int64(0), 0.0}, 1),
+	} {
+		if axis, ok := oneEpochSweepAxis(recs); ok {
+			t.Errorf("%s: chose the setting figure over %q", name, axis.name)
+		}
+	}
+}
+
+// seriesColumns counts the PNG columns holding a pixel of exactly colour c.
+func seriesColumns(img image.Image, c color.Color) int {
+	want := color.RGBAModel.Convert(c).(color.RGBA)
+	n := 0
+	b := img.Bounds()
+	for x := b.Min.X; x < b.Max.X; x++ {
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			if color.RGBAModel.Convert(img.At(x, y)).(color.RGBA) == want {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+func TestPlotAccuracyBySetting(t *testing.T) {
+	dir := t.TempDir()
+	if d := os.Getenv("RESULTS_PLOT_DIR"); d != "" {
+		dir = d
+	}
+	for _, c := range []struct {
+		name   string
+		recs   []Record
+		labels []string // tick labels, in order, that the SVG must show
+	}{
+		{"dropout", oneEpochSweep("dropout", []any{0.0, 0.1, 0.3, 0.5, 0.8}, 1), []string{"0", "0.1", "0.3", "0.5", "0.8"}},
+		{"reg", oneEpochSweep("reg", []any{1e-1, 0.0, 1e-3, 1e-4, 1e-2}, 1), []string{"0", "0.0001", "0.001", "0.01", "0.1"}},
+		{"hidden_dim_seeds", oneEpochSweep("hidden_dim", []any{int64(700), int64(100), int64(300)}, 3), []string{"100", "300", "700"}},
+	} {
+		path := filepath.Join(dir, "figures", "by_"+c.name)
+		paths, err := PlotAccuracy(c.recs, nil, "Sweep: accuracy", path)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		img := checkFigure(t, paths, path)
+		if b := img.Bounds(); b.Dx() != 768 || b.Dy() != 480 {
+			t.Errorf("%s PNG is %dx%d, want 768x480", c.name, b.Dx(), b.Dy())
+		}
+		// The validation line runs across the categories (most of the
+		// width), where the per-epoch figure would be one column of points.
+		if cols := seriesColumns(img, trialColor(2)); cols < 300 {
+			t.Errorf("%s: validation colour in only %d columns, want a line across the figure", c.name, cols)
+		}
+		svg := string(readFile(t, paths[0]))
+		last := -1
+		for _, l := range append([]string{c.recs[0].Trial.Settings[1].Name}, c.labels...) {
+			i := strings.Index(svg, ">"+l+"<")
+			if i < 0 {
+				t.Errorf("%s: SVG has no text %q", c.name, l)
+			} else if i < last && l != c.recs[0].Trial.Settings[1].Name {
+				t.Errorf("%s: tick %q out of order", c.name, l)
+			}
+			last = i
+		}
+		again, err := PlotAccuracy(c.recs, nil, "Sweep: accuracy", filepath.Join(t.TempDir(), c.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range paths {
+			if !bytes.Equal(readFile(t, paths[i]), readFile(t, again[i])) {
+				t.Errorf("%s differs between two identical calls", filepath.Base(paths[i]))
+			}
+		}
+	}
+	// The per-epoch figure of one-epoch records is one column of points:
+	// the same check fails there, so it does tell the two figures apart.
+	recs := oneEpochSweep("dropout", []any{0.0, 0.5, 0.8}, 1)
+	recs[1].Trial.Settings = append(recs[1].Trial.Settings, Setting{"lr", 0.1})
+	path := filepath.Join(dir, "figures", "per_epoch_one")
+	paths, err := PlotAccuracy(recs, nil, "Sweep: accuracy", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cols := seriesColumns(checkFigure(t, paths, path), trialColor(2)); cols == 0 || cols >= 300 {
+		t.Errorf("per-epoch figure: colour in %d columns; the check cannot tell the figures apart", cols)
+	}
+	// Labels are still checked.
+	if _, err := PlotAccuracy(oneEpochSweep("reg", []any{0.0, 0.1}, 1), []string{"a"}, "Acc", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "1 labels for 2 records") {
+		t.Errorf("label mismatch: err = %v", err)
 	}
 }
