@@ -299,3 +299,53 @@ func TestSgemmNoAllocs(t *testing.T) {
 		t.Errorf("Gemm allocates %.1f times per call pair once warmed up", allocs)
 	}
 }
+
+// TestGemmFloat64 checks the float64 path (gonum's Dgemm) against gemmRef on
+// every awkward case, with a sentinel around C and NaN in C when beta is 0
+// (BLAS semantics: C is then not read), plus k = 0.
+func TestGemmFloat64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	cases := append(allCases(), gemmCase{3, 4, 0, false, false, 1, 0.5, 1})
+	for _, tc := range cases {
+		lda, ldb, ldc := tc.k+tc.pad, tc.n+tc.pad, tc.n+tc.pad
+		rowsA, rowsB := tc.m, tc.k
+		if tc.transA {
+			lda, rowsA = tc.m+tc.pad, tc.k
+		}
+		if tc.transB {
+			ldb, rowsB = tc.k+tc.pad, tc.n
+		}
+		a, b := make([]float64, rowsA*max(lda, 1)), make([]float64, rowsB*max(ldb, 1))
+		for i := range a {
+			a[i] = rng.NormFloat64()
+		}
+		for i := range b {
+			b[i] = rng.NormFloat64()
+		}
+		got, want := make([]float64, tc.m*ldc), make([]float64, tc.m*ldc)
+		for i := range got {
+			v := sentinel
+			if i%ldc < tc.n {
+				v = rng.NormFloat64()
+				if tc.beta == 0 {
+					v = math.NaN()
+				}
+			}
+			got[i], want[i] = v, v
+		}
+		if tc.beta == 0 {
+			for i := range want {
+				if i%ldc < tc.n {
+					want[i] = 0
+				}
+			}
+		}
+		Gemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, max(lda, 1), b, max(ldb, 1), tc.beta, got, ldc)
+		gemmRef(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, max(lda, 1), b, max(ldb, 1), tc.beta, want, ldc)
+		for i := range got {
+			if d := math.Abs(got[i] - want[i]); !(d <= 1e-12*float64(tc.k+1)*(1+math.Abs(want[i]))) {
+				t.Fatalf("%v: C[%d] = %v, want %v", tc, i, got[i], want[i])
+			}
+		}
+	}
+}

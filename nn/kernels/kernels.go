@@ -25,6 +25,9 @@ package kernels
 import (
 	"fmt"
 	"unsafe"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 )
 
 // Float is the element type the kernels accept.
@@ -33,7 +36,7 @@ type Float interface{ ~float32 | ~float64 }
 // Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, where
 // op(X) is X or Xᵀ, op(A) is m×k, op(B) is k×n and C is m×n, with leading
 // dimensions lda, ldb, ldc. float32 runs the fast kernel; float64 (gradient
-// checks) runs the reference loop.
+// checks) runs gonum's blocked, parallel Dgemm.
 //
 // As in BLAS, when beta is 0 C is not read (so NaNs in it do not leak into
 // the result), and elements of C outside its m×n part are never touched.
@@ -48,7 +51,29 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 		sgemm(transA, transB, m, n, k, float32(alpha), asF32(a), lda, asF32(b), ldb, float32(beta), asF32(c), ldc)
 		return
 	}
-	gemmRef(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	if k == 0 {
+		// gonum wants leading dimensions of at least 1 even for empty A and
+		// B; C = beta·C is all there is to do.
+		gemmRef(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	blas64.Implementation().Dgemm(blasTrans(transA), blasTrans(transB), m, n, k,
+		float64(alpha), asF64(a), lda, asF64(b), ldb, float64(beta), asF64(c), ldc)
+}
+
+func blasTrans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+// asF64 reinterprets a slice of an 8-byte Float type as []float64.
+func asF64[T Float](x []T) []float64 {
+	if len(x) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float64)(unsafe.Pointer(&x[0])), len(x))
 }
 
 // asF32 reinterprets a slice of a 4-byte Float type (float32 or a named
