@@ -330,12 +330,11 @@ func train(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	if err != nil {
 		return nil, err
 	}
-	t.label = label
-	group := label
-	if group == "" {
-		group = "train"
+	if label == "" {
+		label = "train" // progress lines need a name; a lone train() has no grid to name it
 	}
-	rs, err := runTrials(env, b.Name(), group, []*trial{t})
+	t.label = label
+	rs, err := runTrials(env, b.Name(), label, []*trial{t})
 	if err != nil {
 		return nil, err
 	}
