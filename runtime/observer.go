@@ -12,6 +12,12 @@ type GroupInfo struct {
 	Trials  int // jobs in the group, duplicates included
 	Cached  int // unique trials found in the cache
 	ToTrain int // unique trials that will be (or, in check mode, would be) trained
+
+	// In a shard run (--shard i/n), Shard is this run's shard and
+	// OtherShards counts the unique uncached trials that belong to other
+	// shards: neither cached nor in ToTrain. Without sharding both are zero.
+	Shard       Shard
+	OtherShards int
 }
 
 // TrialInfo identifies one trial to an Observer. ID is unique within a run,

@@ -45,8 +45,15 @@ type Options struct {
 	// shape but trains nothing; trials that would train get placeholder
 	// records with Status "not run".
 	CheckOnly bool
-	Observer  Observer  // progress; nil shows none
-	Stdout    io.Writer // print(), tables, check listings; nil discards
+	// Shard, if enabled (--shard i/n), trains only the uncached trials
+	// whose key the shard owns, so that machines sharing the trial store
+	// can split a sweep. Other shards' results are missing, so a shard run
+	// renders nothing (builtins run as in check mode, silently) and writes
+	// no manifest; a later run without a shard finds every trial cached
+	// and renders.
+	Shard    Shard
+	Observer Observer  // progress; nil shows none
+	Stdout   io.Writer // print(), tables, check listings; nil discards
 
 	// Predeclared are the names pipelines see; nil means builtins.Predeclared().
 	Predeclared starlark.StringDict
@@ -119,16 +126,26 @@ func Run(ctx context.Context, opt Options) error {
 		Jobs:      opt.Jobs,
 		Rerun:     opt.Rerun,
 		CheckOnly: opt.CheckOnly,
+		Shard:     opt.Shard,
 		Observer:  opt.Observer,
 		Out:       stdout,
 		Train:     opt.Train,
 	}
+	// A shard run has only its share of the results, so the builtins take
+	// their check-mode path (no tables, figures, report, or checks that
+	// judge trained numbers) and their check-mode notes, which would speak
+	// of check mode, are not shown: the closing line below explains.
+	sharded := opt.Shard.Enabled() && !opt.CheckOnly
+	builtinsOut := stdout
+	if sharded {
+		builtinsOut = io.Discard
+	}
 	env := &builtins.Env{
 		Ctx:       ctx,
-		Stdout:    stdout,
+		Stdout:    builtinsOut,
 		OutDir:    outDir,
 		Runner:    sched,
-		CheckOnly: opt.CheckOnly,
+		CheckOnly: opt.CheckOnly || sharded,
 		Params:    params,
 		Used:      map[string]bool{},
 		Manifest:  &results.Manifest{Version: results.ManifestVersion, Pipeline: filepath.Base(opt.File)},
@@ -191,6 +208,11 @@ func Run(ctx context.Context, opt Options) error {
 	}
 	if err := checkParams(opt.File, env, ""); err != nil {
 		return &UserError{Msg: err.Error(), cause: err}
+	}
+	if sharded {
+		fmt.Fprintf(stdout, "shard %s done: its trials are saved; tables, figures and the report are not rendered in a shard run.\n"+
+			"Once every shard has finished, run the same command without --shard to render them from the cache.\n", opt.Shard)
+		return nil
 	}
 	if !opt.CheckOnly {
 		// Only a complete run gets a manifest: pipe report must never

@@ -19,7 +19,8 @@ import (
 )
 
 // StatusNotRun is the Result.Status of the placeholder records that check
-// mode returns for trials it would have trained.
+// mode returns for trials it would have trained, and that a shard run
+// returns for uncached trials of other shards.
 const StatusNotRun = "not run"
 
 // Store is where finished trials live. *results.Cache is the real one; tests
@@ -43,12 +44,16 @@ type TrainFunc func(ctx context.Context, spec nn.ModelSpec, d *data.Splits, cfg 
 // numbers depends on which worker runs it or when.
 type Scheduler struct {
 	Store     Store
-	Jobs      int       // worker count; <= 0 means the number of CPUs
-	Rerun     bool      // train every trial once in this run, even if the store has it
-	CheckOnly bool      // train nothing: list what would train, return placeholders
-	Observer  Observer  // nil: no progress
-	Out       io.Writer // check-mode listings and warnings; nil discards
-	Train     TrainFunc // nil: nn.Train
+	Jobs      int  // worker count; <= 0 means the number of CPUs
+	Rerun     bool // train every trial once in this run, even if the store has it
+	CheckOnly bool // train nothing: list what would train, return placeholders
+	// Shard, if enabled, trains only the uncached trials it owns; the
+	// others get placeholder records (Status StatusNotRun), as in check
+	// mode, for another shard's run to train.
+	Shard    Shard
+	Observer Observer  // nil: no progress
+	Out      io.Writer // check-mode listings and warnings; nil discards
+	Train    TrainFunc // nil: nn.Train
 
 	// beforeTraining, if set, is called once, when the first group of
 	// trials arrives; its error stops the run (the runtime checks -p names
@@ -186,7 +191,7 @@ func (s *Scheduler) Run(ctx context.Context, group string, jobs []builtins.Job) 
 	if s.seen == nil {
 		s.seen = map[string]results.Record{}
 	}
-	var todo []*slot
+	var todo, others []*slot
 	cached := 0
 	for _, sl := range slots {
 		rec, ok := s.seen[sl.info.Key]
@@ -197,16 +202,22 @@ func (s *Scheduler) Run(ctx context.Context, group string, jobs []builtins.Job) 
 			}
 		}
 		if !ok {
-			todo = append(todo, sl)
+			if s.Shard.Owns(sl.info.Key) {
+				todo = append(todo, sl)
+			} else {
+				others = append(others, sl)
+			}
 			continue
 		}
 		s.seen[sl.info.Key] = rec
 		sl.rec, sl.done = rec, true
 		cached++
 	}
-	g := GroupInfo{Name: group, Trials: len(jobs), Cached: cached, ToTrain: len(todo)}
+	g := GroupInfo{Name: group, Trials: len(jobs), Cached: cached, ToTrain: len(todo), Shard: s.Shard, OtherShards: len(others)}
+	// Other shards' trials are not this run's to finish, so an interrupt's
+	// "K of N trials" counts only this shard's.
 	s.mu.Lock()
-	s.total += len(slots)
+	s.total += len(slots) - len(others)
 	s.finished += cached
 	s.mu.Unlock()
 	obs.GroupStarted(g)
@@ -216,16 +227,13 @@ func (s *Scheduler) Run(ctx context.Context, group string, jobs []builtins.Job) 
 		}
 	}
 
+	for _, sl := range others {
+		sl.placeholder()
+	}
 	if s.CheckOnly {
 		for _, sl := range todo {
 			fmt.Fprintf(s.out(), "would train %s  key %s\n", sl.info.Label, sl.info.Key)
-			sl.rec = results.Record{
-				Key:             sl.info.Key,
-				NumericsVersion: results.NumericsVersion,
-				Trial:           sl.job.Trial,
-				Result:          nn.Result{Status: StatusNotRun},
-			}
-			sl.done = true
+			sl.placeholder()
 		}
 	} else {
 		if err := s.train(ctx, todo); err != nil {
@@ -237,6 +245,19 @@ func (s *Scheduler) Run(ctx context.Context, group string, jobs []builtins.Job) 
 		}
 	}
 	obs.GroupFinished(g, nil)
+	if s.Shard.Enabled() && !s.CheckOnly {
+		// The shard's account of the group stands in for its table, which
+		// a shard run does not render; it is printed even with -q.
+		trained, belong := "trials", "belong"
+		if len(todo) == 1 {
+			trained = "trial"
+		}
+		if len(others) == 1 {
+			belong = "belongs"
+		}
+		fmt.Fprintf(s.out(), "%s: shard %s: %d %s trained, %d %s to other shards, %d cached\n",
+			group, s.Shard, len(todo), trained, len(others), belong, cached)
+	}
 
 	// Keys leave Settings out (they only name what a pipeline varied), so a
 	// record found by key may come from a job that named its values
@@ -247,6 +268,18 @@ func (s *Scheduler) Run(ctx context.Context, group string, jobs []builtins.Job) 
 		recs[i].Trial = jobs[i].Trial
 	}
 	return recs, nil
+}
+
+// placeholder gives sl the record of a trial this run does not train: check
+// mode's "would train" trials and, in a shard run, other shards' trials.
+func (sl *slot) placeholder() {
+	sl.rec = results.Record{
+		Key:             sl.info.Key,
+		NumericsVersion: results.NumericsVersion,
+		Trial:           sl.job.Trial,
+		Result:          nn.Result{Status: StatusNotRun},
+	}
+	sl.done = true
 }
 
 // beforeFirstGroup runs the beforeTraining hook at the first group of
