@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/pipe-ml/pipe/runtime"
 )
 
 // runFlags are the command line of pipe run and pipe check.
@@ -17,9 +19,10 @@ type runFlags struct {
 	jobs   int
 	rerun  bool
 	quiet  bool
+	shard  runtime.Shard
 }
 
-const runUsage = `Usage: pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q]
+const runUsage = `Usage: pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q] [--shard i/n]
 
 Evaluates the pipeline FILE, trains every trial it asks for that is not
 already in the cache (in parallel), and prints its tables. Tables, plots,
@@ -28,6 +31,14 @@ the report and manifest.json are written under results/<FILE name without
 (with --out DIR: DIR/<name>/ and DIR/trials/).
 Files of earlier runs that this run does not rewrite are left in place.
 Ctrl-C stops the run; finished trials are kept and the next run resumes.
+
+To split a sweep across machines that share the output root (a Slurm job
+array, a Kubernetes Indexed Job), run shard i of n on each with
+--shard i/n: it trains only the uncached trials whose cache key falls in
+its shard (the same split on every machine, from the key alone), prints
+what it trained per sweep, and renders no tables, figures or report, since
+other shards' results are missing. When all shards are done, run the same
+command without --shard: every trial is cached and everything is rendered.
 
 Flags:
 `
@@ -97,12 +108,14 @@ func parseRunFlags(args []string, stdout, stderr io.Writer, check bool) (*runFla
 	}
 	c := newCommand("pipe "+name, text, stdout, stderr)
 	f := &runFlags{params: map[string]string{}}
+	var shard string
 	c.fs.Var(paramFlag(f.params), "p", "set the pipeline parameter `name=value` declared with param() (repeatable)")
 	c.fs.StringVar(&f.out, "out", "", "use `DIR` as the output root: outputs in DIR/<pipeline>, records in DIR/trials (default results)")
 	if !check {
 		c.fs.IntVar(&f.jobs, "jobs", 0, "train at most `N` trials at once (default: the number of CPUs)")
 		c.fs.BoolVar(&f.rerun, "rerun", false, "retrain every trial, even those in the cache (each once, however many sweeps share it)")
 		c.fs.BoolVar(&f.quiet, "q", false, "quiet: no progress output, only tables and errors")
+		c.fs.StringVar(&shard, "shard", "", "train only shard `i/n` (1 <= i <= n) of the uncached trials and render nothing; see above")
 	}
 	files, err := c.parse(args)
 	if err != nil {
@@ -115,6 +128,11 @@ func parseRunFlags(args []string, stdout, stderr io.Writer, check bool) (*runFla
 		return nil, c.fail(fmt.Errorf("want one FILE, got %d: %s", len(files), quoteList(files)))
 	case f.jobs < 0:
 		return nil, c.fail(fmt.Errorf("--jobs must be at least 1, got %d", f.jobs))
+	}
+	if shard != "" {
+		if f.shard, err = runtime.ParseShard(shard); err != nil {
+			return nil, c.fail(fmt.Errorf("--shard: %v", err))
+		}
 	}
 	f.file = files[0]
 	return f, nil

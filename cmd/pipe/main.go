@@ -2,7 +2,7 @@
 // pipeline files: it trains every trial a pipeline asks for (in parallel,
 // cached, reproducibly) and prints its comparison tables.
 //
-//	pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q]
+//	pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q] [--shard i/n]
 //	pipe check FILE [-p name=value]... [--out DIR]
 //	pipe report DIR [--trials DIR]
 //	pipe version
@@ -38,7 +38,7 @@ const (
 const usage = `pipe runs convolutional-network experiments described in Starlark files.
 
 Usage:
-  pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q]
+  pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q] [--shard i/n]
   pipe check FILE [-p name=value]... [--out DIR]
   pipe report DIR [--trials DIR]
   pipe version
@@ -150,6 +150,7 @@ func runCmd(args []string, stdout, stderr io.Writer, check bool) int {
 		OutDir:    outDir,
 		Jobs:      f.jobs,
 		Rerun:     f.rerun,
+		Shard:     f.shard,
 		CheckOnly: check,
 		Observer:  obs,
 		Stdout:    stdout,

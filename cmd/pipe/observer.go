@@ -29,11 +29,15 @@ type summaryObserver struct {
 func (o *summaryObserver) GroupStarted(g runtime.GroupInfo) { fmt.Fprintln(o.w, groupSummary(g)) }
 func (o *summaryObserver) Close()                           {}
 
-// groupSummary is the line that opens a group: "g: N trials, K cached, M to train".
+// groupSummary is the line that opens a group: "g: N trials, K cached, M to
+// train", with the shard and the other shards' share in a shard run.
 func groupSummary(g runtime.GroupInfo) string {
 	noun := "trials"
 	if g.Trials == 1 {
 		noun = "trial"
+	}
+	if g.Shard.Enabled() {
+		return fmt.Sprintf("%s: shard %s: %d %s, %d cached, %d to train, %d in other shards", g.Name, g.Shard, g.Trials, noun, g.Cached, g.ToTrain, g.OtherShards)
 	}
 	return fmt.Sprintf("%s: %d %s, %d cached, %d to train", g.Name, g.Trials, noun, g.Cached, g.ToTrain)
 }
