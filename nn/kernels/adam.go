@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 	"math"
-	"sync"
 )
 
 // AdamConsts are the per-step constants of one Adam update in PyTorch's
@@ -68,7 +67,7 @@ type adamJob struct {
 	w, g, m, v []float32
 	c          AdamConsts
 	threads    int
-	wg         sync.WaitGroup
+	join       joiner
 }
 
 var adamPool freeList[adamJob]
@@ -91,7 +90,7 @@ func AdamParallel(threads int, w, g, m, v []float32, c *AdamConsts) {
 	j := adamPool.get()
 	j.w, j.g, j.m, j.v, j.c = w, g[:n], m[:n], v[:n], *c
 	j.threads = min(threads, (n+adamChunk-1)/adamChunk, 64)
-	forParts(j.threads, j, &j.wg)
+	forParts(j.threads, j, &j.join)
 	j.w, j.g, j.m, j.v = nil, nil, nil, nil
 	adamPool.put(j)
 }

@@ -1,6 +1,11 @@
 package kernels
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
 
 // parted is work cut into parts that can run in any order on any goroutine,
 // each part touching memory no other part writes.
@@ -8,31 +13,155 @@ type parted interface{ part(t int) }
 
 // task is one part handed to a helper goroutine.
 type task struct {
-	p  parted
-	t  int
-	wg *sync.WaitGroup
+	p    parted
+	t    int
+	join *joiner
 }
 
-// helperCh hands parts to idle helper goroutines. Helpers are started on
-// demand and live for the process: a split call then costs a channel
-// hand-off per part and no allocation (a closure per `go` statement would
-// allocate on every call).
+// joiner counts the parts of one forParts call still running. The caller
+// first polls left, and parks on wg only if the parts take longer than
+// spinFor: a parked caller is readied onto the P of the helper that
+// finishes last, where a polling helper would then hold it up.
+type joiner struct {
+	left atomic.Int32
+	wg   sync.WaitGroup
+}
+
+// done marks one part finished.
+func (j *joiner) done() {
+	j.left.Add(-1)
+	j.wg.Done()
+}
+
+// wait returns when every part is done.
+func (j *joiner) wait(spin bool) {
+	if spin {
+		start := time.Now()
+		for n := 1; j.left.Load() != 0; n++ {
+			if n%64 == 0 && time.Since(start) > spinFor {
+				break
+			}
+		}
+	}
+	j.wg.Wait()
+}
+
+// helperCh hands parts to parked helper goroutines. Helpers are started on
+// demand and live for the process: a split call then costs a hand-off per
+// part and no allocation (a closure per `go` statement would allocate on
+// every call).
 var helperCh = make(chan task)
 
+// spinFor is how long a helper that finished a part keeps polling for the
+// next one before it parks on helperCh, and how long a caller polls for its
+// parts to finish before it parks. A training step makes about a dozen
+// split calls (im2col, each GEMM, pool, bias, Adam) separated by short
+// serial stretches; with parking on both sides every call paid for waking
+// a sleeping OS thread (on the 2-vCPU VM, a halted vCPU), measured at
+// about 150 µs a call in a step, 1.5 ms of a 33 ms step. Helpers exist
+// only for a model given several threads, which the scheduler does only
+// when cores would otherwise idle, so the polling takes no core from other
+// work. Polling is a plain loop, not runtime.Gosched: a yielding helper
+// goes to the global run queue, and once the caller has been readied onto
+// its P the helper waits there, unseen by the idle P, until the caller
+// parks again, which serialised the parts. With GOMAXPROCS 1 nobody polls.
+const spinFor = 200 * time.Microsecond
+
+// A spinner is the mailbox of one polling helper. Its state goes
+// spinOff → spinFree (the helper polls) → spinClaimed (a caller won the
+// CAS and is writing tk) → spinHanded (tk is ready) → spinOff (the helper
+// took it), or spinFree → spinOff when the helper stops polling.
+type spinner struct {
+	state atomic.Uint32
+	tk    task
+	_     [64]byte // keep mailboxes on separate cache lines
+}
+
+const (
+	spinOff uint32 = iota
+	spinFree
+	spinClaimed
+	spinHanded
+)
+
+// spinners are the mailboxes; helper i (in start order) owns spinners[i],
+// later helpers never poll.
+var (
+	spinners     [8]spinner
+	spinnersUsed atomic.Int32
+)
+
 func helper(first task) {
-	for tk := first; ; tk = <-helperCh {
+	var box *spinner
+	if i := int(spinnersUsed.Add(1)) - 1; i < len(spinners) {
+		box = &spinners[i]
+	}
+	for tk := first; ; {
 		tk.p.part(tk.t)
-		tk.wg.Done()
+		tk.join.done()
+		if box != nil && runtime.GOMAXPROCS(0) > 1 {
+			if next, ok := box.poll(); ok {
+				tk = next
+				continue
+			}
+		}
+		tk = <-helperCh
 	}
 }
 
+// poll offers the helper for spinFor and returns the task a caller handed
+// it, or false if none came.
+func (b *spinner) poll() (task, bool) {
+	b.state.Store(spinFree)
+	start := time.Now()
+	for n := 1; ; n++ {
+		if b.state.Load() == spinHanded {
+			return b.take(), true
+		}
+		if n%32 == 0 && time.Since(start) > spinFor {
+			if b.state.CompareAndSwap(spinFree, spinOff) {
+				return task{}, false
+			}
+			// A caller claimed the mailbox meanwhile: its task follows.
+			for b.state.Load() != spinHanded {
+			}
+			return b.take(), true
+		}
+	}
+}
+
+// take empties a handed-over mailbox.
+func (b *spinner) take() task {
+	tk := b.tk
+	b.tk = task{}
+	b.state.Store(spinOff)
+	return tk
+}
+
+// offer hands tk to a polling helper, or returns false if none polls.
+func offer(tk task) bool {
+	for i := range min(int(spinnersUsed.Load()), len(spinners)) {
+		b := &spinners[i]
+		if b.state.Load() == spinFree && b.state.CompareAndSwap(spinFree, spinClaimed) {
+			b.tk = tk
+			b.state.Store(spinHanded)
+			return true
+		}
+	}
+	return false
+}
+
 // forParts runs p.part(t) for t in [0, n): part 0 on the caller, the others
-// on idle helpers, or on a new helper when none is idle. wg must be unused;
-// forParts returns when every part is done. n is at most 64.
-func forParts(n int, p parted, wg *sync.WaitGroup) {
-	wg.Add(n - 1)
+// on polling helpers, parked ones, or a new helper when none is idle. j
+// must be unused; forParts returns when every part is done. n is at most 64.
+func forParts(n int, p parted, j *joiner) {
+	j.left.Store(int32(n - 1))
+	j.wg.Add(n - 1)
 	for t := 1; t < n; t++ {
-		tk := task{p, t, wg}
+		tk := task{p, t, j}
+		if offer(tk) {
+			continue
+		}
 		select {
 		case helperCh <- tk:
 		default:
@@ -40,7 +169,7 @@ func forParts(n int, p parted, wg *sync.WaitGroup) {
 		}
 	}
 	p.part(0)
-	wg.Wait()
+	j.wait(runtime.GOMAXPROCS(0) > 1)
 }
 
 // freeList keeps buffers for reuse across calls. Unlike sync.Pool, which
@@ -81,7 +210,7 @@ type Ranged interface{ Range(lo, hi int) }
 type rangeJob struct {
 	r          Ranged
 	n, threads int
-	wg         sync.WaitGroup
+	join       joiner
 }
 
 var rangePool freeList[rangeJob]
@@ -100,7 +229,7 @@ func ParallelRange(threads, n, minPer int, r Ranged) {
 	}
 	j := rangePool.get()
 	j.r, j.n, j.threads = r, n, threads
-	forParts(threads, j, &j.wg)
+	forParts(threads, j, &j.join)
 	j.r = nil
 	rangePool.put(j)
 }

@@ -1,7 +1,6 @@
 package kernels
 
 import (
-	"sync"
 	"unsafe"
 )
 
@@ -45,7 +44,7 @@ func gemmSplit[T Float](threads, minWork int, transA, transB bool, m, n, k int, 
 // helpers without allocating.
 type splitJob struct {
 	scratch []*scratch
-	wg      sync.WaitGroup
+	join    joiner
 
 	transA, transB bool
 	m, n, k        int
@@ -79,7 +78,7 @@ func splitSgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a 
 	j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.beta = transA, transB, m, n, k, alpha, beta
 	j.a, j.b, j.c, j.lda, j.ldb, j.ldc = a, b, c, lda, ldb, ldc
 	j.splitN, j.tiles, j.tile, j.threads = splitN, tiles, tile, threads
-	forParts(threads, j, &j.wg)
+	forParts(threads, j, &j.join)
 	j.a, j.b, j.c = nil, nil, nil // do not keep the caller's matrices alive in the pool
 	jobPool.put(j)
 }
