@@ -6,9 +6,10 @@
 # round, so drifting machine load hits both sides alike; medians are printed.
 #
 # Usage: scripts/bench.sh [REF_DIR]   (REF_DIR defaults to ../shared/bench)
-# Set up once with scripts/setup-bench.sh. ROUNDS=N sets the rounds (3, about
-# 2.5 minutes each); ROUNDS=0 only summarises the raw output kept in bench-out/
-# (Go's is benchstat input).
+# Set up once with scripts/setup-bench.sh. ROUNDS=N sets the rounds (3, about 3
+# minutes each); ROUNDS=0 only summarises the raw output kept in bench-out/
+# (Go's is benchstat input). Each side measures 300 training steps per
+# configuration and round (torch_ref: 3 blocks of 100; Go: -count 3 of 100x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ref=${1:-../shared/bench}
@@ -26,7 +27,7 @@ fi
 
 for r in $(seq "$rounds"); do
 	echo "round $r/$rounds" >&2
-	go test -run '^$' -bench 'BenchmarkTrainStep' -benchtime 20x -cpu 1,2 -count 1 ./nn/ >>"$out/trainstep.txt"
+	go test -run '^$' -bench 'BenchmarkTrainStep' -benchtime 100x -cpu 1,2 -count 3 ./nn/ >>"$out/trainstep.txt"
 	for t in 1 2; do
 		$py "$ref/torch_ref.py" throughput --threads $t --shape 3x32x32 --classes 2 --blocks 3 >>"$out/torch.txt"
 		$py "$ref/torch_ref.py" throughput --threads $t --shape 1x28x28 --classes 10 --blocks 3 >>"$out/torch.txt"
