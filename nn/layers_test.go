@@ -222,17 +222,7 @@ func TestReLUPoolFusion(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	for _, c := range []struct{ h, w, ph, pw, s int }{{8, 8, 2, 2, 2}, {7, 9, 3, 2, 2}, {6, 6, 2, 3, 1}} {
 		in := [3]int{3, c.h, c.w}
-		x := randn[float32](rng, 2, 3, c.h, c.w)
-		for i := range x.Data {
-			switch rng.IntN(6) {
-			case 0:
-				x.Data[i] = 0
-			case 1:
-				x.Data[i] = float32(math.Copysign(0, -1))
-			case 2:
-				x.Data[i] = 0.5 // ties
-			}
-		}
+		x := poolInput(rng, c.h, c.w)
 		relu := newReLULayer[float32](in, true)
 		pool := newPoolLayer[float32](in, c.ph, c.pw, c.s, true)
 		fused := newPoolLayer[float32](in, c.ph, c.pw, c.s, true)
@@ -242,15 +232,11 @@ func TestReLUPoolFusion(t *testing.T) {
 		dout := randn[float32](rng, want.Shape...)
 		wantDx := relu.backward(pool.backward(dout))
 		gotDx := fused.backward(dout)
-		for i := range want.Data {
-			if math.Float32bits(got.Data[i]) != math.Float32bits(want.Data[i]) {
-				t.Fatalf("%+v: out[%d] = %v, unfused %v", c, i, got.Data[i], want.Data[i])
-			}
+		if i := sameBits32(got.Data, want.Data); i >= 0 {
+			t.Fatalf("%+v: out[%d] = %v, unfused %v", c, i, got.Data[i], want.Data[i])
 		}
-		for i := range wantDx.Data {
-			if math.Float32bits(gotDx.Data[i]) != math.Float32bits(wantDx.Data[i]) {
-				t.Fatalf("%+v: dx[%d] = %v, unfused %v", c, i, gotDx.Data[i], wantDx.Data[i])
-			}
+		if i := sameBits32(gotDx.Data, wantDx.Data); i >= 0 {
+			t.Fatalf("%+v: dx[%d] = %v, unfused %v", c, i, gotDx.Data[i], wantDx.Data[i])
 		}
 	}
 	m, err := Build[float32](ThreeLayerConvNet(ThreeLayerConfig{}), [3]int{1, 8, 8}, 2, 0)
@@ -273,35 +259,21 @@ func TestPool2x2MatchesGeneric(t *testing.T) {
 	for _, c := range []struct{ h, w int }{{8, 8}, {7, 9}, {2, 2}, {5, 4}} {
 		for _, relu := range []bool{false, true} {
 			in := [3]int{3, c.h, c.w}
-			x := randn[float32](rng, 2, 3, c.h, c.w)
-			for i := range x.Data {
-				switch rng.IntN(6) {
-				case 0:
-					x.Data[i] = 0
-				case 1:
-					x.Data[i] = float32(math.Copysign(0, -1))
-				case 2:
-					x.Data[i] = 0.5
-				}
-			}
+			x := poolInput(rng, c.h, c.w)
 			l := newPoolLayer[float32](in, 2, 2, 2, true)
 			l.relu = relu
 			got := l.forward(x, true)
 			want := NewTensor[float32](got.Shape...)
 			l.forwardAny(x, want)
-			for i := range want.Data {
-				if math.Float32bits(got.Data[i]) != math.Float32bits(want.Data[i]) {
-					t.Fatalf("%+v relu=%v: out[%d] = %v, generic %v", c, relu, i, got.Data[i], want.Data[i])
-				}
+			if i := sameBits32(got.Data, want.Data); i >= 0 {
+				t.Fatalf("%+v relu=%v: out[%d] = %v, generic %v", c, relu, i, got.Data[i], want.Data[i])
 			}
 			dout := randn[float32](rng, got.Shape...)
 			gotDx := l.backward(dout)
 			wantDx := make([]float32, len(gotDx.Data))
 			poolRoute(l, bitsOf[float32, uint32](x.Data), bitsOf[float32, uint32](got.Data), dout.Data, wantDx)
-			for i := range wantDx {
-				if math.Float32bits(gotDx.Data[i]) != math.Float32bits(wantDx[i]) {
-					t.Fatalf("%+v relu=%v: dx[%d] = %v, generic %v", c, relu, i, gotDx.Data[i], wantDx[i])
-				}
+			if i := sameBits32(gotDx.Data, wantDx); i >= 0 {
+				t.Fatalf("%+v relu=%v: dx[%d] = %v, generic %v", c, relu, i, gotDx.Data[i], wantDx[i])
 			}
 		}
 	}
@@ -342,6 +314,23 @@ func TestConvPoolCNHW(t *testing.T) {
 			t.Fatalf("scores differ at %d", i)
 		}
 	}
+}
+
+// poolInput is a batch of 2 images 3 x h x w for pooling tests: N(0,1)
+// values with zeros, negative zeros and repeated 0.5s (ties) mixed in.
+func poolInput(rng *rand.Rand, h, w int) *Tensor[float32] {
+	x := randn[float32](rng, 2, 3, h, w)
+	for i := range x.Data {
+		switch rng.IntN(6) {
+		case 0:
+			x.Data[i] = 0
+		case 1:
+			x.Data[i] = float32(math.Copysign(0, -1))
+		case 2:
+			x.Data[i] = 0.5
+		}
+	}
+	return x
 }
 
 // sameBits32 is the first index where a and b differ in bits, or -1.
