@@ -5,14 +5,19 @@
 //
 // The files of the package, by concern:
 //
-//	api.go         the contract types (this file)
-//	record.go      trial keys, records, first-layer filters, setting labels
-//	recordjson.go  the JSON form of records: typed settings, NaN-safe floats
-//	cache.go       the content-addressed record cache and atomic file writes
-//	table.go       tables built from records; terminal, Markdown and CSV output
-//	plot.go        loss, accuracy and filter figures (gonum/plot), SVG and PNG
-//	report.go      the Markdown report linking tables and figures
-//	manifest.go    what a run rendered, from which records; renders it again
+//	api.go           the contract types (this file)
+//	record.go        trial keys, records, first-layer filters, setting labels
+//	recordjson.go    the JSON form of records: typed settings, NaN-safe floats
+//	cache.go         the content-addressed record cache and atomic file writes
+//	table.go         a table's rows from records: columns, seed groups, sort
+//	table_cells.go   cell text (fixed decimals, mean ± std) and sort order
+//	table_render.go  terminal (tablewriter), Markdown and CSV output, files
+//	figure.go        what every figure shares: style, ticks, SVG and PNG files
+//	plot.go          loss and accuracy curves
+//	plot_sweep.go    accuracy against the swept setting of one-epoch sweeps
+//	plot_filters.go  the grid of first-layer filters
+//	report.go        the Markdown report linking tables and figures
+//	manifest.go      what a run rendered, from which records; renders it again
 package results
 
 import (
@@ -83,13 +88,13 @@ type Cache struct {
 }
 
 // Table is a rendered comparison: a title, column names and formatted cells.
-// NewTable builds one from records; every cell is already a string, so all
+// newTable builds one from records; every cell is already a string, so all
 // three outputs (terminal, Markdown, CSV) show the same text.
 type Table struct {
 	Title   string
 	Columns []string
 	Rows    [][]string
-	// Slug, if set, is the file name stem WriteTitledReport writes the table
-	// under (tables/<Slug>.md and .csv) instead of one made from Title.
+	// Slug is the file name stem of the table's files (tables/<Slug>.md and
+	// .csv), which a manifest's report links.
 	Slug string
 }

@@ -74,7 +74,7 @@ type TrialRef struct {
 	Settings []Setting `json:"settings"`
 }
 
-// TableSpec is one table() call: NewTable's arguments, the trials in the
+// TableSpec is one table() call: newTable's arguments, the trials in the
 // pipeline's order, and the file name stem it was written under.
 type TableSpec struct {
 	Title   string     `json:"title"`
@@ -115,36 +115,36 @@ func Refs(recs []Record) []TrialRef {
 // Table builds the table the spec describes from recs, the records of
 // s.Trials in order.
 func (s *TableSpec) Table(recs []Record) (Table, error) {
-	return NewTable(s.Title, recs, s.Columns, s.Sort)
+	return newTable(s.Title, recs, s.Columns, s.Sort)
 }
 
 // WriteFiles writes t, the table of s, as <dir>/tables/<slug>.md and .csv.
 func (s *TableSpec) WriteFiles(dir string, t Table) (md, csv string, err error) {
-	return t.WriteFiles(filepath.Join(dir, "tables"), s.Slug)
+	return t.writeFiles(filepath.Join(dir, "tables"), s.Slug)
 }
 
 // Draw draws the figure the spec describes from recs, the records of
 // s.Trials in order, as <dir>/figures/<slug>.svg and .png, and returns the
 // paths written.
 func (s *PlotSpec) Draw(dir string, recs []Record) ([]string, error) {
-	path := FigurePath(dir, s.Slug)
+	path := figurePath(dir, s.Slug)
 	switch s.Metric {
 	case "loss":
-		return PlotLoss(recs, s.Labels, s.Title, path)
+		return plotLoss(recs, s.Labels, s.Title, path)
 	case "filters":
 		if len(recs) == 0 {
 			return nil, fmt.Errorf("results: plot %q: no records", s.Title)
 		}
-		return PlotFilters(recs[0].Filters, s.Title, path)
+		return plotFilters(recs[0].Filters, s.Title, path)
 	case "accuracy", "train_acc", "val_acc":
-		return PlotAccuracy(recs, s.Labels, s.Title, path)
+		return plotAccuracy(recs, s.Labels, s.Title, path)
 	}
 	return nil, fmt.Errorf("results: plot %q: unknown metric %q", s.Title, s.Metric)
 }
 
 // Files returns the paths Draw writes, without drawing.
 func (s *PlotSpec) Files(dir string) []string {
-	path := FigurePath(dir, s.Slug)
+	path := figurePath(dir, s.Slug)
 	files := make([]string, len(figureFormats))
 	for i, ext := range figureFormats {
 		files[i] = path + "." + ext
@@ -172,9 +172,9 @@ func (e *MissingRecordError) Error() string {
 	return fmt.Sprintf("results: record %s of %s is not in %s (train it with pipe run, or pass --trials)", e.Key, e.What, where)
 }
 
-// Records fetches the records of refs from store, each labelled with the
+// fetchRecords fetches the records of refs from store, each labelled with the
 // settings of its reference. what names the table or figure for errors.
-func Records(store Getter, refs []TrialRef, what string) ([]Record, error) {
+func fetchRecords(store Getter, refs []TrialRef, what string) ([]Record, error) {
 	recs := make([]Record, len(refs))
 	for i, ref := range refs {
 		rec, ok, err := store.Get(ref.Key)
@@ -215,7 +215,7 @@ func (m *Manifest) Render(dir string, store Getter) error {
 			tables[it.Table] = t
 		case it.Plot != nil:
 			s := it.Plot
-			recs, err := Records(store, s.Trials, fmt.Sprintf("figure %q", s.Title))
+			recs, err := fetchRecords(store, s.Trials, fmt.Sprintf("figure %q", s.Title))
 			if err != nil {
 				return err
 			}
@@ -263,7 +263,7 @@ func storeDir(store Getter) string {
 
 // build fetches the table's records from store and builds it.
 func (s *TableSpec) build(store Getter) (Table, error) {
-	recs, err := Records(store, s.Trials, fmt.Sprintf("table %q", s.Title))
+	recs, err := fetchRecords(store, s.Trials, fmt.Sprintf("table %q", s.Title))
 	if err != nil {
 		return Table{}, err
 	}
@@ -290,13 +290,13 @@ func (m *Manifest) writeReport(dir string, table func(*TableSpec) (Table, error)
 		return "", err
 	}
 	items := m.Items[:m.Report.Items]
-	var sections []Section
+	var sections []section
 	if intro := strings.TrimSpace(m.Report.Intro); intro != "" {
-		sections = append(sections, Section{Text: intro})
+		sections = append(sections, section{Text: intro})
 	}
 	for _, f := range m.Files {
 		var checks []string
-		sec := Section{Title: f.Path}
+		sec := section{Title: f.Path}
 		for _, it := range items {
 			if it.File != f.Path {
 				continue
@@ -312,7 +312,7 @@ func (m *Manifest) writeReport(dir string, table func(*TableSpec) (Table, error)
 				t.Slug = it.Table.Slug
 				sec.Tables = append(sec.Tables, t)
 			case it.Plot != nil:
-				sec.Figures = append(sec.Figures, Figure{Caption: it.Plot.Title, Files: it.Plot.Files(dir)})
+				sec.Figures = append(sec.Figures, figure{Caption: it.Plot.Title, Files: it.Plot.Files(dir)})
 			}
 		}
 		if len(checks) == 0 && len(sec.Tables) == 0 && len(sec.Figures) == 0 {
@@ -331,7 +331,7 @@ func (m *Manifest) writeReport(dir string, table func(*TableSpec) (Table, error)
 		sec.Text = text.String()
 		sections = append(sections, sec)
 	}
-	return writeReport(dir, m.Report.Title, sections, false)
+	return writeReport(dir, m.Report.Title, sections)
 }
 
 // check rejects a manifest this package cannot render faithfully.

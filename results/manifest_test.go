@@ -56,14 +56,14 @@ func TestManifestRoundTripAndRender(t *testing.T) {
 
 	// The same table and figure drawn straight from the records.
 	direct := t.TempDir()
-	tbl, err := NewTable("Filter size", recs, []string{"filter_size", "val_acc"}, "-val_acc")
+	tbl, err := newTable("Filter size", recs, []string{"filter_size", "val_acc"}, "-val_acc")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := tbl.WriteFiles(filepath.Join(direct, "tables"), "filter-size"); err != nil {
+	if _, _, err := tbl.writeFiles(filepath.Join(direct, "tables"), "filter-size"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := PlotLoss(recs, []string{"a", "b", "c"}, "Loss", FigurePath(direct, "loss")); err != nil {
+	if _, err := plotLoss(recs, []string{"a", "b", "c"}, "Loss", figurePath(direct, "loss")); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"tables/filter-size.md", "tables/filter-size.csv", "figures/loss.svg", "figures/loss.png"} {
@@ -137,35 +137,6 @@ func TestManifestErrors(t *testing.T) {
 	}
 	if _, err := ReadManifest(dir); err == nil || !strings.Contains(err.Error(), `unknown field "extra"`) {
 		t.Errorf("unknown field: %v", err)
-	}
-}
-
-// TestReportTableSlug: a table with a Slug is written and linked under it,
-// and a table without one does not take it.
-func TestReportTableSlug(t *testing.T) {
-	dir := t.TempDir()
-	a := Table{Title: "Same", Columns: []string{"x"}, Rows: [][]string{{"1"}}, Slug: "same-2"}
-	b := Table{Title: "Same", Columns: []string{"x"}, Rows: [][]string{{"2"}}}
-	c := Table{Title: "Same", Columns: []string{"x"}, Rows: [][]string{{"3"}}}
-	path, err := WriteTitledReport(dir, "T", []Section{{Tables: []Table{a, b, c}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := string(readFile(t, path))
-	if !strings.HasPrefix(r, "# T\n") {
-		t.Errorf("title:\n%s", r)
-	}
-	for slug, row := range map[string]string{"same-2": "1", "same": "2", "same-3": "3"} {
-		md := string(readFile(t, filepath.Join(dir, "tables", slug+".md")))
-		if !strings.Contains(md, " "+row+" |\n") {
-			t.Errorf("tables/%s.md:\n%s", slug, md)
-		}
-		if !strings.Contains(r, "(tables/"+slug+".md)") {
-			t.Errorf("report does not link %s", slug)
-		}
-	}
-	if _, err := WriteTitledReport(dir, "", nil); err == nil {
-		t.Error("empty title accepted")
 	}
 }
 

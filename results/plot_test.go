@@ -88,7 +88,7 @@ func TestPlotLossAndAccuracy(t *testing.T) {
 	recs := curveSweep()
 	labels := []string{"filter 3", "filter 5", "filter 7"}
 	for name, plot := range map[string]func([]Record, []string, string, string) ([]string, error){
-		"loss": PlotLoss, "accuracy": PlotAccuracy,
+		"loss": plotLoss, "accuracy": plotAccuracy,
 	} {
 		path := filepath.Join(dir, "figures", name)
 		paths, err := plot(recs, labels, "Filter size: "+name, path)
@@ -115,7 +115,7 @@ func TestPlotLossAndAccuracy(t *testing.T) {
 		}
 	}
 	// Default labels come from the settings.
-	if _, err := PlotLoss(recs[:1], nil, "one", filepath.Join(dir, "one")); err != nil {
+	if _, err := plotLoss(recs[:1], nil, "one", filepath.Join(dir, "one")); err != nil {
 		t.Error(err)
 	}
 }
@@ -137,17 +137,17 @@ func countColours(img image.Image) int {
 func TestPlotErrors(t *testing.T) {
 	dir := t.TempDir()
 	recs := curveSweep()
-	if _, err := PlotLoss(recs, []string{"a"}, "Loss", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "1 labels for 3 records") {
+	if _, err := plotLoss(recs, []string{"a"}, "Loss", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "1 labels for 3 records") {
 		t.Errorf("label mismatch: err = %v", err)
 	}
-	if _, err := PlotAccuracy(nil, nil, "Acc", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "no records") {
+	if _, err := plotAccuracy(nil, nil, "Acc", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "no records") {
 		t.Errorf("no records: err = %v", err)
 	}
-	if _, err := PlotFilters(nil, "Filters", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "no filters") {
+	if _, err := plotFilters(nil, "Filters", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "no filters") {
 		t.Errorf("nil filters: err = %v", err)
 	}
 	bad := &Filters{Shape: [4]int{2, 1, 2, 2}, Data: make([]float32, 3)}
-	if _, err := PlotFilters(bad, "Filters", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "needs 8 values") {
+	if _, err := plotFilters(bad, "Filters", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "needs 8 values") {
 		t.Errorf("bad filters: err = %v", err)
 	}
 }
@@ -162,12 +162,12 @@ func TestPlotFilters(t *testing.T) {
 		n, ch, k int
 	}{{"filters_rgb", 32, 3, 7}, {"filters_grey", 16, 1, 5}} {
 		path := filepath.Join(dir, "figures", c.name)
-		paths, err := PlotFilters(testFilters(c.n, c.ch, c.k), "First-layer filters", path)
+		paths, err := plotFilters(testFilters(c.n, c.ch, c.k), "First-layer filters", path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		img := checkFigure(t, paths, path)
-		grid, _ := FilterGrid(testFilters(c.n, c.ch, c.k))
+		grid, _ := filterGrid(testFilters(c.n, c.ch, c.k))
 		// The grid is drawn 1:1 with an 8-pixel margin, under the title.
 		if b, g := img.Bounds(), grid.Bounds(); b.Dx() != g.Dx()+16 || b.Dy() < g.Dy()+16+10 || b.Dy() > g.Dy()+16+40 {
 			t.Errorf("%s: PNG %v for a %v grid", c.name, b.Size(), g.Size())
@@ -188,7 +188,7 @@ func TestPlotFilters(t *testing.T) {
 		if mismatch > 0 {
 			t.Errorf("%s: %d of %d grid pixels differ in the figure", c.name, mismatch, g.Dx()*g.Dy())
 		}
-		again, err := PlotFilters(testFilters(c.n, c.ch, c.k), "First-layer filters", filepath.Join(t.TempDir(), c.name))
+		again, err := plotFilters(testFilters(c.n, c.ch, c.k), "First-layer filters", filepath.Join(t.TempDir(), c.name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,7 +204,7 @@ func TestFilterGrid(t *testing.T) {
 	// Two 1-channel 2x2 filters on very different scales: each is
 	// normalised on its own, so both span 0..255.
 	f := &Filters{Shape: [4]int{2, 1, 2, 2}, Data: []float32{-1, 0, 1, 0.5, 100, 300, 200, 100}}
-	img, err := FilterGrid(f)
+	img, err := filterGrid(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestFilterGrid(t *testing.T) {
 
 	// Three channels map to red, green and blue, normalised together.
 	rgb := &Filters{Shape: [4]int{1, 3, 1, 1}, Data: []float32{2, -2, 0}}
-	img, err = FilterGrid(rgb)
+	img, err = filterGrid(rgb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,12 +243,12 @@ func TestFilterGrid(t *testing.T) {
 	}
 
 	// A grid too large to hold in memory is an error.
-	if _, err := FilterGrid(&Filters{Shape: [4]int{100000, 1, 1, 1}, Data: make([]float32, 100000)}); err == nil || !strings.Contains(err.Error(), "too large to draw") {
+	if _, err := filterGrid(&Filters{Shape: [4]int{100000, 1, 1, 1}, Data: make([]float32, 100000)}); err == nil || !strings.Contains(err.Error(), "too large to draw") {
 		t.Errorf("100000 filters: %v, want a too-large error", err)
 	}
 
 	// A constant filter is mid-grey rather than a division by zero.
-	img, _ = FilterGrid(&Filters{Shape: [4]int{1, 1, 1, 1}, Data: []float32{3}})
+	img, _ = filterGrid(&Filters{Shape: [4]int{1, 1, 1, 1}, Data: []float32{3}})
 	if o := img.PixOffset(filterTile/2, filterTile/2); img.Pix[o] != 128 {
 		t.Errorf("constant filter pixel %d, want 128", img.Pix[o])
 	}
@@ -265,7 +265,7 @@ func oneEpochSweep(name string, values []any, seeds int) []Record {
 			t.Train.Epochs, t.Train.Seed = 1, uint64(s)
 			t.Settings = []Setting{{"data", "fashion"}, {name, v}}
 			if seeds > 1 {
-				t.Settings = append(t.Settings, Setting{SeedSetting, int64(s)})
+				t.Settings = append(t.Settings, Setting{seedSetting, int64(s)})
 			}
 			acc := 0.85 - 0.08*float64(i*i)/float64(len(values)) + 0.01*float64(s)
 			res := nn.Result{Status: "ok", Loss: []float64{0.7, 0.5},
@@ -344,7 +344,7 @@ func TestPlotAccuracyBySetting(t *testing.T) {
 		{"hidden_dim_seeds", oneEpochSweep("hidden_dim", []any{int64(700), int64(100), int64(300)}, 3), []string{"100", "300", "700"}},
 	} {
 		path := filepath.Join(dir, "figures", "by_"+c.name)
-		paths, err := PlotAccuracy(c.recs, nil, "Sweep: accuracy", path)
+		paths, err := plotAccuracy(c.recs, nil, "Sweep: accuracy", path)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -368,7 +368,7 @@ func TestPlotAccuracyBySetting(t *testing.T) {
 			}
 			last = i
 		}
-		again, err := PlotAccuracy(c.recs, nil, "Sweep: accuracy", filepath.Join(t.TempDir(), c.name))
+		again, err := plotAccuracy(c.recs, nil, "Sweep: accuracy", filepath.Join(t.TempDir(), c.name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -383,7 +383,7 @@ func TestPlotAccuracyBySetting(t *testing.T) {
 	recs := oneEpochSweep("dropout", []any{0.0, 0.5, 0.8}, 1)
 	recs[1].Trial.Settings = append(recs[1].Trial.Settings, Setting{"lr", 0.1})
 	path := filepath.Join(dir, "figures", "per_epoch_one")
-	paths, err := PlotAccuracy(recs, nil, "Sweep: accuracy", path)
+	paths, err := plotAccuracy(recs, nil, "Sweep: accuracy", path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +391,7 @@ func TestPlotAccuracyBySetting(t *testing.T) {
 		t.Errorf("per-epoch figure: colour in %d columns; the check cannot tell the figures apart", cols)
 	}
 	// Labels are still checked.
-	if _, err := PlotAccuracy(oneEpochSweep("reg", []any{0.0, 0.1}, 1), []string{"a"}, "Acc", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "1 labels for 2 records") {
+	if _, err := plotAccuracy(oneEpochSweep("reg", []any{0.0, 0.1}, 1), []string{"a"}, "Acc", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "1 labels for 2 records") {
 		t.Errorf("label mismatch: err = %v", err)
 	}
 }

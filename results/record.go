@@ -160,21 +160,21 @@ func Label(rec Record) string {
 }
 
 // FormatSettings renders settings as "name=value" pairs joined by spaces,
-// each value by FormatValue ("dropout=0 lr=0.001"). Tables, figure legends
+// each value by formatValue ("dropout=0 lr=0.001"). Tables, figure legends
 // and progress lines all name trials this way, so one trial reads the same
 // in each.
 func FormatSettings(settings []Setting) string {
 	parts := make([]string, len(settings))
 	for i, s := range settings {
-		parts[i] = s.Name + "=" + FormatValue(s.Value)
+		parts[i] = s.Name + "=" + formatValue(s.Value)
 	}
 	return strings.Join(parts, " ")
 }
 
-// FormatValue renders a setting value the same way everywhere (table cells,
+// formatValue renders a setting value the same way everywhere (table cells,
 // FormatSettings): integers in decimal, floats in their shortest round-tripping form
 // ("0.001", "1e-05"), strings as they are, booleans as true/false.
-func FormatValue(v any) string {
+func formatValue(v any) string {
 	switch v := v.(type) {
 	case nil:
 		return ""

@@ -265,8 +265,8 @@ func TestLabelAndFormatValue(t *testing.T) {
 		t.Errorf("Label without settings = %q", got)
 	}
 	for v, want := range map[any]string{int64(3): "3", 0.001: "0.001", 1e-5: "1e-05", "adam": "adam", true: "true", 3: "3", float32(0.1): "0.1", uint64(7): "7"} {
-		if got := FormatValue(v); got != want {
-			t.Errorf("FormatValue(%#v) = %q, want %q", v, got, want)
+		if got := formatValue(v); got != want {
+			t.Errorf("formatValue(%#v) = %q, want %q", v, got, want)
 		}
 	}
 }

@@ -6,64 +6,50 @@ import (
 	"strings"
 )
 
-// ReportFile is the name of the report WriteReport writes.
+// ReportFile is the name of the report a manifest writes.
 const ReportFile = "report.md"
 
-// Section is one part of the report: a heading, free Markdown text, tables
+// section is one part of the report: a heading, free Markdown text, tables
 // and figures, shown in that order.
-type Section struct {
+type section struct {
 	// Title becomes a "## " heading; an empty title adds none (an
 	// introduction).
 	Title string
 	// Text is Markdown written as given, between the heading and the tables.
 	Text string
-	// Tables are written by WriteReport under tables/, shown inline and
-	// linked as Markdown and CSV.
+	// Tables are shown inline and linked as Markdown and CSV: each one's
+	// files are tables/<Slug>.md and .csv.
 	Tables []Table
 	// Figures are files already written under the report's folder, typically
-	// by PlotLoss, PlotAccuracy or PlotFilters into FigurePath(dir, name).
-	Figures []Figure
+	// by a plot function into figurePath(dir, name).
+	Figures []figure
 }
 
-// Figure is one figure of a section: the files a Plot function returned.
-type Figure struct {
+// figure is one figure of a section: the files a plot function returned.
+type figure struct {
 	Caption string
 	// Files are the figure's files (e.g. x.svg and x.png), each under the
 	// report's folder. The PNG is embedded; every file is linked.
 	Files []string
 }
 
-// FigurePath is where a report's figure named name should be drawn:
-// <dir>/figures/<slug of name>, without extension, as the Plot functions
+// figurePath is where a report's figure named name is drawn:
+// <dir>/figures/<slug of name>, without extension, as the plot functions
 // take it.
-func FigurePath(dir, name string) string {
+func figurePath(dir, name string) string {
 	return filepath.Join(dir, "figures", Slug(name))
 }
 
-// WriteReport writes <dir>/report.md from sections, and each section's tables
-// as <dir>/tables/<slug>.md and .csv (slugs made unique by a numeric
-// suffix, in order), and returns the report's path.
+// writeReport writes <dir>/report.md from sections and returns its path.
+// Each table's files must already be written as <dir>/tables/<Slug>.md and
+// .csv (a manifest's tables are); the report shows the table inline and
+// links them.
 //
 // The report holds only what the sections say, in their order: no timestamps,
 // no absolute paths (links are relative to dir, with forward slashes), so the
 // same sections give a byte-identical report. A figure file outside dir is an
 // error, as its link would break when the folder is moved.
-func WriteReport(dir string, sections []Section) (string, error) {
-	return WriteTitledReport(dir, "Report", sections)
-}
-
-// WriteTitledReport is WriteReport with title as the report's "# " heading
-// instead of "Report". A table whose Slug is set is written under that file
-// name stem (a pipeline's table() call chose it, and the report links the
-// same files); the others get the slug of their title, made unique.
-func WriteTitledReport(dir, title string, sections []Section) (string, error) {
-	return writeReport(dir, title, sections, true)
-}
-
-// writeReport is WriteTitledReport; with writeTables false the tables'
-// files are taken to be written already (a manifest's tables are, under
-// their slugs) and are only linked.
-func writeReport(dir, title string, sections []Section, writeTables bool) (string, error) {
+func writeReport(dir, title string, sections []section) (string, error) {
 	if strings.TrimSpace(title) == "" || strings.ContainsAny(title, "\r\n") {
 		return "", fmt.Errorf("results: report title %q: want one non-empty line", title)
 	}
@@ -73,14 +59,6 @@ func writeReport(dir, title string, sections []Section, writeTables bool) (strin
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n", title)
-	used := map[string]bool{}
-	for _, s := range sections {
-		for _, t := range s.Tables {
-			if t.Slug != "" {
-				used[t.Slug] = true
-			}
-		}
-	}
 	for _, s := range sections {
 		if s.Title != "" {
 			fmt.Fprintf(&b, "\n## %s\n", s.Title)
@@ -89,23 +67,9 @@ func writeReport(dir, title string, sections []Section, writeTables bool) (strin
 			fmt.Fprintf(&b, "\n%s\n", text)
 		}
 		for _, t := range s.Tables {
-			slug := t.Slug
-			if slug == "" {
-				base := Slug(t.Title)
-				slug = base
-				for n := 2; used[slug]; n++ {
-					slug = fmt.Sprintf("%s-%d", base, n)
-				}
-				used[slug] = true
-			}
 			tablesDir := filepath.Join(dir, "tables")
-			md, csv := filepath.Join(tablesDir, slug+".md"), filepath.Join(tablesDir, slug+".csv")
-			if writeTables {
-				if md, csv, err = t.WriteFiles(tablesDir, slug); err != nil {
-					return "", err
-				}
-			}
-			inline, err := t.Markdown()
+			md, csv := filepath.Join(tablesDir, t.Slug+".md"), filepath.Join(tablesDir, t.Slug+".csv")
+			inline, err := t.markdown()
 			if err != nil {
 				return "", err
 			}

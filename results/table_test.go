@@ -31,7 +31,7 @@ func TestTableGolden(t *testing.T) {
 		recs []Record
 		sort string
 	}{{"filter_size", filterSweep(), ""}, {"filter_size_seeds", seededSweep(), "-val_acc"}} {
-		tbl, err := NewTable("Filter size", c.recs, sweepColumns, c.sort)
+		tbl, err := newTable("Filter size", c.recs, sweepColumns, c.sort)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,7 +42,7 @@ func TestTableGolden(t *testing.T) {
 		golden(t, c.name+".txt", term.Bytes())
 
 		dir := t.TempDir()
-		md, csvPath, err := tbl.WriteFiles(dir, c.name)
+		md, csvPath, err := tbl.writeFiles(dir, c.name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +52,7 @@ func TestTableGolden(t *testing.T) {
 }
 
 func TestTableGroupsSeeds(t *testing.T) {
-	tbl, err := NewTable("", seededSweep(), []string{"filter_size", "seed", "val_acc", "best_epoch", "seconds"}, "")
+	tbl, err := newTable("", seededSweep(), []string{"filter_size", "seed", "val_acc", "best_epoch", "seconds"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,11 +78,11 @@ func TestTableGroupsSeeds(t *testing.T) {
 func TestTableKeepsDifferentSpecsApart(t *testing.T) {
 	a, b := sweepRecord(3, 0, 0.8), sweepRecord(3, 1, 0.9)
 	b.Trial.Train.Epochs = 10 // same settings, but not the same configuration
-	tbl, err := NewTable("", []Record{a, b}, []string{"filter_size", "val_acc"}, "")
+	tbl, err := newTable("", []Record{a, b}, []string{"filter_size", "val_acc"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tbl.Rows) != 2 || slices.Contains(tbl.Columns, SeedsColumn) {
+	if len(tbl.Rows) != 2 || slices.Contains(tbl.Columns, seedsColumn) {
 		t.Errorf("records differing in epochs were grouped: %v %v", tbl.Columns, tbl.Rows)
 	}
 }
@@ -91,7 +91,7 @@ func TestTableStatusOfMixedSeeds(t *testing.T) {
 	recs := seededSweep()[1:3]
 	recs[0].Result.Status = "diverged"
 	recs[0].Result.Loss = append(recs[0].Result.Loss, math.NaN())
-	tbl, err := NewTable("", recs, []string{"status", "loss"}, "")
+	tbl, err := newTable("", recs, []string{"status", "loss"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestTableSort(t *testing.T) {
 		{"seed", []string{"3", "5", "7"}}, // ties keep pipeline order
 	} {
 		recs := filterSweep()
-		tbl, err := NewTable("", recs, []string{"filter_size"}, c.sort)
+		tbl, err := newTable("", recs, []string{"filter_size"}, c.sort)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +127,7 @@ func TestTableSort(t *testing.T) {
 }
 
 func TestTableColumnErrors(t *testing.T) {
-	_, err := NewTable("Filter size", filterSweep(), []string{"filter_size", "val_accuracy"}, "")
+	_, err := newTable("Filter size", filterSweep(), []string{"filter_size", "val_accuracy"}, "")
 	if err == nil {
 		t.Fatal("unknown column accepted")
 	}
@@ -136,7 +136,7 @@ func TestTableColumnErrors(t *testing.T) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
-	if _, err := NewTable("", filterSweep(), nil, "-speed"); err == nil || !strings.Contains(err.Error(), `"speed"`) {
+	if _, err := newTable("", filterSweep(), nil, "-speed"); err == nil || !strings.Contains(err.Error(), `"speed"`) {
 		t.Errorf("unknown sort column: err = %v", err)
 	}
 }
@@ -144,7 +144,7 @@ func TestTableColumnErrors(t *testing.T) {
 func TestTableDefaultsAndMissingSettings(t *testing.T) {
 	recs := filterSweep()
 	recs[1].Trial.Settings = recs[1].Trial.Settings[:1] // no seed setting
-	tbl, err := NewTable("", recs, nil, "")
+	tbl, err := newTable("", recs, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,19 +162,19 @@ func TestTableOutputsCheckRows(t *testing.T) {
 	if err := bad.Render(&bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "row 1") {
 		t.Errorf("Render of a short row: err = %v", err)
 	}
-	if _, _, err := bad.WriteFiles(t.TempDir(), "bad"); err == nil {
-		t.Error("WriteFiles of a short row: no error")
+	if _, _, err := bad.writeFiles(t.TempDir(), "bad"); err == nil {
+		t.Error("writeFiles of a short row: no error")
 	}
 	good := Table{Columns: []string{"a"}}
 	for _, slug := range []string{"", "../x", "a/b", ".."} {
-		if _, _, err := good.WriteFiles(t.TempDir(), slug); err == nil {
-			t.Errorf("WriteFiles slug %q: no error", slug)
+		if _, _, err := good.writeFiles(t.TempDir(), slug); err == nil {
+			t.Errorf("writeFiles slug %q: no error", slug)
 		}
 	}
 }
 
 func TestMarkdownEscapesPipes(t *testing.T) {
-	md, err := Table{Columns: []string{"name"}, Rows: [][]string{{"a|b"}}}.Markdown()
+	md, err := Table{Columns: []string{"name"}, Rows: [][]string{{"a|b"}}}.markdown()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestFormatFixed(t *testing.T) {
 }
 
 func TestEmptyTable(t *testing.T) {
-	tbl, err := NewTable("Empty", nil, []string{"val_acc"}, "")
+	tbl, err := newTable("Empty", nil, []string{"val_acc"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestEmptyTable(t *testing.T) {
 	if !strings.Contains(buf.String(), "val_acc") {
 		t.Errorf("empty table renders as %q", buf.String())
 	}
-	if md, _ := tbl.Markdown(); md != "| val_acc |\n| ------- |\n" {
+	if md, _ := tbl.markdown(); md != "| val_acc |\n| ------- |\n" {
 		t.Errorf("empty Markdown %q", md)
 	}
 }

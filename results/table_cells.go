@@ -1,0 +1,181 @@
+package results
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// cell formats column c of group g.
+func cell(g *group, c string) string {
+	if m, ok := findMetric(c); ok {
+		return metricCell(g, m)
+	}
+	switch c {
+	case statusColumn:
+		return statusCell(g)
+	case seedsColumn:
+		return strconv.Itoa(len(g.recs))
+	}
+	// A setting: equal across the group except the seed, which lists all.
+	var vals []string
+	seen := map[string]bool{}
+	for _, r := range g.recs {
+		v, ok := r.Trial.Setting(c)
+		s := "-"
+		if ok {
+			s = formatValue(v)
+		}
+		if !seen[s] {
+			seen[s] = true
+			vals = append(vals, s)
+		}
+	}
+	return strings.Join(vals, ",")
+}
+
+func metricCell(g *group, m metric) string {
+	var xs []float64
+	for _, r := range g.recs {
+		if v, ok := m.value(r); ok {
+			xs = append(xs, v)
+		}
+	}
+	switch len(xs) {
+	case 0:
+		return "-"
+	case 1:
+		return formatFixed(xs[0], m.decimals)
+	}
+	mean, std := meanStd(xs)
+	if math.IsNaN(mean) || math.IsInf(mean, 0) {
+		return formatFixed(mean, m.decimals) // a diverged seed: no spread to show
+	}
+	d := m.decimals
+	if d == 0 {
+		d = 1 // an averaged integer is not an integer
+	}
+	return formatFixed(mean, d) + " ± " + formatFixed(std, d)
+}
+
+// statusCell shows the common status, or each status with its count
+// ("diverged:1 ok:2") when the seeds of a configuration disagree.
+func statusCell(g *group) string {
+	counts := map[string]int{}
+	for _, r := range g.recs {
+		counts[r.Result.Status]++
+	}
+	if len(counts) == 1 {
+		return g.recs[0].Result.Status
+	}
+	names := make([]string, 0, len(counts))
+	for s := range counts {
+		names = append(names, s)
+	}
+	sort.Strings(names)
+	for i, s := range names {
+		names[i] = fmt.Sprintf("%s:%d", s, counts[s])
+	}
+	return strings.Join(names, " ")
+}
+
+// formatFixed writes x with d decimals; non-finite values as NaN, +Inf, -Inf.
+func formatFixed(x float64, d int) string {
+	switch {
+	case math.IsNaN(x):
+		return "NaN"
+	case math.IsInf(x, 1):
+		return "+Inf"
+	case math.IsInf(x, -1):
+		return "-Inf"
+	}
+	s := strconv.FormatFloat(x, 'f', d, 64)
+	if strings.TrimLeft(s, "-0.") == "" {
+		s = strings.TrimPrefix(s, "-") // no "-0.000"
+	}
+	return s
+}
+
+// meanStd returns the mean and the sample standard deviation (n-1), the
+// usual spread of a few seeds.
+func meanStd(xs []float64) (mean, std float64) {
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	if len(xs) < 2 {
+		return mean, 0
+	}
+	var ss float64
+	for _, x := range xs {
+		ss += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(ss / float64(len(xs)-1))
+}
+
+// sortValue orders cells: numbers numerically before text, missing last.
+type sortValue struct {
+	missing bool
+	isNum   bool
+	num     float64
+	text    string
+}
+
+func (a sortValue) less(b sortValue) bool {
+	if a.missing != b.missing {
+		return !a.missing
+	}
+	if a.isNum != b.isNum {
+		return a.isNum
+	}
+	if a.isNum {
+		an, bn := math.IsNaN(a.num), math.IsNaN(b.num)
+		if an || bn {
+			return !an && bn
+		}
+		return a.num < b.num
+	}
+	return a.text < b.text
+}
+
+// sortKey is the value a group is sorted by in column c: the mean of a
+// metric, the (first record's) value of a setting.
+func sortKey(g *group, c string) sortValue {
+	if m, ok := findMetric(c); ok {
+		var xs []float64
+		for _, r := range g.recs {
+			if v, ok := m.value(r); ok {
+				xs = append(xs, v)
+			}
+		}
+		if len(xs) == 0 {
+			return sortValue{missing: true}
+		}
+		mean, _ := meanStd(xs)
+		return sortValue{isNum: true, num: mean}
+	}
+	switch c {
+	case statusColumn:
+		return sortValue{text: statusCell(g)}
+	case seedsColumn:
+		return sortValue{isNum: true, num: float64(len(g.recs))}
+	}
+	v, ok := g.recs[0].Trial.Setting(c)
+	if !ok {
+		return sortValue{missing: true}
+	}
+	switch x := v.(type) {
+	case float64:
+		return sortValue{isNum: true, num: x}
+	case float32:
+		return sortValue{isNum: true, num: float64(x)}
+	case bool:
+		return sortValue{text: formatValue(x)}
+	}
+	if i, ok := asInt64(v); ok {
+		return sortValue{isNum: true, num: float64(i)}
+	}
+	return sortValue{text: formatValue(v)}
+}
