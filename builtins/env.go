@@ -35,7 +35,7 @@ type Runner interface {
 type Env struct {
 	Ctx       context.Context
 	Stdout    io.Writer         // tables and check lines for the user
-	OutDir    string            // results/<pipeline>; builtins write only under it
+	OutDir    string            // out/<pipeline>; builtins write only under it
 	Runner    Runner            // trains trials
 	CheckOnly bool              // pipe check: validate everything, train nothing
 	Params    map[string]string // -p name=value overrides, consumed by param()
@@ -124,7 +124,7 @@ func envFor(thread *starlark.Thread, fn string) (*Env, error) {
 }
 
 // relOut returns path as messages show it: relative to the working
-// directory when it lies below it (results/filter_size/figures/x.png, which
+// directory when it lies below it (out/filter_size/figures/x.png, which
 // the user can open as printed), else as it is.
 func (env *Env) relOut(path string) string {
 	wd, err := os.Getwd()

@@ -75,7 +75,7 @@ type Record struct {
 }
 
 // Cache stores records under Dir/trials/<key>.json, written atomically.
-// Dir is the output root that every pipeline shares (results/ by default),
+// Dir is the output root that every pipeline shares (out/ by default),
 // so a trial trained by one pipeline is found by all the others. It holds no
 // state besides its folders, so several processes (or shards on a shared
 // folder) may use the same directory at once: a record is either absent or

@@ -278,7 +278,7 @@ func TestManifestNotWrittenOnFailure(t *testing.T) {
 	}
 }
 
-// TestPipelineNamedTrials: results/trials is the store, not a pipeline's folder.
+// TestPipelineNamedTrials: out/trials is the store, not a pipeline's folder.
 func TestPipelineNamedTrials(t *testing.T) {
 	chdir(t, writeFiles(t, map[string]string{"trials.star": "x = 1\n"}))
 	err := Run(context.Background(), Options{File: "trials.star"})

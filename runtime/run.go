@@ -38,7 +38,7 @@ var fileOptions = &syntax.FileOptions{
 type Options struct {
 	File   string            // the .star file
 	Params map[string]string // -p name=value overrides
-	OutDir string            // "" means results/<file name without .star>; the trial store is beside it (see Store)
+	OutDir string            // "" means out/<file name without .star>; the trial store is beside it (see Store)
 	Jobs   int               // trials trained at once; <= 0 means the number of CPUs
 	Rerun  bool              // retrain trials even if cached (each once per run)
 	// CheckOnly evaluates the pipeline and validates every argument and
@@ -67,12 +67,19 @@ type Options struct {
 	MaxSteps uint64
 }
 
-// DefaultRoot is the output root without --out: every pipeline's folder and
-// the shared trial store live under it.
-const DefaultRoot = "results"
+// DefaultRoot is the output root without --out or $PIPE_OUT: every
+// pipeline's folder and the shared trial store live under it. It is no Go
+// package's folder (results/ was, so a first run wrote trials among the
+// results package's sources).
+const DefaultRoot = "out"
+
+// LegacyRoot is the output root of pipe before DefaultRoot became out/; its
+// records are not read by default (the CLI says how to move them), but
+// pipe report still renders its pipeline folders in place.
+const LegacyRoot = "results"
 
 // DefaultOutDir is where the tables, figures, report and manifest of file
-// go without --out: results/<file name without .star>.
+// go without --out: out/<file name without .star>.
 func DefaultOutDir(file string) string {
 	return OutDir(DefaultRoot, file)
 }
@@ -98,7 +105,7 @@ func Run(ctx context.Context, opt Options) error {
 		outDir = DefaultOutDir(opt.File)
 	}
 	if filepath.Base(outDir) == results.TrialsDir {
-		// results/trials is the trial store; a pipeline's tables there would
+		// out/trials is the trial store; a pipeline's tables there would
 		// be mixed in with (and listed as) records.
 		return &UserError{Msg: fmt.Sprintf("%s: a pipeline named %q would write into the shared trial store %s; rename the file", opt.File, results.TrialsDir, outDir)}
 	}

@@ -189,7 +189,7 @@ func TestCancelStopsEvaluation(t *testing.T) {
 }
 
 func TestDefaultOutDir(t *testing.T) {
-	if got, want := DefaultOutDir("pipelines/filter_size.star"), "results/filter_size"; got != want {
+	if got, want := DefaultOutDir("pipelines/filter_size.star"), "out/filter_size"; got != want {
 		t.Errorf("DefaultOutDir = %q, want %q", got, want)
 	}
 }

@@ -26,9 +26,10 @@ const runUsage = `Usage: pipe run FILE [-p name=value]... [--out DIR] [--jobs N]
 
 Evaluates the pipeline FILE, trains every trial it asks for that is not
 already in the cache (in parallel), and prints its tables. Tables, plots,
-the report and manifest.json are written under results/<FILE name without
-.star>/; trial records go to the store all pipelines share, results/trials/
-(with --out DIR: DIR/<name>/ and DIR/trials/).
+the report and manifest.json are written under out/<FILE name without
+.star>/; trial records go to the store all pipelines share, out/trials/
+(with --out DIR, or PIPE_OUT=DIR in the environment: DIR/<name>/ and
+DIR/trials/).
 Files of earlier runs that this run does not rewrite are left in place.
 Ctrl-C stops the run; finished trials are kept and the next run resumes.
 
@@ -110,7 +111,7 @@ func parseRunFlags(args []string, stdout, stderr io.Writer, check bool) (*runFla
 	f := &runFlags{params: map[string]string{}}
 	var shard string
 	c.fs.Var(paramFlag(f.params), "p", "set the pipeline parameter `name=value` declared with param() (repeatable)")
-	c.fs.StringVar(&f.out, "out", "", "use `DIR` as the output root: outputs in DIR/<pipeline>, records in DIR/trials (default results)")
+	c.fs.StringVar(&f.out, "out", "", "use `DIR` as the output root: outputs in DIR/<pipeline>, records in DIR/trials (default $PIPE_OUT, else out)")
 	if !check {
 		c.fs.IntVar(&f.jobs, "jobs", 0, "train at most `N` trials at once (default: the number of CPUs)")
 		c.fs.BoolVar(&f.rerun, "rerun", false, "retrain every trial, even those in the cache (each once, however many sweeps share it)")

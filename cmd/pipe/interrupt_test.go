@@ -85,7 +85,7 @@ func TestInterruptKeepsFinishedTrials(t *testing.T) {
 				}
 			}
 
-			recs, err := filepath.Glob(filepath.Join(dir, "results", "trials", "*.json"))
+			recs, err := filepath.Glob(filepath.Join(dir, "out", "trials", "*.json"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -25,6 +25,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/pipe-ml/pipe/results"
 	"github.com/pipe-ml/pipe/runtime"
 )
 
@@ -54,8 +55,9 @@ Commands:
   version  print pipe's version, numerics version and Go version
   help     print this text, or a command's flags
 
-Outputs go to results/<FILE name without .star>/ (DIR/<name>/ with --out);
-trial records are shared by every pipeline in results/trials/ (DIR/trials/).
+Outputs go to out/<FILE name without .star>/ (DIR/<name>/ with --out DIR or
+PIPE_OUT=DIR); trial records are shared by every pipeline in out/trials/
+(DIR/trials/).
 Run 'pipe COMMAND --help' for a command's flags.
 Exit status: 0 success, 1 failed pipeline or check, 2 bad usage.
 `
@@ -111,10 +113,11 @@ func runCmd(args []string, stdout, stderr io.Writer, check bool) int {
 		return exitCode(err)
 	}
 
-	outDir := runtime.DefaultOutDir(f.file)
-	if f.out != "" {
-		outDir = filepath.Join(f.out, filepath.Base(outDir))
+	root := outRoot(f.out)
+	if root == runtime.DefaultRoot {
+		legacyNote(stderr)
 	}
+	outDir := runtime.OutDir(root, f.file)
 
 	// The first SIGINT or SIGTERM cancels the run: training stops, finished
 	// trials stay saved, and the exit status is 1. After it the default
@@ -169,6 +172,44 @@ func runCmd(args []string, stdout, stderr io.Writer, check bool) int {
 		fmt.Fprintf(stdout, "%s: ok\n", f.file)
 	}
 	return exitOK
+}
+
+// outEnv names the environment variable that sets the output root when
+// --out is not given.
+const outEnv = "PIPE_OUT"
+
+// outRoot is the output root: --out, else $PIPE_OUT, else out/.
+func outRoot(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if env := os.Getenv(outEnv); env != "" {
+		return env
+	}
+	return runtime.DefaultRoot
+}
+
+// legacyNote tells a user whose records sit in the output root of older
+// pipes (results/trials) that they are no longer read, and how to keep
+// them, instead of silently retraining every trial.
+func legacyNote(stderr io.Writer) {
+	old := filepath.Join(runtime.LegacyRoot, results.TrialsDir)
+	recs, _ := filepath.Glob(filepath.Join(old, "*.json"))
+	if len(recs) == 0 {
+		return
+	}
+	if _, err := os.Stat(filepath.Join(runtime.DefaultRoot, results.TrialsDir)); err == nil {
+		return // already moved, or both in use: the user has chosen
+	}
+	n := fmt.Sprintf("%d trial records", len(recs))
+	if len(recs) == 1 {
+		n = "1 trial record"
+	}
+	fmt.Fprintf(stderr, "pipe: %s holds %s of an older pipe, whose default output root was %s/; "+
+		"the default is now %s/ (or --out, or $%s), and they are not read from there.\n"+
+		"  To keep them cached: mkdir -p %s && mv %s %s/  (pipe report %s/NAME still works in place)\n",
+		old, n, runtime.LegacyRoot, runtime.DefaultRoot, outEnv,
+		runtime.DefaultRoot, old, runtime.DefaultRoot, runtime.LegacyRoot)
 }
 
 // isTerminal reports whether w is a terminal, where live bars can redraw.

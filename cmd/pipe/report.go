@@ -13,7 +13,7 @@ import (
 const reportUsage = `Usage: pipe report DIR [--trials DIR]
 
 Rebuilds the tables (Markdown, CSV), figures (SVG, PNG) and report.md of a
-pipeline's output folder DIR (e.g. results/report) from its manifest.json
+pipeline's output folder DIR (e.g. out/report) from its manifest.json
 and the records in the shared trial store, without training anything or
 evaluating the pipeline: the files are byte for byte those pipe run wrote.
 The trial store is DIR/../trials unless --trials names it. A record the
@@ -37,7 +37,7 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case err != nil:
 	case len(dirs) == 0:
-		err = c.fail(errors.New("missing DIR (a pipeline's output folder, e.g. results/report)"))
+		err = c.fail(errors.New("missing DIR (a pipeline's output folder, e.g. out/report)"))
 	case len(dirs) > 1:
 		err = c.fail(fmt.Errorf("want one DIR, got %d: %s", len(dirs), quoteList(dirs)))
 	}
@@ -51,7 +51,8 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 		return reportFailed(stderr, err)
 	}
 	// DIR/.. rather than the parent of DIR's name, so "pipe report ." in
-	// results/report finds results/trials.
+	// out/report finds out/trials (and an old results/report its
+	// results/trials).
 	store := &results.Cache{Dir: filepath.Join(dir, "..")}
 	if trials != "" {
 		store = &results.Cache{RecordsDir: trials}
