@@ -109,7 +109,7 @@ func TestModelArgumentErrors(t *testing.T) {
 		`train_config(optimizer = "adam")`:           "train_config: for parameter optimizer: got string, want optimizer",
 		`train_config(lr_decay = 1.5)`:               "train_config: for parameter lr_decay: got 1.5, want in (0, 1]",
 		`train_config(optimizer = sgd_momentum()).replace(optimizer = adam(), momentum = 0.5)`: `train_config.replace: adam has no setting "momentum"`,
-		`train_config().replace(speed = 2)`:                                                    `train_config.replace: unknown setting "speed" (valid: batch_size, beta1, beta2, epochs, eps, lr, lr_decay, optimizer, seed, train_images)`,
+		`train_config().replace(speed = 2)`:                                                    `train_config.replace: unknown setting "speed" (valid: batch_size, beta1, beta2, epochs, eps, lr, lr_decay, optimizer, patience, seed, train_images)`,
 		`train(three_layer_convnet(), "tiny", None)`:                                           "train: for parameter data: got string, want data (from dataset)",
 		`train(three_layer_convnet(), tiny, adam())`:                                           "train: for parameter config: got optimizer, want train_config",
 		`train(relu(), tiny, train_config())`:                                                  "train: for parameter model: got layer, want model",
@@ -349,7 +349,7 @@ func TestSweepErrors(t *testing.T) {
 	f := newFixture(t)
 	pre := "m = three_layer_convnet()\nc = train_config()\n"
 	for src, want := range map[string]string{
-		`sweep(m, tiny, c, grid = {"filter": [3]})`:                                                                `sweep: unknown setting "filter": not a setting of three_layer_convnet or of the training configuration (valid: batch_size, beta1, beta2, dropout, epochs, eps, filter_size, hidden_dim, init, lr, lr_decay, num_classes, num_filters, optimizer, reg, seed, train_images, weight_scale)`,
+		`sweep(m, tiny, c, grid = {"filter": [3]})`:                                                                `sweep: unknown setting "filter": not a setting of three_layer_convnet or of the training configuration (valid: batch_size, beta1, beta2, dropout, epochs, eps, filter_size, hidden_dim, init, lr, lr_decay, num_classes, num_filters, optimizer, patience, reg, seed, train_images, weight_scale)`,
 		`sweep(m, tiny, c, grid = {"reg": []})`:                                                                    "sweep: for parameter grid: reg has no values",
 		`sweep(m, tiny, c, grid = {"reg": 0.1})`:                                                                   "sweep: for parameter grid: reg is float, want a list of values",
 		`sweep(m, tiny, c, grid = {1: [0.1]})`:                                                                     "sweep: for parameter grid: key 1 is int, want string",

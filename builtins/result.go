@@ -120,7 +120,7 @@ func (r *Result) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: resu
 func (r *Result) Record() results.Record { return r.rec }
 
 var resultAttrs = []string{"best_epoch", "config", "data", "history", "key", "label", "model",
-	"seconds", "settings", "status", "test_acc", "train_acc", "train_config", "val_acc"}
+	"seconds", "settings", "status", "stopped_at", "test_acc", "train_acc", "train_config", "val_acc"}
 
 func (r *Result) AttrNames() []string { return resultAttrs }
 
@@ -139,6 +139,8 @@ func (r *Result) Attr(name string) (starlark.Value, error) {
 		return starlark.String(res.Status), nil
 	case "best_epoch":
 		return starlark.MakeInt(res.BestEpoch), nil
+	case "stopped_at":
+		return starlark.MakeInt(res.StoppedAt), nil
 	case "key":
 		return starlark.String(r.rec.Key), nil
 	case "label":

@@ -17,10 +17,12 @@ import (
 //	rmsprop(lr=1e-2, decay_rate=0.99, eps=1e-8)
 //	adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
 //	    Optimisers (update rules and their settings).
-//	train_config(optimizer=adam(), epochs=1, batch_size=50, lr_decay=1.0, seed=0, train_images=0)
+//	train_config(optimizer=adam(), epochs=1, batch_size=50, lr_decay=1.0, seed=0, train_images=0, patience=0)
 //	    How to train: lr is multiplied by lr_decay after each epoch; seed
 //	    drives weight initialisation, shuffling and dropout; train_images > 0
-//	    keeps only the first that many training images.
+//	    keeps only the first that many training images; patience > 0 stops
+//	    after that many epochs without a better validation accuracy (the
+//	    result's stopped_at is that epoch, 0 when it ran all epochs).
 //	train(model, data, config, label=None)
 //	    Trains model on data (or takes the record from the cache) and returns
 //	    a result. label names the run in progress lines and tables.
@@ -30,7 +32,8 @@ import (
 // accepts its optimiser's settings: config.replace(lr=1e-4, epochs=10).
 //
 // A result has the attributes train_acc, val_acc (the best epoch's),
-// test_acc, seconds, status ("ok" or "diverged"), best_epoch, key, label,
+// test_acc, seconds, status ("ok" or "diverged"), best_epoch, stopped_at
+// (the epoch patience stopped at, else 0), key, label,
 // config (every model and training setting: r.config.filter_size,
 // r.config.lr), settings (a dict of the sweep values that made it), history
 // (loss per iteration, train_acc and val_acc per epoch), and the inputs model,
@@ -269,10 +272,11 @@ func trainConfig(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 
 func makeTrainConfig(fn string, kwargs []starlark.Tuple) (*TrainConfig, error) {
 	opt := optimizerArg{}
-	epochs, batch, seed, images := 1, 50, 0, 0
+	epochs, batch, seed, images, patience := 1, 50, 0, 0, 0
 	decay := 1.0
 	if err := unpackArgs(fn, nil, kwargs, "optimizer?", &opt, "epochs?", &epochs,
-		"batch_size?", &batch, "lr_decay?", fl(&decay), "seed?", &seed, "train_images?", &images); err != nil {
+		"batch_size?", &batch, "lr_decay?", fl(&decay), "seed?", &seed, "train_images?", &images,
+		"patience?", &patience); err != nil {
 		return nil, err
 	}
 	if opt.o == nil {
@@ -284,6 +288,7 @@ func makeTrainConfig(fn string, kwargs []starlark.Tuple) (*TrainConfig, error) {
 	if err := firstError(
 		intAtLeast(fn, "epochs", epochs, 1), intAtLeast(fn, "batch_size", batch, 1),
 		intAtLeast(fn, "seed", seed, 0), intAtLeast(fn, "train_images", images, 0),
+		intAtLeast(fn, "patience", patience, 0),
 	); err != nil {
 		return nil, err
 	}
@@ -292,7 +297,7 @@ func makeTrainConfig(fn string, kwargs []starlark.Tuple) (*TrainConfig, error) {
 	}
 	c := &TrainConfig{opt: opt.o, conf: nn.TrainConfig{
 		Optimizer: opt.o.spec, Epochs: epochs, BatchSize: batch, LRDecay: decay,
-		Seed: uint64(seed), TrainImages: images,
+		Seed: uint64(seed), TrainImages: images, Patience: patience,
 	}}
 	c.set.add("optimizer", opt.o)
 	c.set.add("epochs", starlark.MakeInt(epochs))
@@ -300,6 +305,7 @@ func makeTrainConfig(fn string, kwargs []starlark.Tuple) (*TrainConfig, error) {
 	c.set.add("lr_decay", starlark.Float(decay))
 	c.set.add("seed", starlark.MakeInt(seed))
 	c.set.add("train_images", starlark.MakeInt(images))
+	c.set.add("patience", starlark.MakeInt(patience))
 	return c, nil
 }
 

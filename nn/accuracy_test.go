@@ -39,7 +39,7 @@ func TestOverfitSmallData(t *testing.T) {
 	sp := fashionSplits(t)
 	spec := ThreeLayerConvNet(ThreeLayerConfig{HiddenDim: 500, WeightScale: 1e-2, Reg: 1e-3})
 	cfg := TrainConfig{Optimizer: OptimizerSpec{Name: "adam", LR: 1e-3}, Epochs: 15, BatchSize: 50, TrainImages: 100}
-	res, _, err := Train(context.Background(), spec, sp, cfg, nil)
+	res, _, _, err := Train(context.Background(), spec, sp, cfg, Run{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestBaseModelAccuracy(t *testing.T) {
 	var sum float64
 	for seed := uint64(0); seed < 3; seed++ {
 		cfg := TrainConfig{Optimizer: OptimizerSpec{Name: "adam", LR: 1e-3}, Epochs: 1, BatchSize: 50, Seed: seed}
-		res, _, err := Train(context.Background(), spec, sp, cfg, nil)
+		res, _, _, err := Train(context.Background(), spec, sp, cfg, Run{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -45,12 +45,14 @@ type TrainConfig struct {
 	Seed        uint64        `json:"seed"`
 	TrainImages int           `json:"train_images,omitempty"` // keep only the first N training images (overfit check); 0 keeps all
 	AccSamples  int           `json:"acc_samples"`            // training accuracy on at most this many sampled images; default 1000
+	Patience    int           `json:"patience,omitempty"`     // stop after this many epochs without a better validation accuracy; 0 never stops early
 }
 
 // Progress is what the solver reports after every iteration.
 type Progress struct {
 	Epoch, Epochs int // 1-based epoch
 	Iter, Iters   int // 1-based iteration over the whole run
+	Start         int // iterations taken from a State (Run.From), not trained in this call
 	Loss          float64
 }
 
@@ -63,7 +65,8 @@ type Result struct {
 	TrainAccs  []float64 `json:"train_acc"` // per epoch
 	ValAccs    []float64 `json:"val_acc"`   // per epoch
 	BestEpoch  int       `json:"best_epoch"`
-	TrainAcc   float64   `json:"final_train_acc"` // of the best parameters
-	ValAcc     float64   `json:"final_val_acc"`   // best validation accuracy
-	TestAcc    float64   `json:"final_test_acc"`  // of the best parameters
+	StoppedAt  int       `json:"stopped_at,omitempty"` // the epoch early stopping (Patience) ended the run at; 0 if it did not
+	TrainAcc   float64   `json:"final_train_acc"`      // of the best parameters
+	ValAcc     float64   `json:"final_val_acc"`        // best validation accuracy
+	TestAcc    float64   `json:"final_test_acc"`       // of the best parameters
 }

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strconv"
 
 	"github.com/pipe-ml/pipe/nn/kernels"
@@ -19,7 +20,8 @@ type Model[T Float] struct {
 	layers  []layer[T]
 	ps      []*Param[T]
 	dscores buffer[T]
-	ex      *exec // shared with the layers
+	ex      *exec     // shared with the layers
+	dropout *rand.PCG // the dropout layers' stream, saved in a State
 }
 
 // exec holds how many goroutines the kernels of one model may use. The
@@ -64,7 +66,8 @@ func Build[T Float](spec ModelSpec, in [3]int, classes int, seed uint64) (*Model
 	}
 	m := &Model[T]{spec: spec, in: in, classes: classes, ex: &exec{threads: 1}}
 	initRNG := newRand(seed, streamInit)
-	dropRNG := newRand(seed, streamDropout)
+	m.dropout = rand.NewPCG(seed, streamDropout)
+	dropRNG := rand.New(m.dropout)
 	cur := in
 	numbered := 0
 	newParams := func(wShape []int, fanIn, bLen int) (*Param[T], *Param[T]) {

@@ -26,6 +26,11 @@ type Optimizer interface {
 	// threads is how many goroutines the update may use (≤ 1: the calling
 	// one); the result does not depend on it.
 	update(params []*Param[float32], lr, reg float64, threads int)
+
+	// save returns a copy of the rule's state for params (see OptimState);
+	// load replaces it with a copy of st, or says why st does not fit.
+	save(params []*Param[float32]) OptimState
+	load(st OptimState, params []*Param[float32]) error
 }
 
 // optimizers is the registry of update rules by name. Each constructor takes
@@ -124,6 +129,10 @@ type sgd struct{}
 
 func (o sgd) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0, 1) }
 
+func (sgd) save([]*Param[float32]) OptimState { return OptimState{} }
+
+func (sgd) load(st OptimState, params []*Param[float32]) error { return restoreSlots(st, params, nil) }
+
 func (sgd) update(params []*Param[float32], lr, reg float64, _ int) {
 	r := float32(lr)
 	for _, p := range params {
@@ -147,6 +156,15 @@ type sgdMomentum struct {
 }
 
 func (o *sgdMomentum) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0, 1) }
+
+func (o *sgdMomentum) save(params []*Param[float32]) OptimState {
+	o.v = state(o.v, params)
+	return OptimState{Slots: map[string][][]float32{"v": cloneSlots(o.v)}}
+}
+
+func (o *sgdMomentum) load(st OptimState, params []*Param[float32]) error {
+	return restoreSlots(st, params, map[string]*[][]float32{"v": &o.v})
+}
 
 func (o *sgdMomentum) update(params []*Param[float32], lr, reg float64, _ int) {
 	o.v = state(o.v, params)
@@ -173,6 +191,15 @@ type rmsprop struct {
 }
 
 func (o *rmsprop) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0, 1) }
+
+func (o *rmsprop) save(params []*Param[float32]) OptimState {
+	o.cache = state(o.cache, params)
+	return OptimState{Slots: map[string][][]float32{"cache": cloneSlots(o.cache)}}
+}
+
+func (o *rmsprop) load(st OptimState, params []*Param[float32]) error {
+	return restoreSlots(st, params, map[string]*[][]float32{"cache": &o.cache})
+}
 
 func (o *rmsprop) update(params []*Param[float32], lr, reg float64, _ int) {
 	o.cache = state(o.cache, params)
@@ -204,6 +231,22 @@ type adam struct {
 }
 
 func (o *adam) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0, 1) }
+
+func (o *adam) save(params []*Param[float32]) OptimState {
+	o.m, o.v = state(o.m, params), state(o.v, params)
+	return OptimState{Step: o.t, Slots: map[string][][]float32{"m": cloneSlots(o.m), "v": cloneSlots(o.v)}}
+}
+
+func (o *adam) load(st OptimState, params []*Param[float32]) error {
+	if st.Step < 1 {
+		return fmt.Errorf("adam step %d: must be at least 1", st.Step)
+	}
+	if err := restoreSlots(st, params, map[string]*[][]float32{"m": &o.m, "v": &o.v}); err != nil {
+		return err
+	}
+	o.t = st.Step
+	return nil
+}
 
 func (o *adam) update(params []*Param[float32], lr, reg float64, threads int) {
 	o.m, o.v = state(o.m, params), state(o.v, params)

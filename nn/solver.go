@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 
 	"github.com/pipe-ml/pipe/nn/data"
 )
@@ -27,15 +29,18 @@ type batcher interface {
 
 // Train builds spec for the data's shape and classes, trains it with cfg on
 // d.Train, keeps the parameters with the best validation accuracy and
-// evaluates them on d.Test. progress may be nil. Cancelling ctx stops the run
-// with ctx.Err(). WithThreads in ctx lets it use several cores.
+// evaluates them on d.Test. Cancelling ctx stops the run with ctx.Err().
+// WithThreads in ctx lets it use several cores. run holds the optional
+// parts: progress, a State to continue from, a checkpoint hook.
 //
 // One epoch is one pass over the training images in an order shuffled by
 // cfg.Seed, in batches of cfg.BatchSize (the last one smaller when the batch
 // size does not divide the count). After each epoch the training accuracy is
 // measured on at most cfg.AccSamples images sampled without replacement (a
 // fresh sample each epoch) and the validation accuracy on all of d.Val; the
-// learning rate is then multiplied by cfg.LRDecay (0 keeps it, like 1).
+// learning rate is then multiplied by cfg.LRDecay (0 keeps it, like 1). With
+// cfg.Patience > 0 the run stops once that many epochs in a row have not
+// beaten the best validation accuracy (Result.StoppedAt).
 // Everything runs on the calling goroutine in a fixed order, so the same spec,
 // data and config give a bit-identical Result.
 //
@@ -46,11 +51,32 @@ type batcher interface {
 // DivergedAt the 1-based iteration; that loss is not put in Loss (JSON cannot
 // hold it), and the accuracies and the returned model are those of the best
 // epoch finished before. When no epoch finished, the model is nil.
-func Train(ctx context.Context, spec ModelSpec, d *data.Splits, cfg TrainConfig, progress func(Progress)) (Result, *Model[float32], error) {
+//
+// The returned State is the run at its last epoch, from which a longer run
+// of the same trial continues (Run.From); it is nil for a diverged run.
+func Train(ctx context.Context, spec ModelSpec, d *data.Splits, cfg TrainConfig, run Run) (Result, *Model[float32], *State, error) {
 	if d == nil || d.Train == nil || d.Val == nil || d.Test == nil {
-		return Result{}, nil, fmt.Errorf("train: data splits are missing (train, validation and test are all needed)")
+		return Result{}, nil, nil, fmt.Errorf("train: data splits are missing (train, validation and test are all needed)")
 	}
-	return train(ctx, spec, d, d.Train, d.Val, d.Test, cfg, progress)
+	return train(ctx, spec, d, d.Train, d.Val, d.Test, cfg, run)
+}
+
+// Run holds the optional parts of a Train call.
+type Run struct {
+	// Progress, if set, is called after every training iteration.
+	Progress func(Progress)
+
+	// From, if set, continues a run from the end of its epoch From.Epoch
+	// instead of starting at epoch 1. From must be the State of a run of
+	// the same spec, data and config except for fewer (or as many) Epochs;
+	// then the Result is bit-identical to training cfg.Epochs at once.
+	// A State that does not fit the model or the data is an error.
+	From *State
+
+	// Checkpoint, if set, is called after every finished epoch but the
+	// last with the State so far (the last one Train returns), so that a
+	// run killed later can resume from it. Its error stops the run.
+	Checkpoint func(*State) error
 }
 
 // threadsKey is the context key of WithThreads.
@@ -97,34 +123,37 @@ func checkConfig(cfg TrainConfig, nTrain int) (TrainConfig, error) {
 	if cfg.AccSamples < 0 {
 		return cfg, fmt.Errorf("acc_samples %d: must be ≥ 0 (0 means %d)", cfg.AccSamples, DefaultAccSamples)
 	}
+	if cfg.Patience < 0 {
+		return cfg, fmt.Errorf("patience %d: must be ≥ 0 (0 never stops early)", cfg.Patience)
+	}
 	if cfg.AccSamples == 0 {
 		cfg.AccSamples = DefaultAccSamples
 	}
 	return cfg, nil
 }
 
-func train(ctx context.Context, spec ModelSpec, src batcher, trainSet, valSet, testSet *data.Set, cfg TrainConfig, progress func(Progress)) (Result, *Model[float32], error) {
+func train(ctx context.Context, spec ModelSpec, src batcher, trainSet, valSet, testSet *data.Set, cfg TrainConfig, run Run) (Result, *Model[float32], *State, error) {
 	cfg, err := checkConfig(cfg, trainSet.N)
 	if err != nil {
-		return Result{}, nil, err
+		return Result{}, nil, nil, err
 	}
 	for _, s := range []struct {
 		name string
 		set  *data.Set
 	}{{"validation", valSet}, {"test", testSet}} {
 		if s.set.N > 0 && (s.set.C != trainSet.C || s.set.H != trainSet.H || s.set.W != trainSet.W || len(s.set.Classes) != len(trainSet.Classes)) {
-			return Result{}, nil, fmt.Errorf("the %s split holds %d classes of %dx%dx%d images, the training split %d classes of %dx%dx%d",
+			return Result{}, nil, nil, fmt.Errorf("the %s split holds %d classes of %dx%dx%d images, the training split %d classes of %dx%dx%d",
 				s.name, len(s.set.Classes), s.set.C, s.set.H, s.set.W, len(trainSet.Classes), trainSet.C, trainSet.H, trainSet.W)
 		}
 	}
 	opt, err := NewOptimizer(cfg.Optimizer)
 	if err != nil {
-		return Result{}, nil, err
+		return Result{}, nil, nil, err
 	}
 	in := [3]int{trainSet.C, trainSet.H, trainSet.W}
 	m, err := Build[float32](spec, in, len(trainSet.Classes), cfg.Seed)
 	if err != nil {
-		return Result{}, nil, err
+		return Result{}, nil, nil, err
 	}
 	m.SetThreads(threadsFrom(ctx))
 	nTrain := trainSet.N
@@ -132,7 +161,7 @@ func train(ctx context.Context, spec ModelSpec, src batcher, trainSet, valSet, t
 		nTrain = cfg.TrainImages
 	}
 	if nTrain < 1 {
-		return Result{}, nil, fmt.Errorf("the training split is empty")
+		return Result{}, nil, nil, fmt.Errorf("the training split is empty")
 	}
 
 	s := newSession(m, src, cfg.BatchSize)
@@ -140,21 +169,44 @@ func train(ctx context.Context, spec ModelSpec, src batcher, trainSet, valSet, t
 	iters := itersPerEpoch * cfg.Epochs
 	res := Result{Status: StatusOK, Loss: make([]float64, 0, iters),
 		TrainAccs: make([]float64, 0, cfg.Epochs), ValAccs: make([]float64, 0, cfg.Epochs)}
-	shuffle := newRand(cfg.Seed, streamShuffle)
-	sampler := newRand(cfg.Seed, streamAccSample)
+	shufflePCG, samplePCG := rand.NewPCG(cfg.Seed, streamShuffle), rand.NewPCG(cfg.Seed, streamAccSample)
+	shuffle, sampler := rand.New(shufflePCG), rand.New(samplePCG)
 	order := make([]int, nTrain)
 	for i := range order {
 		order[i] = i
 	}
 	accIdx := make([]int, nTrain)
-	var best []*Tensor[float32]
+	var best [][]float32
 	lr := cfg.Optimizer.LR
-	iter := 0
-	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+	first := 1
+	if st := run.From; st != nil {
+		if err := restore(st, cfg, m, opt, shufflePCG, samplePCG, nTrain, itersPerEpoch); err != nil {
+			return Result{}, nil, nil, fmt.Errorf("cannot continue from the saved state: %v", err)
+		}
+		res.BestEpoch, res.TrainAcc, res.ValAcc, res.StoppedAt = st.Result.BestEpoch, st.Result.TrainAcc, st.Result.ValAcc, st.Result.StoppedAt
+		res.Loss = append(res.Loss, st.Result.Loss...)
+		res.TrainAccs = append(res.TrainAccs, st.Result.TrainAccs...)
+		res.ValAccs = append(res.ValAccs, st.Result.ValAccs...)
+		copy(order, st.Order)
+		best, lr, first = cloneSlots(st.Best), st.LR, st.Epoch+1
+	}
+	// save is the run's State at the end of the current epoch.
+	save := func(epoch int) *State {
+		st := &State{Epoch: epoch, LR: lr, Result: cloneResult(res), Order: slices.Clone(order),
+			Params: paramValues(m.Params()), Best: cloneSlots(best), Optim: opt.save(m.Params())}
+		st.RNG.Shuffle, _ = shufflePCG.MarshalBinary()
+		st.RNG.Sample, _ = samplePCG.MarshalBinary()
+		st.RNG.Dropout, _ = m.dropout.MarshalBinary()
+		return st
+	}
+	iter := (first - 1) * itersPerEpoch
+	epoch := first - 1
+	for res.StoppedAt == 0 && epoch < cfg.Epochs {
+		epoch++
 		shuffle.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for start := 0; start < nTrain; start += cfg.BatchSize {
 			if err := ctx.Err(); err != nil {
-				return Result{}, nil, err
+				return Result{}, nil, nil, err
 			}
 			iter++
 			loss := s.step(trainSet, order[start:min(start+cfg.BatchSize, nTrain)], opt, lr)
@@ -163,8 +215,8 @@ func train(ctx context.Context, spec ModelSpec, src batcher, trainSet, valSet, t
 				break
 			}
 			res.Loss = append(res.Loss, loss)
-			if progress != nil {
-				progress(Progress{Epoch: epoch, Epochs: cfg.Epochs, Iter: iter, Iters: iters, Loss: loss})
+			if run.Progress != nil {
+				run.Progress(Progress{Epoch: epoch, Epochs: cfg.Epochs, Iter: iter, Iters: iters, Loss: loss, Start: (first - 1) * itersPerEpoch})
 			}
 		}
 		if res.Status == StatusDiverged {
@@ -182,33 +234,66 @@ func train(ctx context.Context, spec ModelSpec, src batcher, trainSet, valSet, t
 		res.ValAccs = append(res.ValAccs, valAcc)
 		if valSet.N == 0 || res.BestEpoch == 0 || valAcc > res.ValAcc {
 			res.BestEpoch, res.ValAcc, res.TrainAcc = epoch, valAcc, trainAcc
-			best = snapshot(m.Params(), best)
+			best = copyValues(best, m.Params())
 		}
 		lr *= cfg.LRDecay
+		if cfg.Patience > 0 && epoch-res.BestEpoch >= cfg.Patience {
+			res.StoppedAt = epoch
+		}
+		if run.Checkpoint != nil && epoch < cfg.Epochs && res.StoppedAt == 0 {
+			if err := run.Checkpoint(save(epoch)); err != nil {
+				return Result{}, nil, nil, err
+			}
+		}
 	}
 	if best == nil {
 		// Diverged within the first epoch: no parameters worth keeping, and
 		// the last ones may hold Inf or NaN.
-		return res, nil, nil
+		return res, nil, nil, nil
+	}
+	var last *State
+	if res.Status == StatusOK {
+		last = save(epoch)
 	}
 	for i, p := range m.Params() {
-		copy(p.Value.Data, best[i].Data)
+		copy(p.Value.Data, best[i])
 	}
 	res.TestAcc = s.accuracy(testSet, nil)
-	return res, m, nil
+	return res, m, last, nil
 }
 
-// snapshot copies the values of params into dst, allocating it the first
-// time.
-func snapshot(params []*Param[float32], dst []*Tensor[float32]) []*Tensor[float32] {
-	if dst == nil {
-		dst = make([]*Tensor[float32], len(params))
-		for i, p := range params {
-			dst[i] = NewTensor[float32](p.Value.Shape...)
+// restore puts the model, the optimiser and the solver's streams where st
+// left them, after checking that st fits the run.
+func restore(st *State, cfg TrainConfig, m *Model[float32], opt Optimizer, shuffle, sample *rand.PCG, nTrain, itersPerEpoch int) error {
+	if err := st.check(cfg, m.Params(), nTrain, itersPerEpoch); err != nil {
+		return err
+	}
+	if err := opt.load(st.Optim, m.Params()); err != nil {
+		return err
+	}
+	for _, r := range []struct {
+		p    *rand.PCG
+		b    []byte
+		name string
+	}{{shuffle, st.RNG.Shuffle, "shuffle"}, {sample, st.RNG.Sample, "sample"}, {m.dropout, st.RNG.Dropout, "dropout"}} {
+		if err := restorePCG(r.p, r.b, r.name); err != nil {
+			return err
 		}
 	}
+	for i, p := range m.Params() {
+		copy(p.Value.Data, st.Params[i])
+	}
+	return nil
+}
+
+// copyValues copies the values of params into dst, allocating it the first
+// time.
+func copyValues(dst [][]float32, params []*Param[float32]) [][]float32 {
+	if dst == nil {
+		return paramValues(params)
+	}
 	for i, p := range params {
-		copy(dst[i].Data, p.Value.Data)
+		copy(dst[i], p.Value.Data)
 	}
 	return dst
 }

@@ -55,7 +55,7 @@ func adamConfig() TrainConfig {
 func TestTrainLearnsAndIsDeterministic(t *testing.T) {
 	sp := stripeSplits(t)
 	var progress []Progress
-	res, m, err := Train(context.Background(), smallNet(), sp, adamConfig(), func(p Progress) { progress = append(progress, p) })
+	res, m, _, err := Train(context.Background(), smallNet(), sp, adamConfig(), Run{Progress: func(p Progress) { progress = append(progress, p) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestTrainLearnsAndIsDeterministic(t *testing.T) {
 		t.Errorf("returned model has test accuracy %v, result says %v", got, res.TestAcc)
 	}
 
-	res2, m2, err := Train(context.Background(), smallNet(), sp, adamConfig(), nil)
+	res2, m2, _, err := Train(context.Background(), smallNet(), sp, adamConfig(), Run{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestTrainLearnsAndIsDeterministic(t *testing.T) {
 	}
 	cfg := adamConfig()
 	cfg.Seed = 4
-	res3, _, _ := Train(context.Background(), smallNet(), sp, cfg, nil)
+	res3, _, _, _ := Train(context.Background(), smallNet(), sp, cfg, Run{})
 	if reflect.DeepEqual(res.Loss, res3.Loss) {
 		t.Errorf("another seed gave the same losses")
 	}
@@ -117,11 +117,11 @@ func TestTrainDropoutDeterministic(t *testing.T) {
 	spec := ThreeLayerConvNet(ThreeLayerConfig{NumFilters: 4, FilterSize: 3, HiddenDim: 16, WeightScale: 1e-2, Dropout: 0.5})
 	cfg := adamConfig()
 	cfg.Epochs = 2
-	a, _, err := Train(context.Background(), spec, sp, cfg, nil)
+	a, _, _, err := Train(context.Background(), spec, sp, cfg, Run{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _, _ := Train(context.Background(), spec, sp, cfg, nil)
+	b, _, _, _ := Train(context.Background(), spec, sp, cfg, Run{})
 	if !reflect.DeepEqual(a, b) {
 		t.Errorf("dropout runs differ:\n%+v\n%+v", a, b)
 	}
@@ -130,7 +130,7 @@ func TestTrainDropoutDeterministic(t *testing.T) {
 func TestTrainDiverges(t *testing.T) {
 	sp := stripeSplits(t)
 	cfg := TrainConfig{Optimizer: OptimizerSpec{Name: "sgd", LR: 1e12}, Epochs: 3, BatchSize: 20, Seed: 1}
-	res, m, err := Train(context.Background(), smallNet(), sp, cfg, nil)
+	res, m, _, err := Train(context.Background(), smallNet(), sp, cfg, Run{})
 	if err != nil {
 		t.Fatalf("divergence must be a result, got error %v", err)
 	}
@@ -145,7 +145,7 @@ func TestTrainDiverges(t *testing.T) {
 	// Diverging in a later epoch keeps the best epoch before it: a learning
 	// rate that works for one epoch, then a decay factor that blows it up.
 	cfg = TrainConfig{Optimizer: OptimizerSpec{Name: "sgd", LR: 0.05}, Epochs: 3, BatchSize: 20, LRDecay: 1e12, Seed: 1}
-	res, m, err = Train(context.Background(), smallNet(), sp, cfg, nil)
+	res, m, _, err = Train(context.Background(), smallNet(), sp, cfg, Run{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,12 +168,12 @@ func TestTrainCancel(t *testing.T) {
 	sp := stripeSplits(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	calls := 0
-	_, _, err := Train(ctx, smallNet(), sp, adamConfig(), func(p Progress) {
+	_, _, _, err := Train(ctx, smallNet(), sp, adamConfig(), Run{Progress: func(p Progress) {
 		calls++
 		if p.Iter == 3 {
 			cancel()
 		}
-	})
+	}})
 	if !errors.Is(err, context.Canceled) || calls != 3 {
 		t.Errorf("error %v after %d iterations, want context.Canceled after 3", err, calls)
 	}
@@ -183,7 +183,7 @@ func TestTrainSettings(t *testing.T) {
 	sp := stripeSplits(t)
 	cfg := adamConfig()
 	cfg.TrainImages, cfg.AccSamples, cfg.Epochs, cfg.BatchSize = 30, 7, 2, 10
-	res, _, err := Train(context.Background(), smallNet(), sp, cfg, nil)
+	res, _, _, err := Train(context.Background(), smallNet(), sp, cfg, Run{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,13 +207,13 @@ func TestTrainSettings(t *testing.T) {
 	} {
 		cfg := adamConfig()
 		c.edit(&cfg)
-		if _, _, err := Train(context.Background(), smallNet(), sp, cfg, nil); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, _, _, err := Train(context.Background(), smallNet(), sp, cfg, Run{}); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("error %v, want one containing %q", err, c.want)
 		}
 	}
 	bad := smallNet()
 	bad.Layers[0].FilterH = 20
-	if _, _, err := Train(context.Background(), bad, sp, adamConfig(), nil); err == nil || !strings.Contains(err.Error(), "layer 0 (conv)") {
+	if _, _, _, err := Train(context.Background(), bad, sp, adamConfig(), Run{}); err == nil || !strings.Contains(err.Error(), "layer 0 (conv)") {
 		t.Errorf("bad spec: %v", err)
 	}
 }

@@ -177,6 +177,7 @@ type resultJSON struct {
 	TrainAccs  []jsonFloat `json:"train_acc"`
 	ValAccs    []jsonFloat `json:"val_acc"`
 	BestEpoch  int         `json:"best_epoch"`
+	StoppedAt  int         `json:"stopped_at,omitempty"`
 	TrainAcc   jsonFloat   `json:"final_train_acc"`
 	ValAcc     jsonFloat   `json:"final_val_acc"`
 	TestAcc    jsonFloat   `json:"final_test_acc"`
@@ -201,8 +202,8 @@ func newResultJSON(r nn.Result) resultJSON {
 		Loss:      convertFloats[jsonFloat](r.Loss),
 		TrainAccs: convertFloats[jsonFloat](r.TrainAccs),
 		ValAccs:   convertFloats[jsonFloat](r.ValAccs),
-		BestEpoch: r.BestEpoch,
-		TrainAcc:  jsonFloat(r.TrainAcc), ValAcc: jsonFloat(r.ValAcc), TestAcc: jsonFloat(r.TestAcc),
+		BestEpoch: r.BestEpoch, StoppedAt: r.StoppedAt,
+		TrainAcc: jsonFloat(r.TrainAcc), ValAcc: jsonFloat(r.ValAcc), TestAcc: jsonFloat(r.TestAcc),
 	}
 }
 
@@ -212,8 +213,8 @@ func (r resultJSON) result() nn.Result {
 		Loss:      convertFloats[float64](r.Loss),
 		TrainAccs: convertFloats[float64](r.TrainAccs),
 		ValAccs:   convertFloats[float64](r.ValAccs),
-		BestEpoch: r.BestEpoch,
-		TrainAcc:  float64(r.TrainAcc), ValAcc: float64(r.ValAcc), TestAcc: float64(r.TestAcc),
+		BestEpoch: r.BestEpoch, StoppedAt: r.StoppedAt,
+		TrainAcc: float64(r.TrainAcc), ValAcc: float64(r.ValAcc), TestAcc: float64(r.TestAcc),
 	}
 }
 

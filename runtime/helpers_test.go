@@ -52,26 +52,26 @@ type fakeTrain struct {
 	panic map[uint64]bool
 }
 
-func (f *fakeTrain) train(ctx context.Context, spec nn.ModelSpec, d *data.Splits, cfg nn.TrainConfig, progress func(nn.Progress)) (nn.Result, *nn.Model[float32], error) {
+func (f *fakeTrain) train(ctx context.Context, spec nn.ModelSpec, d *data.Splits, cfg nn.TrainConfig, run nn.Run) (nn.Result, *nn.Model[float32], *nn.State, error) {
 	f.mu.Lock()
 	f.calls++
 	f.mu.Unlock()
 	if f.block[cfg.Seed] {
 		<-ctx.Done()
-		return nn.Result{}, nil, ctx.Err()
+		return nn.Result{}, nil, nil, ctx.Err()
 	}
 	if f.fail[cfg.Seed] {
-		return nn.Result{}, nil, fmt.Errorf("data set too small")
+		return nn.Result{}, nil, nil, fmt.Errorf("data set too small")
 	}
 	if f.panic[cfg.Seed] {
 		var s []int
 		_ = s[cfg.Seed] // index out of range
 	}
 	for i := 1; i <= 2; i++ {
-		progress(nn.Progress{Epoch: 1, Epochs: 1, Iter: i, Iters: 2, Loss: 1 / float64(i)})
+		run.Progress(nn.Progress{Epoch: 1, Epochs: 1, Iter: i, Iters: 2, Loss: 1 / float64(i)})
 	}
 	acc := float64(cfg.Seed%10) / 10
-	return nn.Result{Status: "ok", Loss: []float64{1, 0.5}, TrainAccs: []float64{acc}, ValAccs: []float64{acc}, ValAcc: acc}, nil, nil
+	return nn.Result{Status: "ok", Loss: []float64{1, 0.5}, TrainAccs: []float64{acc}, ValAccs: []float64{acc}, ValAcc: acc}, nil, nil, nil
 }
 
 func (f *fakeTrain) count() int {

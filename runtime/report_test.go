@@ -22,12 +22,12 @@ import (
 // model so that records keep first-layer filters. It counts its calls.
 type studyTrainer struct{ calls atomic.Int64 }
 
-func (s *studyTrainer) train(_ context.Context, spec nn.ModelSpec, d *data.Splits, cfg nn.TrainConfig, progress func(nn.Progress)) (nn.Result, *nn.Model[float32], error) {
+func (s *studyTrainer) train(_ context.Context, spec nn.ModelSpec, d *data.Splits, cfg nn.TrainConfig, run nn.Run) (nn.Result, *nn.Model[float32], *nn.State, error) {
 	s.calls.Add(1)
 	tr := d.Train
 	model, err := nn.Build[float32](spec, [3]int{tr.C, tr.H, tr.W}, len(tr.Classes), cfg.Seed)
 	if err != nil {
-		return nn.Result{}, nil, err
+		return nn.Result{}, nil, nil, err
 	}
 	// A number that differs between trials: the spec's settings.
 	h := 0.37*float64(cfg.Seed) + 10*spec.Reg + 0.001*float64(len(spec.Layers))
@@ -45,8 +45,8 @@ func (s *studyTrainer) train(_ context.Context, spec nn.ModelSpec, d *data.Split
 		res.ValAccs = append(res.ValAccs, 0.55+0.25*frac+0.01*float64(e))
 	}
 	res.TrainAcc, res.ValAcc, res.TestAcc = res.TrainAccs[epochs-1], res.ValAccs[epochs-1], res.ValAccs[epochs-1]-0.01
-	progress(nn.Progress{Epoch: epochs, Epochs: epochs, Iter: len(res.Loss), Iters: len(res.Loss), Loss: res.Loss[len(res.Loss)-1]})
-	return res, model, nil
+	run.Progress(nn.Progress{Epoch: epochs, Epochs: epochs, Iter: len(res.Loss), Iters: len(res.Loss), Loss: res.Loss[len(res.Loss)-1]})
+	return res, model, nil, nil
 }
 
 // groupObserver keeps the GroupStarted events (the "N cached, M to train"

@@ -32,7 +32,7 @@ type Store interface {
 
 // TrainFunc trains one trial. It has nn.Train's signature so that tests can
 // substitute a fast fake.
-type TrainFunc func(ctx context.Context, spec nn.ModelSpec, d *data.Splits, cfg nn.TrainConfig, progress func(nn.Progress)) (nn.Result, *nn.Model[float32], error)
+type TrainFunc func(ctx context.Context, spec nn.ModelSpec, d *data.Splits, cfg nn.TrainConfig, run nn.Run) (nn.Result, *nn.Model[float32], *nn.State, error)
 
 // Scheduler is the runtime's builtins.Runner: it answers trials from the
 // cache, trains the others on a pool of Jobs workers, saves each record the
@@ -368,7 +368,7 @@ func (s *Scheduler) trainOne(ctx context.Context, trainFn TrainFunc, sl *slot) (
 	obs.TrialStarted(info)
 	progress := func(p nn.Progress) { obs.TrialProgress(info, p) }
 	start := time.Now()
-	res, model, err := trainFn(ctx, sl.job.Trial.Model, sl.job.Data, sl.job.Trial.Train, progress)
+	res, model, _, err := trainFn(ctx, sl.job.Trial.Model, sl.job.Data, sl.job.Trial.Train, nn.Run{Progress: progress})
 	if err != nil {
 		if ctx.Err() != nil {
 			return rec, ctx.Err()
