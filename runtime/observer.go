@@ -42,9 +42,15 @@ type Observer interface {
 	TrialStarted(t TrialInfo)
 	// TrialProgress is called after every training iteration.
 	TrialProgress(t TrialInfo, p nn.Progress)
+	// TrialWaiting is called when a trial this run would train is being
+	// trained by another process sharing the store (holder is its
+	// "host:pid"), and again if the holder changes. The run waits for it.
+	TrialWaiting(t TrialInfo, holder string)
 	// TrialFinished is called once per unique trial of a group: cached ones
-	// right after GroupStarted, trained ones when their record is saved.
-	// It is not called for a trial that failed or was interrupted.
+	// right after GroupStarted, trained ones when their record is saved,
+	// and those another process trained while this run waited (cached is
+	// true for them too: this run did not train them) when their record
+	// appears. It is not called for a trial that failed or was interrupted.
 	TrialFinished(t TrialInfo, rec results.Record, cached bool)
 	// GroupFinished is called when every trial of the group has a record, or
 	// with err set when the group stopped early (error or interrupt).
@@ -57,5 +63,6 @@ type NopObserver struct{}
 func (NopObserver) GroupStarted(GroupInfo)                        {}
 func (NopObserver) TrialStarted(TrialInfo)                        {}
 func (NopObserver) TrialProgress(TrialInfo, nn.Progress)          {}
+func (NopObserver) TrialWaiting(TrialInfo, string)                {}
 func (NopObserver) TrialFinished(TrialInfo, results.Record, bool) {}
 func (NopObserver) GroupFinished(GroupInfo, error)                {}

@@ -5,17 +5,29 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
 	"github.com/pipe-ml/pipe/builtins"
+	"github.com/pipe-ml/pipe/claim"
 	"github.com/pipe-ml/pipe/results"
 )
+
+// workerName is "host:pid", how a worker's account lines and claims name it.
+func workerName() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
+}
 
 // DefaultMaxSteps bounds the Starlark evaluation of a pipeline. Building
 // specs and tables takes thousands of steps; 1e8 (about a second or two of
@@ -51,7 +63,15 @@ type Options struct {
 	// renders nothing (builtins run as in check mode, silently) and writes
 	// no manifest; a later run without a shard finds every trial cached
 	// and renders.
-	Shard    Shard
+	Shard Shard
+	// Worker marks one of several processes sharing the output root
+	// (pipe run --worker): after each sweep it prints how many trials it
+	// trained and how many other processes did. Every run claims its
+	// trials and waits for those others hold, worker or not.
+	Worker bool
+	// Lease is how long another process's claim may go unrenewed before
+	// this run takes its trial over; 0 means claim.DefaultLease.
+	Lease    time.Duration
 	Observer Observer  // progress; nil shows none
 	Stdout   io.Writer // print(), tables, check listings; nil discards
 
@@ -59,8 +79,12 @@ type Options struct {
 	Predeclared starlark.StringDict
 	// Store holds records; nil means the trial store shared by every
 	// pipeline under the same output root: results.Cache{Dir: the parent
-	// of OutDir}, i.e. <root>/trials/<key>.json.
+	// of OutDir}, i.e. <root>/trials/<key>.json, with its claims in
+	// <root>/claims.
 	Store Store
+	// Claims is the claims folder for Store; nil means <root>/claims when
+	// Store is nil, and no claiming when a Store is given without it.
+	Claims *claim.Dir
 	// Train trains one trial; nil means nn.Train.
 	Train TrainFunc
 	// MaxSteps bounds evaluation; 0 means DefaultMaxSteps.
@@ -109,11 +133,27 @@ func Run(ctx context.Context, opt Options) error {
 		// be mixed in with (and listed as) records.
 		return &UserError{Msg: fmt.Sprintf("%s: a pipeline named %q would write into the shared trial store %s; rename the file", opt.File, results.TrialsDir, outDir)}
 	}
-	store := opt.Store
+	store, claims := opt.Store, opt.Claims
 	if store == nil {
 		// One store for every pipeline under the root, so a trial trained
 		// by one (the base model, in every sweep) is cached for all.
-		store = &results.Cache{Dir: filepath.Dir(outDir)}
+		root := filepath.Dir(outDir)
+		store = &results.Cache{Dir: root}
+		if claims == nil {
+			claims = &claim.Dir{Path: filepath.Join(root, claim.DirName)}
+		}
+	}
+	if claims != nil {
+		if opt.Lease > 0 {
+			claims.Lease = opt.Lease
+		}
+		if claims.Warn == nil {
+			claims.Warn = func(msg string) { fmt.Fprintf(stdout, "warning: %s\n", msg) }
+		}
+	}
+	worker := ""
+	if opt.Worker {
+		worker = workerName()
 	}
 	predeclared := opt.Predeclared
 	if predeclared == nil {
@@ -134,6 +174,8 @@ func Run(ctx context.Context, opt Options) error {
 		Rerun:     opt.Rerun,
 		CheckOnly: opt.CheckOnly,
 		Shard:     opt.Shard,
+		Claims:    claims,
+		Worker:    worker,
 		Observer:  opt.Observer,
 		Out:       stdout,
 		Train:     opt.Train,

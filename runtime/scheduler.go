@@ -7,12 +7,12 @@ import (
 	"io"
 	goruntime "runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/pipe-ml/pipe/builtins"
+	"github.com/pipe-ml/pipe/claim"
 	"github.com/pipe-ml/pipe/nn"
 	"github.com/pipe-ml/pipe/nn/data"
 	"github.com/pipe-ml/pipe/results"
@@ -39,6 +39,12 @@ type TrainFunc func(ctx context.Context, spec nn.ModelSpec, d *data.Splits, cfg 
 // moment it is finished (so an interrupt never loses one), and returns the
 // records in job order.
 //
+// With Claims set it shares the store with other processes: it trains a
+// trial only while it holds the trial's claim, re-reads the store after
+// claiming (another process may have finished it since the group started),
+// and waits for trials that others hold until their record appears or their
+// claim expires.
+//
 // Reproducibility is not the scheduler's to provide but it must not break it:
 // every trial carries its own seed into nn.Train and nothing about a trial's
 // numbers depends on which worker runs it or when.
@@ -50,7 +56,14 @@ type Scheduler struct {
 	// Shard, if enabled, trains only the uncached trials it owns; the
 	// others get placeholder records (Status StatusNotRun), as in check
 	// mode, for another shard's run to train.
-	Shard    Shard
+	Shard Shard
+	// Claims, if set, is the claims folder of the store, shared with every
+	// other process that may train the same trials; nil trains without
+	// claiming (a store no other process uses).
+	Claims *claim.Dir
+	// Worker, if set, names this process in the account line printed after
+	// each group: how many trials it trained, how many other processes did.
+	Worker   string
 	Observer Observer  // nil: no progress
 	Out      io.Writer // check-mode listings and warnings; nil discards
 	Train    TrainFunc // nil: nn.Train
@@ -66,6 +79,11 @@ type Scheduler struct {
 	// study) is read from the store once and, with Rerun, trained once.
 	// Touched only by Run, on the one Starlark thread.
 	seen map[string]results.Record
+
+	// dealt is each unique trial's 0-based shard in a shard run, dealt
+	// when the trial is first met; ndealt counts them (see deal).
+	dealt  map[string]int
+	ndealt int
 
 	mu          sync.Mutex
 	nextID      int
@@ -150,6 +168,78 @@ type slot struct {
 	job  *builtins.Job
 	rec  results.Record
 	done bool
+	// elsewhere: another process trained it while this run waited;
+	// waiting: the holder last reported to the observer; unreadable: the
+	// stored record did not decode, so a re-check must not trust it either.
+	elsewhere  bool
+	waiting    string
+	unreadable bool
+}
+
+// trainedHere counts the slots this process trained itself.
+func trainedHere(todo []*slot) int {
+	n := 0
+	for _, sl := range todo {
+		if !sl.elsewhere {
+			n++
+		}
+	}
+	return n
+}
+
+// plural is "1 trial" or "n trials".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// belong is "1 belongs" or "n belong".
+func belong(n int) string {
+	if n == 1 {
+		return "1 belongs"
+	}
+	return fmt.Sprintf("%d belong", n)
+}
+
+// elsewhereNote mentions the shard's trials another process trained.
+func elsewhereNote(todo []*slot) string {
+	if n := len(todo) - trainedHere(todo); n > 0 {
+		return fmt.Sprintf(", %d trained by another process", n)
+	}
+	return ""
+}
+
+// deal gives every trial of slots not met before in this run its shard:
+// the new keys are sorted and dealt round-robin, continuing where the last
+// group stopped, so shards differ by at most one trial over the whole
+// pipeline. Cached trials are dealt too: the split then depends only on the
+// pipeline, not on what each shard found in the store when it started.
+func (s *Scheduler) deal(slots []*slot) {
+	if !s.Shard.Enabled() {
+		return
+	}
+	if s.dealt == nil {
+		s.dealt = map[string]int{}
+	}
+	var fresh []string
+	for _, sl := range slots {
+		if _, ok := s.dealt[sl.info.Key]; !ok {
+			fresh = append(fresh, sl.info.Key)
+		}
+	}
+	slices.Sort(fresh)
+	for _, k := range slices.Compact(fresh) {
+		s.dealt[k] = s.ndealt % s.Shard.Count
+		s.ndealt++
+	}
+}
+
+// owns reports whether this run trains the trial with key (in a shard run,
+// whether it was dealt to this shard).
+func (s *Scheduler) owns(key string) bool {
+	return !s.Shard.Enabled() || s.dealt[key] == s.Shard.Index-1
 }
 
 // Run implements builtins.Runner.
@@ -191,6 +281,7 @@ func (s *Scheduler) Run(ctx context.Context, group string, jobs []builtins.Job) 
 	if s.seen == nil {
 		s.seen = map[string]results.Record{}
 	}
+	s.deal(slots)
 	var todo, others []*slot
 	cached := 0
 	for _, sl := range slots {
@@ -199,10 +290,11 @@ func (s *Scheduler) Run(ctx context.Context, group string, jobs []builtins.Job) 
 			var err error
 			if rec, ok, err = s.Store.Get(sl.info.Key); err != nil {
 				fmt.Fprintf(s.out(), "warning: cached record of %s is unreadable, retraining it: %v\n", sl.info.Label, err)
+				sl.unreadable = true
 			}
 		}
 		if !ok {
-			if s.Shard.Owns(sl.info.Key) {
+			if s.owns(sl.info.Key) {
 				todo = append(todo, sl)
 			} else {
 				others = append(others, sl)
@@ -248,15 +340,11 @@ func (s *Scheduler) Run(ctx context.Context, group string, jobs []builtins.Job) 
 	if s.Shard.Enabled() && !s.CheckOnly {
 		// The shard's account of the group stands in for its table, which
 		// a shard run does not render; it is printed even with -q.
-		trained, belong := "trials", "belong"
-		if len(todo) == 1 {
-			trained = "trial"
-		}
-		if len(others) == 1 {
-			belong = "belongs"
-		}
-		fmt.Fprintf(s.out(), "%s: shard %s: %d %s trained, %d %s to other shards, %d cached\n",
-			group, s.Shard, len(todo), trained, len(others), belong, cached)
+		fmt.Fprintf(s.out(), "%s: shard %s: %s trained, %s to other shards, %d cached%s\n",
+			group, s.Shard, plural(trainedHere(todo), "trial"), belong(len(others)), cached, elsewhereNote(todo))
+	} else if s.Worker != "" && !s.CheckOnly {
+		fmt.Fprintf(s.out(), "%s: worker %s: %s trained here, %d by other processes, %d cached\n",
+			group, s.Worker, plural(trainedHere(todo), "trial"), len(todo)-trainedHere(todo), cached)
 	}
 
 	// Keys leave Settings out (they only name what a pipeline varied), so a
@@ -295,8 +383,14 @@ func (s *Scheduler) beforeFirstGroup(n int) error {
 }
 
 // train runs todo on the worker pool. Each finished trial is saved before
-// the next is started by that worker, so whatever stops the run later, the
-// record is on disk.
+// its claim is released and before that worker starts another, so whatever
+// stops the run later, the record is on disk.
+//
+// A trial is claimed only when a worker is free to train it at once, so
+// that a busy process never sits on claims that idle ones could take. A
+// trial held by another process stays pending: it is looked at again every
+// poll until its record appears (then it counts as trained elsewhere) or its
+// claim is released or expires (then this process claims it).
 func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 	if len(todo) == 0 {
 		return nil
@@ -305,9 +399,8 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 	if trainFn == nil {
 		trainFn = nn.Train
 	}
-	obs := s.observer()
-	eg, gctx := errgroup.WithContext(ctx)
-	eg.SetLimit(s.workers())
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	// --jobs is a budget of cores. When a group has fewer trials to train
 	// than that (a lone base model, the best net), each trial gets the cores
 	// the pool would leave idle; training is bit-identical for any thread
@@ -316,30 +409,73 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 	if threads := s.threadsPerTrial(len(todo)); threads > 1 {
 		tctx = nn.WithThreads(gctx, threads)
 	}
-	for _, sl := range todo {
-		if gctx.Err() != nil {
-			break // a worker failed or the user interrupted: start nothing new
-		}
-		eg.Go(func() error {
-			if gctx.Err() != nil {
-				return gctx.Err()
-			}
-			rec, err := s.trainOne(tctx, trainFn, sl)
-			if err != nil {
-				return err
-			}
-			if err := s.Store.Put(rec); err != nil {
-				return fmt.Errorf("saving the record of trial %s: %w", sl.info.Label, err)
-			}
-			sl.rec, sl.done = rec, true
-			s.mu.Lock()
-			s.finished++
-			s.mu.Unlock()
-			obs.TrialFinished(sl.info, rec, false)
-			return nil
-		})
+
+	type outcome struct {
+		sl   *slot
+		rec  results.Record
+		err  error
+		lost string // the claim was taken over: why
 	}
-	err := eg.Wait()
+	finished := make(chan outcome)
+	pending := slices.Clone(todo)
+	running := 0
+	var firstErr error
+	done := gctx.Done()
+	for {
+		kept := pending[:0]
+		for _, sl := range pending {
+			if running >= s.workers() || gctx.Err() != nil {
+				kept = append(kept, sl)
+				continue
+			}
+			c, ok, err := s.take(sl)
+			switch {
+			case err != nil:
+				if firstErr == nil {
+					firstErr = err
+				}
+				cancel()
+				kept = append(kept, sl)
+			case !ok:
+				kept = append(kept, sl) // another process holds it
+			case sl.done:
+				// Trained elsewhere while this run waited.
+			default:
+				running++
+				go func() {
+					rec, lost, err := s.trainClaimed(tctx, trainFn, sl, c)
+					finished <- outcome{sl, rec, err, lost}
+				}()
+			}
+		}
+		pending = kept
+		if running == 0 && (len(pending) == 0 || gctx.Err() != nil) {
+			break
+		}
+		var poll <-chan time.Time
+		if len(pending) > 0 && running < s.workers() && gctx.Err() == nil {
+			poll = time.After(s.pollEvery())
+		}
+		select {
+		case o := <-finished:
+			running--
+			switch {
+			case o.lost != "":
+				fmt.Fprintf(s.out(), "warning: trial %s: %s; leaving the trial to it\n", o.sl.info.Label, o.lost)
+				pending = append(pending, o.sl)
+			case o.err != nil:
+				if firstErr == nil {
+					firstErr = o.err
+				}
+				cancel()
+			default:
+				s.finish(o.sl, o.rec, false)
+			}
+		case <-poll:
+		case <-done:
+			done = nil // stop selecting on it; running workers report back
+		}
+	}
 	if ctx.Err() != nil {
 		// The user's cancellation wins over whatever error it caused in the
 		// workers (nn.Train returning ctx.Err(), a half-finished Put).
@@ -350,7 +486,110 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 		s.mu.Unlock()
 		return ie
 	}
-	return err
+	return firstErr
+}
+
+// finish records that sl has its record: trained here, or elsewhere while
+// this run waited for it.
+func (s *Scheduler) finish(sl *slot, rec results.Record, elsewhere bool) {
+	sl.rec, sl.done, sl.elsewhere = rec, true, elsewhere
+	s.mu.Lock()
+	s.finished++
+	s.mu.Unlock()
+	s.observer().TrialFinished(sl.info, rec, elsewhere)
+}
+
+// take tries to make sl this process's to train. ok with a nil claim and
+// sl.done means another process has saved its record meanwhile; ok with a
+// claim (or without claims at all) means train it now; !ok means another
+// live process holds it.
+func (s *Scheduler) take(sl *slot) (c *claim.Claim, ok bool, err error) {
+	stored := func() bool {
+		if s.Rerun || sl.unreadable {
+			return false
+		}
+		rec, ok, err := s.Store.Get(sl.info.Key)
+		if err != nil {
+			fmt.Fprintf(s.out(), "warning: cached record of %s is unreadable, retraining it: %v\n", sl.info.Label, err)
+			sl.unreadable = true
+			return false
+		}
+		if ok {
+			s.finish(sl, rec, true)
+		}
+		return ok
+	}
+	if s.Claims == nil {
+		return nil, true, nil
+	}
+	if sl.waiting != "" && stored() {
+		return nil, true, nil
+	}
+	c, holder, err := s.Claims.Acquire(sl.info.Key)
+	if err != nil {
+		return nil, false, fmt.Errorf("claiming trial %s: %w", sl.info.Label, err)
+	}
+	if c == nil {
+		if sl.waiting != holder {
+			sl.waiting = holder
+			s.observer().TrialWaiting(sl.info, holder)
+		}
+		return nil, false, nil
+	}
+	// The store was read when the group started; the trial may have been
+	// finished by another process since.
+	if stored() {
+		if err := c.Release(); err != nil {
+			fmt.Fprintf(s.out(), "warning: %v\n", err)
+		}
+		return nil, true, nil
+	}
+	return c, true, nil
+}
+
+// trainClaimed trains sl while holding c (nil without claims) and saves the
+// record before releasing the claim. If the claim is taken over meanwhile
+// (this process was judged dead), training stops and lost says why.
+func (s *Scheduler) trainClaimed(ctx context.Context, trainFn TrainFunc, sl *slot, c *claim.Claim) (rec results.Record, lost string, err error) {
+	if c != nil {
+		var stop context.CancelFunc
+		ctx, stop = context.WithCancel(ctx)
+		defer stop()
+		go func() {
+			select {
+			case <-c.Lost():
+				stop()
+			case <-ctx.Done():
+			}
+		}()
+		defer func() {
+			if rerr := c.Release(); rerr != nil {
+				fmt.Fprintf(s.out(), "warning: %v\n", rerr)
+			}
+		}()
+	}
+	rec, err = s.trainOne(ctx, trainFn, sl)
+	if err != nil && c != nil && c.LostReason() != "" {
+		return rec, "its claim was " + c.LostReason(), nil
+	}
+	if err != nil {
+		return rec, "", err
+	}
+	if err := s.Store.Put(rec); err != nil {
+		return rec, "", fmt.Errorf("saving the record of trial %s: %w", sl.info.Label, err)
+	}
+	return rec, "", nil
+}
+
+// pollEvery is how often trials held by other processes are looked at
+// again: often enough that a waiting process notices a finished or expired
+// claim promptly, rarely enough to cost nothing on a network filesystem.
+func (s *Scheduler) pollEvery() time.Duration {
+	lease := claim.DefaultLease
+	if s.Claims != nil && s.Claims.Lease > 0 {
+		lease = s.Claims.Lease
+	}
+	return min(max(lease/20, 20*time.Millisecond), 2*time.Second)
 }
 
 // trainOne trains one trial and turns a panic in the numerics into an error

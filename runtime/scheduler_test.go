@@ -21,12 +21,13 @@ type recObserver struct {
 	groups   []GroupInfo
 	started  []string
 	progress map[int]int
-	finished map[string]bool // label → cached
+	finished map[string]bool   // label → cached
+	waiting  map[string]string // label → holder
 	ended    []error
 }
 
 func newRecObserver() *recObserver {
-	return &recObserver{progress: map[int]int{}, finished: map[string]bool{}}
+	return &recObserver{progress: map[int]int{}, finished: map[string]bool{}, waiting: map[string]string{}}
 }
 
 func (o *recObserver) GroupStarted(g GroupInfo) {
@@ -42,6 +43,11 @@ func (o *recObserver) TrialStarted(t TrialInfo) {
 func (o *recObserver) TrialProgress(t TrialInfo, p nn.Progress) {
 	o.mu.Lock()
 	o.progress[t.ID]++
+	o.mu.Unlock()
+}
+func (o *recObserver) TrialWaiting(t TrialInfo, holder string) {
+	o.mu.Lock()
+	o.waiting[t.Label] = holder
 	o.mu.Unlock()
 }
 func (o *recObserver) TrialFinished(t TrialInfo, rec results.Record, cached bool) {

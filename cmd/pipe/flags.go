@@ -6,8 +6,10 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
+	"github.com/pipe-ml/pipe/claim"
 	"github.com/pipe-ml/pipe/runtime"
 )
 
@@ -20,9 +22,11 @@ type runFlags struct {
 	rerun  bool
 	quiet  bool
 	shard  runtime.Shard
+	worker bool
+	lease  time.Duration
 }
 
-const runUsage = `Usage: pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q] [--shard i/n]
+const runUsage = `Usage: pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q] [--shard i/n | --worker] [--lease D]
 
 Evaluates the pipeline FILE, trains every trial it asks for that is not
 already in the cache (in parallel), and prints its tables. Tables, plots,
@@ -33,13 +37,23 @@ DIR/trials/).
 Files of earlier runs that this run does not rewrite are left in place.
 Ctrl-C stops the run; finished trials are kept and the next run resumes.
 
-To split a sweep across machines that share the output root (a Slurm job
-array, a Kubernetes Indexed Job), run shard i of n on each with
---shard i/n: it trains only the uncached trials whose cache key falls in
-its shard (the same split on every machine, from the key alone), prints
-what it trained per sweep, and renders no tables, figures or report, since
-other shards' results are missing. When all shards are done, run the same
-command without --shard: every trial is cached and everything is rendered.
+Several runs may share one output root at once, on one machine or on many
+sharing a folder: a run claims each trial before training it (a file in
+DIR/claims/ it renews while training), waits for trials that another live
+run is training, and takes over a trial whose claim has not been renewed
+for --lease (its process was killed or its machine died).
+
+To spread a pipeline over many processes (a Slurm job array, a Kubernetes
+Indexed Job), start the same command with --worker in each: workers claim
+trials until none is left, wait for the others' to finish, and all render
+the same tables; each prints, per sweep, how many trials it trained.
+
+--shard i/n is the static alternative: the pipeline's trials are dealt
+round-robin over n shards (sorted by cache key, cached ones included, so
+every shard computes the same split and shards differ by at most one
+trial); shard i trains only its own, prints what it trained per sweep,
+and renders nothing, since other shards' results are missing. When all
+shards are done, run the same command without --shard to render.
 
 Flags:
 `
@@ -116,7 +130,9 @@ func parseRunFlags(args []string, stdout, stderr io.Writer, check bool) (*runFla
 		c.fs.IntVar(&f.jobs, "jobs", 0, "train at most `N` trials at once (default: the number of CPUs)")
 		c.fs.BoolVar(&f.rerun, "rerun", false, "retrain every trial, even those in the cache (each once, however many sweeps share it)")
 		c.fs.BoolVar(&f.quiet, "q", false, "quiet: no progress output, only tables and errors")
-		c.fs.StringVar(&shard, "shard", "", "train only shard `i/n` (1 <= i <= n) of the uncached trials and render nothing; see above")
+		c.fs.StringVar(&shard, "shard", "", "train only shard `i/n` (1 <= i <= n) of the pipeline's trials and render nothing; see above")
+		c.fs.BoolVar(&f.worker, "worker", false, "run as one of many workers sharing the output root; see above")
+		c.fs.DurationVar(&f.lease, "lease", claim.DefaultLease, "take over another run's trial when its claim has not been renewed for `D` (e.g. 90s, 5m)")
 	}
 	files, err := c.parse(args)
 	if err != nil {
@@ -129,6 +145,12 @@ func parseRunFlags(args []string, stdout, stderr io.Writer, check bool) (*runFla
 		return nil, c.fail(fmt.Errorf("want one FILE, got %d: %s", len(files), quoteList(files)))
 	case f.jobs < 0:
 		return nil, c.fail(fmt.Errorf("--jobs must be at least 1, got %d", f.jobs))
+	case !check && f.lease <= 0:
+		return nil, c.fail(fmt.Errorf("--lease must be a positive duration, got %s", f.lease))
+	case f.worker && shard != "":
+		return nil, c.fail(errors.New("--worker and --shard are two ways to split a pipeline; use one"))
+	case f.worker && f.rerun:
+		return nil, c.fail(errors.New("--rerun with --worker would retrain every trial in every worker; run one pipe run --rerun instead"))
 	}
 	if shard != "" {
 		if f.shard, err = runtime.ParseShard(shard); err != nil {

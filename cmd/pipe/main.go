@@ -2,7 +2,7 @@
 // pipeline files: it trains every trial a pipeline asks for (in parallel,
 // cached, reproducibly) and prints its comparison tables.
 //
-//	pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q] [--shard i/n]
+//	pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q] [--shard i/n | --worker] [--lease D]
 //	pipe check FILE [-p name=value]... [--out DIR]
 //	pipe report DIR [--trials DIR]
 //	pipe version
@@ -39,7 +39,7 @@ const (
 const usage = `pipe runs convolutional-network experiments described in Starlark files.
 
 Usage:
-  pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q] [--shard i/n]
+  pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q] [--shard i/n | --worker] [--lease D]
   pipe check FILE [-p name=value]... [--out DIR]
   pipe report DIR [--trials DIR]
   pipe version
@@ -154,6 +154,8 @@ func runCmd(args []string, stdout, stderr io.Writer, check bool) int {
 		Jobs:      f.jobs,
 		Rerun:     f.rerun,
 		Shard:     f.shard,
+		Worker:    f.worker,
+		Lease:     f.lease,
 		CheckOnly: check,
 		Observer:  obs,
 		Stdout:    stdout,

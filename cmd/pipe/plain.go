@@ -29,6 +29,7 @@ type plainTrial struct {
 	start     time.Time
 	lastPrint time.Time
 	lastEpoch int
+	elsewhere bool // another process is training it; this run waits
 }
 
 func newPlainObserver(w io.Writer) *plainObserver {
@@ -68,13 +69,26 @@ func (o *plainObserver) TrialProgress(t runtime.TrialInfo, p nn.Progress) {
 	o.printf("%s  %s  eta %s", t.Label, progressText(p), eta(now.Sub(tr.start), p))
 }
 
-func (o *plainObserver) TrialFinished(t runtime.TrialInfo, rec results.Record, cached bool) {
-	if cached {
-		return // the group summary counts them; a line each would bury the news
-	}
+func (o *plainObserver) TrialWaiting(t runtime.TrialInfo, holder string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	now := o.now()
+	o.trials[t.ID] = &plainTrial{start: now, lastPrint: now, elsewhere: true}
+	o.printf("waiting %s: being trained by %s", t.Label, holder)
+}
+
+func (o *plainObserver) TrialFinished(t runtime.TrialInfo, rec results.Record, cached bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	tr := o.trials[t.ID]
+	if cached && (tr == nil || !tr.elsewhere) {
+		return // the group summary counts them; a line each would bury the news
+	}
 	delete(o.trials, t.ID)
+	if cached {
+		o.printf("done %s  %s  by another process", t.Label, resultText(rec))
+		return
+	}
 	o.printf("done %s  %s", t.Label, resultText(rec))
 }
 

@@ -42,10 +42,11 @@ type termObserver struct {
 }
 
 type trialBar struct {
-	bar   *mpb.Bar
-	start time.Time
-	mu    sync.Mutex
-	p     nn.Progress
+	bar       *mpb.Bar
+	start     time.Time
+	elsewhere bool // another process trains it
+	mu        sync.Mutex
+	p         nn.Progress
 }
 
 func (tb *trialBar) progress() nn.Progress {
@@ -92,6 +93,9 @@ func (o *termObserver) TrialStarted(t runtime.TrialInfo) {
 	if o.p == nil {
 		return
 	}
+	if old := o.bars[t.ID]; old != nil {
+		old.bar.Abort(true) // it waited for another process, which gave it up
+	}
 	tb := &trialBar{p: nn.Progress{Iters: t.Iters}, start: time.Now()}
 	tb.bar = o.p.AddBar(int64(max(t.Iters, 1)),
 		mpb.BarRemoveOnComplete(),
@@ -135,16 +139,38 @@ func (o *termObserver) TrialProgress(t runtime.TrialInfo, p nn.Progress) {
 	}
 }
 
-func (o *termObserver) TrialFinished(t runtime.TrialInfo, rec results.Record, cached bool) {
-	if cached {
-		return
-	}
+// TrialWaiting shows a trial another process trains as a bar that does not
+// move, until its record appears.
+func (o *termObserver) TrialWaiting(t runtime.TrialInfo, holder string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.p == nil {
 		return
 	}
-	o.done = append(o.done, fmt.Sprintf("done %s  %s", t.Label, resultText(rec)))
+	if tb := o.bars[t.ID]; tb != nil {
+		tb.bar.Abort(true)
+	}
+	tb := &trialBar{start: time.Now(), elsewhere: true}
+	tb.bar = o.p.AddBar(1, mpb.BarRemoveOnComplete(),
+		mpb.PrependDecorators(decor.Name("  "+t.Label, decor.WCSyncSpaceR), decor.Name("being trained by "+holder)))
+	o.bars[t.ID] = tb
+}
+
+func (o *termObserver) TrialFinished(t runtime.TrialInfo, rec results.Record, cached bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.p == nil {
+		return
+	}
+	tb := o.bars[t.ID]
+	if cached && (tb == nil || !tb.elsewhere) {
+		return
+	}
+	text := fmt.Sprintf("done %s  %s", t.Label, resultText(rec))
+	if cached {
+		text += "  by another process"
+	}
+	o.done = append(o.done, text)
 	last := t.Label
 	if rec.Result.Status == "ok" {
 		last += fmt.Sprintf(" val %.3f", rec.Result.ValAcc)
@@ -152,7 +178,7 @@ func (o *termObserver) TrialFinished(t runtime.TrialInfo, rec results.Record, ca
 		last += " " + rec.Result.Status
 	}
 	o.last.Store(&last)
-	if tb := o.bars[t.ID]; tb != nil {
+	if tb != nil {
 		tb.bar.SetTotal(-1, true)
 		delete(o.bars, t.ID)
 	}

@@ -1,0 +1,223 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pipe-ml/pipe/claim"
+	"github.com/pipe-ml/pipe/nn"
+	"github.com/pipe-ml/pipe/nn/data"
+	"github.com/pipe-ml/pipe/results"
+)
+
+// workersStar is a 12-trial sweep of tiny trainings (50 images, 1 epoch).
+const workersStar = `data = dataset("fashion-mnist", classes = ["T-shirt/top", "Shirt"], validation = 50)
+model = sequential([conv(2, 3), relu(), max_pool(2), affine(2)])
+cfg = train_config(optimizer = adam(lr = 1e-3), epochs = 1, batch_size = 25, train_images = 50)
+runs = sweep(model, data, cfg, grid = {"lr": [1e-3, 2e-3, 3e-3, 4e-3], "seed": [0, 1, 2]})
+table(runs, title = "workers", columns = ["lr", "seed", "train_acc", "val_acc", "test_acc"])
+`
+
+// trainCounter wraps nn.Train and counts the trainings of each trial that
+// ran to completion, across every worker of a test.
+type trainCounter struct {
+	mu       sync.Mutex
+	finished map[string]int // by trial (lr and seed)
+}
+
+func (c *trainCounter) train(ctx context.Context, spec nn.ModelSpec, d *data.Splits, cfg nn.TrainConfig, progress func(nn.Progress)) (nn.Result, *nn.Model[float32], error) {
+	res, m, err := nn.Train(ctx, spec, d, cfg, progress)
+	if err == nil {
+		c.mu.Lock()
+		c.finished[fmt.Sprintf("lr=%g seed=%d", cfg.Optimizer.LR, cfg.Seed)]++
+		c.mu.Unlock()
+	}
+	return res, m, err
+}
+
+// tableOf is the rendered table in a run's output.
+func tableOf(out string) string {
+	var lines []string
+	for l := range strings.SplitSeq(out, "\n") {
+		if strings.ContainsAny(l, "│┌└├") {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// soloTable is the table of one plain run of workersStar in a fresh root.
+func soloTable(t *testing.T, file string) string {
+	t.Helper()
+	var out strings.Builder
+	err := Run(context.Background(), Options{File: file, OutDir: filepath.Join(t.TempDir(), "w"), Jobs: 1, Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tableOf(out.String()) == "" {
+		t.Fatalf("the single run printed no table:\n%s", out.String())
+	}
+	return tableOf(out.String())
+}
+
+// TestWorkersShareASweep: 8 workers (each a Run with its own claims Dir, as
+// separate processes would have) start together on one output root and a
+// 12-trial sweep. Each trial is trained once, every worker prints the
+// table a single process prints, and the workers' accounts add up.
+func TestWorkersShareASweep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains 24 tiny trials")
+	}
+	dir := writeFiles(t, map[string]string{"sweep.star": workersStar})
+	file := filepath.Join(dir, "sweep.star")
+	want := soloTable(t, file)
+
+	root := t.TempDir()
+	tc := &trainCounter{finished: map[string]int{}}
+	const workers = 8
+	outs := make([]strings.Builder, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for i := range workers {
+		wg.Go(func() {
+			errs[i] = Run(context.Background(), Options{
+				File: file, OutDir: filepath.Join(root, "sweep"), Jobs: 1, Worker: true,
+				Lease: 20 * time.Second, Stdout: &outs[i], Train: tc.train,
+			})
+		})
+	}
+	wg.Wait()
+	checkWorkers(t, tc, want, outs, errs)
+	trainedHere := 0
+	for i := range outs {
+		m := accountRE.FindStringSubmatch(outs[i].String())
+		if m == nil {
+			continue // checkWorkers reported it
+		}
+		n, _ := strconv.Atoi(m[1])
+		trainedHere += n
+	}
+	if trainedHere != 12 {
+		t.Errorf("the workers' accounts add up to %d trials trained, want 12", trainedHere)
+	}
+}
+
+// accountRE matches a worker's per-sweep account line.
+var accountRE = regexp.MustCompile(`(?m)^sweep [^:]*: worker [^ ]+:\d+: (\d+) trials? trained here, \d+ by other processes, \d+ cached$`)
+
+// checkWorkers checks that every trial of the sweep finished training
+// exactly once and that every worker that completed printed want.
+func checkWorkers(t *testing.T, tc *trainCounter, want string, outs []strings.Builder, errs []error) {
+	t.Helper()
+	if len(tc.finished) != 12 {
+		t.Errorf("%d distinct trials trained, want 12: %v", len(tc.finished), tc.finished)
+	}
+	for k, n := range tc.finished {
+		if n != 1 {
+			t.Errorf("trial %s trained %d times, want once", k, n)
+		}
+	}
+	for i := range outs {
+		if errs[i] != nil {
+			continue
+		}
+		if got := tableOf(outs[i].String()); got != want {
+			t.Errorf("worker %d printed\n%s\nwant the single run's\n%s\nfull output:\n%s", i, got, want, outs[i].String())
+		}
+		if !accountRE.MatchString(outs[i].String()) {
+			t.Errorf("worker %d printed no account line:\n%s", i, outs[i].String())
+		}
+	}
+}
+
+// TestWorkersSurviveAHungWorker: one worker claims a trial and then hangs
+// (its training never returns and its claim is never renewed). The 7 others
+// train the other 11 trials, wait for the hung one's claim to expire, take
+// its trial over and complete the sweep with the single run's table.
+func TestWorkersSurviveAHungWorker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains 24 tiny trials")
+	}
+	dir := writeFiles(t, map[string]string{"sweep.star": workersStar})
+	file := filepath.Join(dir, "sweep.star")
+	want := soloTable(t, file)
+
+	root := t.TempDir()
+	const lease = 2 * time.Second
+	hungCtx, stopHung := context.WithCancel(context.Background())
+	defer stopHung()
+	entered := make(chan struct{})
+	var once sync.Once
+	hangs := func(ctx context.Context, _ nn.ModelSpec, _ *data.Splits, _ nn.TrainConfig, _ func(nn.Progress)) (nn.Result, *nn.Model[float32], error) {
+		once.Do(func() { close(entered) })
+		<-ctx.Done()
+		return nn.Result{}, nil, ctx.Err()
+	}
+	hungDone := make(chan error, 1)
+	go func() {
+		hungDone <- Run(hungCtx, Options{
+			File: file, OutDir: filepath.Join(root, "sweep"), Jobs: 1, Worker: true, Train: hangs,
+			Claims: &claim.Dir{Path: filepath.Join(root, claim.DirName), Lease: lease, Beat: time.Hour},
+			Store:  &results.Cache{Dir: root},
+		})
+	}()
+	select {
+	case <-entered:
+	case <-time.After(time.Minute):
+		t.Fatal("the hung worker never started training")
+	}
+
+	tc := &trainCounter{finished: map[string]int{}}
+	const workers = 7
+	outs := make([]strings.Builder, workers)
+	errs := make([]error, workers)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range workers {
+		wg.Go(func() {
+			errs[i] = Run(context.Background(), Options{
+				File: file, OutDir: filepath.Join(root, "sweep"), Jobs: 1, Worker: true,
+				Lease: lease, Stdout: &outs[i], Train: tc.train,
+			})
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("worker %d: %v", i, err)
+		}
+	}
+	checkWorkers(t, tc, want, outs, errs)
+	if took < lease {
+		t.Errorf("the sweep completed in %s, before the hung worker's lease (%s) ran out", took, lease)
+	}
+	all := ""
+	for i := range outs {
+		all += outs[i].String()
+	}
+	if !strings.Contains(all, "has not renewed it") {
+		t.Errorf("no worker said it took the hung worker's trial over:\n%s", all)
+	}
+	stopHung()
+	var ie *InterruptedError
+	if err := <-hungDone; !errors.As(err, &ie) {
+		t.Errorf("the hung worker, cancelled, returned %v; want an interrupt", err)
+	}
+	if left, _ := os.ReadDir(filepath.Join(root, claim.DirName)); len(left) != 0 {
+		var names []string
+		for _, e := range left {
+			names = append(names, e.Name())
+		}
+		t.Errorf("claims left behind: %v", names)
+	}
+}
