@@ -44,6 +44,25 @@ func (c *trainCounter) train(ctx context.Context, spec nn.ModelSpec, d *data.Spl
 	return res, m, err
 }
 
+// runWorkers runs n workers of file on one output root at once, each with
+// its own claims Dir as separate processes have, and returns their outputs
+// and errors.
+func runWorkers(n int, file, root string, lease time.Duration, tc *trainCounter) ([]strings.Builder, []error) {
+	outs := make([]strings.Builder, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = Run(context.Background(), Options{
+				File: file, OutDir: filepath.Join(root, "sweep"), Jobs: 1, Worker: true,
+				Lease: lease, Stdout: &outs[i], Train: tc.train,
+			})
+		})
+	}
+	wg.Wait()
+	return outs, errs
+}
+
 // tableOf is the rendered table in a run's output.
 func tableOf(out string) string {
 	var lines []string
@@ -55,9 +74,14 @@ func tableOf(out string) string {
 	return strings.Join(lines, "\n")
 }
 
-// soloTable is the table of one plain run of workersStar in a fresh root.
-func soloTable(t *testing.T, file string) string {
+// workersSweep writes workersStar and returns its file and the table one
+// plain run of it prints in a fresh root.
+func workersSweep(t *testing.T) (file, table string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("trains 24 tiny trials")
+	}
+	file = filepath.Join(writeFiles(t, map[string]string{"sweep.star": workersStar}), "sweep.star")
 	var out strings.Builder
 	err := Run(context.Background(), Options{File: file, OutDir: filepath.Join(t.TempDir(), "w"), Jobs: 1, Stdout: &out})
 	if err != nil {
@@ -66,7 +90,7 @@ func soloTable(t *testing.T, file string) string {
 	if tableOf(out.String()) == "" {
 		t.Fatalf("the single run printed no table:\n%s", out.String())
 	}
-	return tableOf(out.String())
+	return file, tableOf(out.String())
 }
 
 // TestWorkersShareASweep: 8 workers (each a Run with its own claims Dir, as
@@ -74,28 +98,11 @@ func soloTable(t *testing.T, file string) string {
 // 12-trial sweep. Each trial is trained once, every worker prints the
 // table a single process prints, and the workers' accounts add up.
 func TestWorkersShareASweep(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains 24 tiny trials")
-	}
-	dir := writeFiles(t, map[string]string{"sweep.star": workersStar})
-	file := filepath.Join(dir, "sweep.star")
-	want := soloTable(t, file)
+	file, want := workersSweep(t)
 
 	root := t.TempDir()
 	tc := &trainCounter{finished: map[string]int{}}
-	const workers = 8
-	outs := make([]strings.Builder, workers)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for i := range workers {
-		wg.Go(func() {
-			errs[i] = Run(context.Background(), Options{
-				File: file, OutDir: filepath.Join(root, "sweep"), Jobs: 1, Worker: true,
-				Lease: 20 * time.Second, Stdout: &outs[i], Train: tc.train,
-			})
-		})
-	}
-	wg.Wait()
+	outs, errs := runWorkers(8, file, root, 20*time.Second, tc)
 	checkWorkers(t, tc, want, outs, errs)
 	trainedHere := 0
 	for i := range outs {
@@ -144,12 +151,7 @@ func checkWorkers(t *testing.T, tc *trainCounter, want string, outs []strings.Bu
 // train the other 11 trials, wait for the hung one's claim to expire, take
 // its trial over and complete the sweep with the single run's table.
 func TestWorkersSurviveAHungWorker(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains 24 tiny trials")
-	}
-	dir := writeFiles(t, map[string]string{"sweep.star": workersStar})
-	file := filepath.Join(dir, "sweep.star")
-	want := soloTable(t, file)
+	file, want := workersSweep(t)
 
 	root := t.TempDir()
 	const lease = 2 * time.Second
@@ -177,20 +179,8 @@ func TestWorkersSurviveAHungWorker(t *testing.T) {
 	}
 
 	tc := &trainCounter{finished: map[string]int{}}
-	const workers = 7
-	outs := make([]strings.Builder, workers)
-	errs := make([]error, workers)
 	start := time.Now()
-	var wg sync.WaitGroup
-	for i := range workers {
-		wg.Go(func() {
-			errs[i] = Run(context.Background(), Options{
-				File: file, OutDir: filepath.Join(root, "sweep"), Jobs: 1, Worker: true,
-				Lease: lease, Stdout: &outs[i], Train: tc.train,
-			})
-		})
-	}
-	wg.Wait()
+	outs, errs := runWorkers(7, file, root, lease, tc)
 	took := time.Since(start)
 	for i, err := range errs {
 		if err != nil {
