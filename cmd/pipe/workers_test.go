@@ -72,7 +72,7 @@ func checkOnce(t *testing.T, dir string, labels []string, outs []string) []int {
 			t.Errorf("process %d printed the table\n%s\nwant\n%s", i+1, got, want)
 		}
 	}
-	if left, _ := os.ReadDir(filepath.Join(dir, "results", "claims")); len(left) != 0 {
+	if left, _ := os.ReadDir(filepath.Join(dir, "out", "claims")); len(left) != 0 {
 		t.Errorf("%d claims left behind", len(left))
 	}
 	if t.Failed() {
@@ -176,7 +176,7 @@ func TestKilledWorker(t *testing.T) {
 	if killed == "" {
 		t.Fatalf("the first worker never started a trial; stderr:\n%s", stderr.String())
 	}
-	claims, _ := os.ReadDir(filepath.Join(dir, "results", "claims"))
+	claims, _ := os.ReadDir(filepath.Join(dir, "out", "claims"))
 	if len(claims) != 1 {
 		t.Fatalf("the killed worker left %d claims, want the one of %s", len(claims), killed)
 	}
