@@ -34,14 +34,14 @@ type trainCounter struct {
 	finished map[string]int // by trial (lr and seed)
 }
 
-func (c *trainCounter) train(ctx context.Context, spec nn.ModelSpec, d *data.Splits, cfg nn.TrainConfig, progress func(nn.Progress)) (nn.Result, *nn.Model[float32], error) {
-	res, m, err := nn.Train(ctx, spec, d, cfg, progress)
+func (c *trainCounter) train(ctx context.Context, spec nn.ModelSpec, d *data.Splits, cfg nn.TrainConfig, run nn.Run) (nn.Result, *nn.Model[float32], *nn.State, error) {
+	res, m, st, err := nn.Train(ctx, spec, d, cfg, run)
 	if err == nil {
 		c.mu.Lock()
 		c.finished[fmt.Sprintf("lr=%g seed=%d", cfg.Optimizer.LR, cfg.Seed)]++
 		c.mu.Unlock()
 	}
-	return res, m, err
+	return res, m, st, err
 }
 
 // runWorkers runs n workers of file on one output root at once, each with
@@ -159,10 +159,10 @@ func TestWorkersSurviveAHungWorker(t *testing.T) {
 	defer stopHung()
 	entered := make(chan struct{})
 	var once sync.Once
-	hangs := func(ctx context.Context, _ nn.ModelSpec, _ *data.Splits, _ nn.TrainConfig, _ func(nn.Progress)) (nn.Result, *nn.Model[float32], error) {
+	hangs := func(ctx context.Context, _ nn.ModelSpec, _ *data.Splits, _ nn.TrainConfig, _ nn.Run) (nn.Result, *nn.Model[float32], *nn.State, error) {
 		once.Do(func() { close(entered) })
 		<-ctx.Done()
-		return nn.Result{}, nil, ctx.Err()
+		return nn.Result{}, nil, nil, ctx.Err()
 	}
 	hungDone := make(chan error, 1)
 	go func() {
