@@ -189,7 +189,7 @@ s = sequential([conv(4, 3), relu(), max_pool(), affine(10), relu(), dropout(0.5)
 		t.Fatal(err)
 	}
 	want := nn.ThreeLayerConvNet(nn.ThreeLayerConfig{NumFilters: 4, FilterSize: 3, HiddenDim: 10, Dropout: 0.5, Reg: 0.1, WeightScale: 1e-3})
-	want.Init = nn.InitHe
+	want.Init, want.WeightScale = nn.InitHe, 0 // He ignores weight_scale
 	if !equalSpecs(spec, want) {
 		t.Errorf("three_layer_convnet spec\n got %+v\nwant %+v", spec, want)
 	}
@@ -208,6 +208,39 @@ s = sequential([conv(4, 3), relu(), max_pool(), affine(10), relu(), dropout(0.5)
 	}}
 	if !equalSpecs(s, wantS) {
 		t.Errorf("sequential spec\n got %+v\nwant %+v", s, wantS)
+	}
+}
+
+// TestUnusedSettingsOutOfKey: weight_scale only scales the "normal"
+// initialiser, so with "he" or "xavier" a sweep over it is one trial (one
+// key), while with "normal" (every shipped pipeline) it still varies the key.
+func TestUnusedSettingsOutOfKey(t *testing.T) {
+	f := newFixture(t)
+	f.run(`
+def both(init):
+    sweep(three_layer_convnet(num_filters = 4, filter_size = 3, hidden_dim = 10, init = init), tiny, train_config(),
+          grid = {"weight_scale": [1e-3, 5e-2]}, label = init)
+    sweep(sequential([conv(4, 3), relu(), affine()], init = init), tiny, train_config(),
+          grid = {"weight_scale": [1e-3, 5e-2]}, label = init)
+both("he")
+both("xavier")
+both("normal")
+`)
+	for _, c := range f.runner.calls {
+		keys := map[string]bool{}
+		for _, j := range c.jobs {
+			keys[j.Trial.Key()] = true
+		}
+		want := 1
+		if c.group == "normal" {
+			want = 2
+		}
+		if len(keys) != want {
+			t.Errorf("%s: %d distinct keys for weight_scale 1e-3 and 5e-2, want %d", c.group, len(keys), want)
+		}
+	}
+	if len(f.runner.calls) != 6 {
+		t.Errorf("%d calls, want 6", len(f.runner.calls))
 	}
 }
 

@@ -20,9 +20,12 @@ import (
 //	    the conv keeping the spatial size (filter_size must be odd). dropout > 0
 //	    adds inverted dropout after the pool and after the hidden ReLU.
 //	    num_classes None takes the data set's class count. init is "normal"
-//	    (N(0, weight_scale²)), "he" or "xavier". reg is the L2 strength.
+//	    (N(0, weight_scale²)), "he" or "xavier"; the last two ignore
+//	    weight_scale, which then does not enter the trial's key (changing
+//	    it retrains nothing). reg is the L2 strength.
 //	sequential(layers, weight_scale=1e-3, reg=0.0, init="normal")
 //	    Any stack of the layers below; the last must be an affine layer.
+//	    weight_scale, reg and init as for three_layer_convnet.
 //	conv(filters, size, stride=1, pad=None)
 //	    size x size convolution; pad None keeps the size: (size-1)//2 zeros a side.
 //	relu()
@@ -108,20 +111,27 @@ func (m *Model) with(fn string, o map[string]starlark.Value) (*Model, error) {
 	return m.make(fn, m.set.kwargs(o))
 }
 
-// Spec returns the network as nn's plain description.
+// Spec returns the network as nn's plain description. Settings the network
+// does not use are left out of it, so that they do not enter the trial's
+// key: weight_scale only scales the "normal" initialiser ("he" and "xavier"
+// derive the scale from the fan-in), so with those it is 0 in the spec and
+// changing it retrains nothing.
 func (m *Model) Spec() (spec nn.ModelSpec, err error) {
 	if m.kind != "three_layer_convnet" {
 		spec = nn.ModelSpec{Init: m.init, WeightScale: m.scale, Reg: m.reg}
 		for _, l := range m.layers {
 			spec.Layers = append(spec.Layers, l.spec)
 		}
-		return spec, nil
+	} else {
+		err = recovered(m.kind, func() error {
+			spec = nn.ThreeLayerConvNet(m.three)
+			return nil
+		})
+		spec.Init = m.init
 	}
-	err = recovered(m.kind, func() error {
-		spec = nn.ThreeLayerConvNet(m.three)
-		return nil
-	})
-	spec.Init = m.init
+	if spec.Init == nn.InitHe || spec.Init == nn.InitXavier {
+		spec.WeightScale = 0
+	}
 	return spec, err
 }
 
