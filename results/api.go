@@ -9,6 +9,8 @@
 //	record.go        trial keys, records, first-layer filters, setting labels
 //	recordjson.go    the JSON form of records: typed settings, NaN-safe floats
 //	cache.go         the content-addressed record cache and atomic file writes
+//	artifacts.go     per-trial state and weights files beside the records
+//	tensors.go       the safetensors format those files use, with a checksum
 //	table.go         a table's rows from records: columns, seed groups, sort
 //	table_cells.go   cell text (fixed decimals, mean ± std) and sort order
 //	table_render.go  terminal (tablewriter), Markdown and CSV output, files

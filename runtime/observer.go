@@ -28,6 +28,7 @@ type TrialInfo struct {
 	Label string
 	Key   string
 	Iters int // estimated total iterations; Progress.Iters is authoritative
+	From  int // epochs continued from a saved state (ContinueFrom); 0: from scratch
 }
 
 // Observer is told what the scheduler does, so that a front end can show it.

@@ -603,16 +603,44 @@ func (s *Scheduler) trainOne(ctx context.Context, trainFn TrainFunc, sl *slot) (
 		}
 	}()
 	obs := s.observer()
+	art, _ := s.Store.(Artifacts)
+	var from *nn.State
+	if art != nil && !s.Rerun {
+		from, _ = ContinueFrom(art, sl.job.Trial, func(key string, err error) {
+			fmt.Fprintf(s.out(), "warning: saved state of %s is unusable, ignoring it: %v\n", sl.info.Label, err)
+		})
+	}
 	info := sl.info
+	if from != nil {
+		info.From = from.Epoch
+	}
 	obs.TrialStarted(info)
-	progress := func(p nn.Progress) { obs.TrialProgress(info, p) }
+	run := nn.Run{Progress: func(p nn.Progress) { obs.TrialProgress(info, p) }, From: from}
+	if art != nil {
+		run.Checkpoint = func(st *nn.State) error {
+			if err := art.PutState(info.Key, st); err != nil {
+				fmt.Fprintf(s.out(), "warning: could not save the checkpoint of %s: %v\n", info.Label, err)
+			}
+			return nil
+		}
+	}
 	start := time.Now()
-	res, model, _, err := trainFn(ctx, sl.job.Trial.Model, sl.job.Data, sl.job.Trial.Train, nn.Run{Progress: progress})
+	res, model, last, err := trainFn(ctx, sl.job.Trial.Model, sl.job.Data, sl.job.Trial.Train, run)
+	if err != nil && from != nil && ctx.Err() == nil {
+		// A state that checked out on disk but does not fit the run (nn
+		// says why): train from scratch rather than fail the trial.
+		fmt.Fprintf(s.out(), "warning: saved state of %s does not fit, training from epoch 1: %v\n", info.Label, err)
+		run.From = nil
+		res, model, last, err = trainFn(ctx, sl.job.Trial.Model, sl.job.Data, sl.job.Trial.Train, run)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return rec, ctx.Err()
 		}
 		return rec, &TrialError{Label: info.Label, Err: err}
+	}
+	if art != nil {
+		s.keepArtifacts(art, sl, model, last)
 	}
 	rec = results.NewRecord(sl.job.Trial, res, time.Since(start).Seconds(), time.Now())
 	attachFilters(&rec, model)

@@ -47,6 +47,15 @@ func progressText(p nn.Progress) string {
 	return fmt.Sprintf("epoch %d/%d  iter %d/%d  loss %.4f", p.Epoch, p.Epochs, p.Iter, p.Iters, p.Loss)
 }
 
+// fromText says where a trial continued from: " (from epoch 3, cached)"
+// when its first two epochs came from a saved state, else "".
+func fromText(t runtime.TrialInfo) string {
+	if t.From == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (from epoch %d, cached)", t.From+1)
+}
+
 // resultText summarises a finished trial.
 func resultText(rec results.Record) string {
 	r := rec.Result
@@ -61,9 +70,10 @@ func resultText(rec results.Record) string {
 
 // eta extrapolates the time left from the time spent so far.
 func eta(elapsed time.Duration, p nn.Progress) string {
-	if p.Iter <= 0 || p.Iters <= p.Iter {
+	done := p.Iter - p.Start // iterations trained in this run
+	if done <= 0 || p.Iters <= p.Iter {
 		return "0s"
 	}
-	left := time.Duration(float64(elapsed) * float64(p.Iters-p.Iter) / float64(p.Iter))
+	left := time.Duration(float64(elapsed) * float64(p.Iters-p.Iter) / float64(done))
 	return left.Round(time.Second).String()
 }

@@ -51,7 +51,7 @@ func (o *plainObserver) TrialStarted(t runtime.TrialInfo) {
 	defer o.mu.Unlock()
 	now := o.now()
 	o.trials[t.ID] = &plainTrial{start: now, lastPrint: now}
-	o.printf("start %s", t.Label)
+	o.printf("start %s%s", t.Label, fromText(t))
 }
 
 func (o *plainObserver) TrialProgress(t runtime.TrialInfo, p nn.Progress) {

@@ -100,7 +100,7 @@ func (o *termObserver) TrialStarted(t runtime.TrialInfo) {
 	tb.bar = o.p.AddBar(int64(max(t.Iters, 1)),
 		mpb.BarRemoveOnComplete(),
 		mpb.PrependDecorators(
-			decor.Name("  "+t.Label, decor.WCSyncSpaceR),
+			decor.Name("  "+t.Label+fromText(t), decor.WCSyncSpaceR),
 			decor.Any(func(decor.Statistics) string {
 				p := tb.progress()
 				if p.Iter == 0 {

@@ -1,0 +1,267 @@
+package results
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// This file reads and writes safetensors, the tensor file format PyTorch,
+// JAX and Hugging Face read (https://huggingface.co/docs/safetensors):
+//
+//	8 bytes      N, the header's length, unsigned little-endian
+//	N bytes      a JSON object: for each tensor its name →
+//	             {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]},
+//	             and "__metadata__" → an object of strings
+//	the rest     the tensors' bytes, little-endian, row-major, back to back;
+//	             offsets count from the first byte after the header
+//
+// The store keeps its state and weights files in this format, sealed with a
+// checksum in the metadata (sealTensors), so an exported file is the stored
+// one as it is.
+
+// Tensor is one named array of a tensor file: float32 (F32) or int32 (I32)
+// values, exactly one of them set, row-major in Shape.
+type Tensor struct {
+	Name  string
+	Shape []int
+	F32   []float32
+	I32   []int32
+}
+
+// len is the number of values the tensor holds.
+func (t Tensor) len() int {
+	if t.I32 != nil {
+		return len(t.I32)
+	}
+	return len(t.F32)
+}
+
+// tensorEntry is one tensor's header entry.
+type tensorEntry struct {
+	DType   string `json:"dtype"`
+	Shape   []int  `json:"shape"`
+	Offsets [2]int `json:"data_offsets"`
+}
+
+const (
+	metadataKey = "__metadata__"
+	// maxHeader bounds the header a reader accepts (the Rust reference
+	// implementation's limit is 100 MB; ours hold a few kB).
+	maxHeader = 100 << 20
+)
+
+// encodeTensors writes ts (in that order) and meta as a safetensors file.
+func encodeTensors(ts []Tensor, meta map[string]string) ([]byte, error) {
+	header := map[string]any{}
+	if len(meta) > 0 {
+		header[metadataKey] = meta
+	}
+	off := 0
+	for _, t := range ts {
+		if t.Name == "" || t.Name == metadataKey {
+			return nil, fmt.Errorf("results: tensor name %q is not allowed", t.Name)
+		}
+		if _, dup := header[t.Name]; dup {
+			return nil, fmt.Errorf("results: two tensors named %q", t.Name)
+		}
+		n := 1
+		for _, d := range t.Shape {
+			n *= d
+		}
+		if n != t.len() || (t.F32 == nil) == (t.I32 == nil) && n > 0 {
+			return nil, fmt.Errorf("results: tensor %s: shape %v does not hold its %d values", t.Name, t.Shape, t.len())
+		}
+		dtype := "F32"
+		if t.I32 != nil {
+			dtype = "I32"
+		}
+		shape := t.Shape
+		if shape == nil {
+			shape = []int{}
+		}
+		header[t.Name] = tensorEntry{DType: dtype, Shape: shape, Offsets: [2]int{off, off + 4*n}}
+		off += 4 * n
+	}
+	h, err := json.Marshal(header)
+	if err != nil {
+		return nil, fmt.Errorf("results: encoding tensor header: %w", err)
+	}
+	// Pad the header with spaces so the data starts 8-byte aligned, as the
+	// format recommends.
+	for len(h)%8 != 0 {
+		h = append(h, ' ')
+	}
+	b := make([]byte, 8, 8+len(h)+off)
+	binary.LittleEndian.PutUint64(b, uint64(len(h)))
+	b = append(b, h...)
+	for _, t := range ts {
+		for _, v := range t.F32 {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+		}
+		for _, v := range t.I32 {
+			b = binary.LittleEndian.AppendUint32(b, uint32(v))
+		}
+	}
+	return b, nil
+}
+
+// decodeTensors parses a safetensors file of F32 and I32 tensors, returned
+// in the order of their data. It checks everything the format promises: the
+// header's length, its JSON, each tensor's dtype, shape and offsets, and
+// that the tensors tile the data exactly.
+func decodeTensors(b []byte) ([]Tensor, map[string]string, error) {
+	if len(b) < 8 {
+		return nil, nil, errors.New("shorter than a tensor file's 8-byte header length")
+	}
+	n := binary.LittleEndian.Uint64(b)
+	if n > maxHeader || n > uint64(len(b)-8) {
+		return nil, nil, fmt.Errorf("header length %d does not fit in the file's %d bytes", n, len(b))
+	}
+	data := b[8+n:]
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b[8:8+n], &raw); err != nil {
+		return nil, nil, fmt.Errorf("header: %v", err)
+	}
+	var meta map[string]string
+	if m, ok := raw[metadataKey]; ok {
+		if err := json.Unmarshal(m, &meta); err != nil {
+			return nil, nil, fmt.Errorf("header metadata: %v", err)
+		}
+		delete(raw, metadataKey)
+	}
+	ts := make([]Tensor, 0, len(raw))
+	offs := make([][2]int, 0, len(raw))
+	for name, r := range raw {
+		var e tensorEntry
+		dec := json.NewDecoder(bytes.NewReader(r))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&e); err != nil {
+			return nil, nil, fmt.Errorf("tensor %q: %v", name, err)
+		}
+		count := 1
+		for _, d := range e.Shape {
+			if d < 0 || d > len(data) || count*d > len(data) {
+				return nil, nil, fmt.Errorf("tensor %q: shape %v does not fit in %d bytes", name, e.Shape, len(data))
+			}
+			count *= d
+		}
+		if e.DType != "F32" && e.DType != "I32" {
+			return nil, nil, fmt.Errorf("tensor %q: dtype %q (want F32 or I32)", name, e.DType)
+		}
+		begin, end := e.Offsets[0], e.Offsets[1]
+		if begin < 0 || end < begin || end > len(data) || end-begin != 4*count {
+			return nil, nil, fmt.Errorf("tensor %q: offsets %v do not hold shape %v in %d data bytes", name, e.Offsets, e.Shape, len(data))
+		}
+		t := Tensor{Name: name, Shape: e.Shape}
+		if e.DType == "F32" {
+			t.F32 = make([]float32, count)
+			for i := range t.F32 {
+				t.F32[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[begin+4*i:]))
+			}
+		} else {
+			t.I32 = make([]int32, count)
+			for i := range t.I32 {
+				t.I32[i] = int32(binary.LittleEndian.Uint32(data[begin+4*i:]))
+			}
+		}
+		ts = append(ts, t)
+		offs = append(offs, e.Offsets)
+	}
+	idx := make([]int, len(ts))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(i, j int) bool {
+		a, b := offs[idx[i]], offs[idx[j]]
+		return a[0] < b[0] || a[0] == b[0] && a[1] < b[1]
+	})
+	out := make([]Tensor, len(ts))
+	at := 0
+	for i, k := range idx {
+		if offs[k][0] != at {
+			return nil, nil, fmt.Errorf("tensor %q starts at byte %d of the data, want %d (gap or overlap)", ts[k].Name, offs[k][0], at)
+		}
+		at = offs[k][1]
+		out[i] = ts[k]
+	}
+	if at != len(data) {
+		return nil, nil, fmt.Errorf("tensors end at byte %d of %d data bytes", at, len(data))
+	}
+	return out, meta, nil
+}
+
+// checksumMeta is the metadata entry that seals a store tensor file:
+// "sha256:" and the hex SHA-256 of the whole file with those 64 digits
+// written as zeros. It covers every byte, header and data alike.
+const checksumMeta = "pipe.checksum"
+
+var zeroSum = strings.Repeat("0", 2*sha256.Size)
+
+// sealTensors encodes ts and meta with a checksum entry (checksumMeta).
+func sealTensors(ts []Tensor, meta map[string]string) ([]byte, error) {
+	m := make(map[string]string, len(meta)+1)
+	for k, v := range meta {
+		m[k] = v
+	}
+	m[checksumMeta] = "sha256:" + zeroSum
+	b, err := encodeTensors(ts, m)
+	if err != nil {
+		return nil, err
+	}
+	at := sumAt(b, zeroSum)
+	if at < 0 {
+		return nil, errors.New("results: checksum entry missing from the encoded header") // a bug
+	}
+	sum := sha256.Sum256(b)
+	hex.Encode(b[at:], sum[:])
+	return b, nil
+}
+
+// unsealTensors checks a file sealTensors wrote (no byte changed since) and
+// decodes it.
+func unsealTensors(b []byte) ([]Tensor, map[string]string, error) {
+	ts, meta, err := decodeTensors(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("not a complete tensor file (torn write?): %v", err)
+	}
+	sum, ok := strings.CutPrefix(meta[checksumMeta], "sha256:")
+	if !ok || len(sum) != 2*sha256.Size {
+		return nil, nil, errors.New("no checksum")
+	}
+	at := sumAt(b, sum)
+	if at < 0 {
+		return nil, nil, errors.New("malformed checksum entry")
+	}
+	c := bytes.Clone(b)
+	copy(c[at:], zeroSum)
+	got := sha256.Sum256(c)
+	if hex.EncodeToString(got[:]) != sum {
+		return nil, nil, errors.New("checksum mismatch: the file was edited or damaged after it was written")
+	}
+	return ts, meta, nil
+}
+
+// sumAt is where the checksum digits sum start in the header of b, or -1.
+func sumAt(b []byte, sum string) int {
+	if len(b) < 8 {
+		return -1
+	}
+	n := binary.LittleEndian.Uint64(b)
+	if n > uint64(len(b)-8) {
+		return -1
+	}
+	entry := []byte(`"` + checksumMeta + `":"sha256:` + sum + `"`)
+	i := bytes.Index(b[8:8+n], entry)
+	if i < 0 {
+		return -1
+	}
+	return 8 + i + len(entry) - 1 - len(sum)
+}
