@@ -67,8 +67,13 @@ type Record struct {
 	NumericsVersion string    `json:"numerics_version"`
 	Trial           Trial     `json:"trial"`
 	Result          nn.Result `json:"result"`
-	Seconds         float64   `json:"seconds"`  // timing: excluded from reproducibility comparisons
+	Seconds         float64   `json:"seconds"`  // wall time of training; timing: excluded from reproducibility comparisons
 	Finished        string    `json:"finished"` // RFC 3339, timing as well
+	// Threads is how many cores the trial's training could use (a lone
+	// trial gets the cores idle trials leave); timing as well. Tables show
+	// Seconds × Threads, which compares across rows (see CoreSeconds). 0 in
+	// records written before it was kept, read as 1.
+	Threads int `json:"threads,omitempty"`
 
 	// Filters are the first conv layer's weights of the kept (best-validation)
 	// parameters, so the filter figure can be drawn from the record alone.
@@ -99,4 +104,7 @@ type Table struct {
 	// Slug is the file name stem of the table's files (tables/<Slug>.md and
 	// .csv), which a manifest's report links.
 	Slug string
+	// Note, if set, is a footnote printed under the table (terminal and
+	// Markdown; CSV holds only the cells): how a column is measured.
+	Note string
 }

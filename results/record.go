@@ -224,9 +224,17 @@ func asInt64(v any) (int64, bool) {
 }
 
 // WithoutTiming returns rec with the fields that measure time (Seconds,
-// Finished) cleared: what must be bit-identical between two runs of the same
-// trial, whatever --jobs was.
+// Finished, Threads) cleared: what must be bit-identical between two runs of
+// the same trial, whatever --jobs was.
 func (r Record) WithoutTiming() Record {
-	r.Seconds, r.Finished = 0, ""
+	r.Seconds, r.Finished, r.Threads = 0, "", 0
 	return r
+}
+
+// CoreSeconds is the training time in core-seconds: wall seconds times the
+// cores the trial could use. A trial that trained alone on two cores and one
+// that shared them with another then compare by the work they took, not by
+// what else ran beside them.
+func (r Record) CoreSeconds() float64 {
+	return r.Seconds * float64(max(r.Threads, 1))
 }

@@ -33,7 +33,7 @@ var metrics = []metric{
 	{"train_acc", "training accuracy of the kept parameters", func(r Record) (float64, bool) { return r.Result.TrainAcc, true }, 3},
 	{"val_acc", "best validation accuracy", func(r Record) (float64, bool) { return r.Result.ValAcc, true }, 3},
 	{"test_acc", "test accuracy of the kept parameters", func(r Record) (float64, bool) { return r.Result.TestAcc, true }, 3},
-	{"seconds", "training wall time", func(r Record) (float64, bool) { return r.Seconds, true }, 1},
+	{"seconds", "training time in core-seconds (wall time × the cores the trial could use)", func(r Record) (float64, bool) { return r.CoreSeconds(), true }, 1},
 	{"best_epoch", "epoch of the kept parameters", func(r Record) (float64, bool) { return float64(r.Result.BestEpoch), true }, 0},
 	{"loss", "final training loss (last iteration)", func(r Record) (float64, bool) {
 		if n := len(r.Result.Loss); n > 0 {
@@ -54,6 +54,11 @@ func findMetric(name string) (metric, bool) {
 	}
 	return metric{}, false
 }
+
+// secondsNote is the footnote of a table with a seconds column: a trial
+// that trained alone may use every core, so wall times alone would not
+// compare across rows.
+const secondsNote = "seconds: core-seconds (wall time × cores the trial used), so rows compare; each record keeps its wall time and threads."
 
 // defaultColumns are the columns newTable shows when given none: every
 // setting of the records, then the three accuracies and the time.
@@ -132,6 +137,9 @@ func newTable(title string, recs []Record, columns []string, sortBy string) (Tab
 	}
 
 	t := Table{Title: title, Columns: cols, Rows: make([][]string, len(groups))}
+	if slices.Contains(cols, "seconds") {
+		t.Note = secondsNote
+	}
 	for i, g := range groups {
 		row := make([]string, len(cols))
 		for j, c := range cols {

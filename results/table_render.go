@@ -88,6 +88,9 @@ func (t Table) Render(w io.Writer) error {
 	if err := tbl.Render(); err != nil {
 		return fmt.Errorf("results: table %q: %w", t.Title, err)
 	}
+	if t.Note != "" {
+		buf.WriteString(t.Note + "\n")
+	}
 	_, err := w.Write(buf.Bytes())
 	return err
 }
@@ -135,6 +138,9 @@ func (t Table) markdown() (string, error) {
 	b.WriteString("\n")
 	for _, row := range t.Rows {
 		line(row)
+	}
+	if t.Note != "" {
+		b.WriteString("\n" + esc(t.Note) + "\n")
 	}
 	return b.String(), nil
 }

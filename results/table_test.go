@@ -51,6 +51,47 @@ func TestTableGolden(t *testing.T) {
 	}
 }
 
+// TestTableSecondsAreCoreSeconds: a trial that trained alone on two cores
+// shows its wall time × 2, so it compares with one that shared them; old
+// records without a thread count show their wall time; a footnote says so.
+func TestTableSecondsAreCoreSeconds(t *testing.T) {
+	recs := filterSweep()
+	recs[0].Seconds, recs[0].Threads = 20.5, 1
+	recs[1].Seconds, recs[1].Threads = 8.5, 2
+	recs[2].Seconds, recs[2].Threads = 9, 0
+	tbl, err := newTable("", recs, []string{"filter_size", "seconds"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"3", "20.5"}, {"5", "17.0"}, {"7", "9.0"}}
+	if !reflect.DeepEqual(tbl.Rows, want) {
+		t.Errorf("rows %v, want %v", tbl.Rows, want)
+	}
+	var term bytes.Buffer
+	if err := tbl.Render(&term); err != nil {
+		t.Fatal(err)
+	}
+	md, err := tbl.markdown()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{term.String(), md} {
+		if !strings.Contains(out, "seconds: core-seconds (wall time × cores the trial used)") {
+			t.Errorf("no footnote on seconds in\n%s", out)
+		}
+	}
+	if recs[1].WithoutTiming().Threads != 0 {
+		t.Error("WithoutTiming keeps Threads, which varies with --jobs")
+	}
+	noSeconds, err := newTable("", recs, []string{"filter_size", "val_acc"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if noSeconds.Note != "" {
+		t.Errorf("a table without seconds has the note %q", noSeconds.Note)
+	}
+}
+
 func TestTableGroupsSeeds(t *testing.T) {
 	tbl, err := newTable("", seededSweep(), []string{"filter_size", "seed", "val_acc", "best_epoch", "seconds"}, "")
 	if err != nil {

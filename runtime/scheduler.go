@@ -174,6 +174,7 @@ type slot struct {
 	elsewhere  bool
 	waiting    string
 	unreadable bool
+	threads    int // cores its training may use (nn.WithThreads), kept in the record
 }
 
 // trainedHere counts the slots this process trained itself.
@@ -406,8 +407,12 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 	// the pool would leave idle; training is bit-identical for any thread
 	// count, so this changes the wall time, never a record.
 	tctx := gctx
-	if threads := s.threadsPerTrial(len(todo)); threads > 1 {
+	threads := s.threadsPerTrial(len(todo))
+	if threads > 1 {
 		tctx = nn.WithThreads(gctx, threads)
+	}
+	for _, sl := range todo {
+		sl.threads = threads
 	}
 
 	type outcome struct {
@@ -643,6 +648,7 @@ func (s *Scheduler) trainOne(ctx context.Context, trainFn TrainFunc, sl *slot) (
 		s.keepArtifacts(art, sl, model, last)
 	}
 	rec = results.NewRecord(sl.job.Trial, res, time.Since(start).Seconds(), time.Now())
+	rec.Threads = sl.threads
 	attachFilters(&rec, model)
 	return rec, nil
 }

@@ -73,8 +73,7 @@ func jobs(seeds ...uint64) []builtins.Job {
 func timeless(recs []results.Record) []results.Record {
 	out := make([]results.Record, len(recs))
 	for i, r := range recs {
-		r.Seconds, r.Finished = 0, ""
-		out[i] = r
+		out[i] = r.WithoutTiming()
 	}
 	return out
 }
@@ -372,6 +371,28 @@ func TestThreadsPerTrial(t *testing.T) {
 		s := &Scheduler{Jobs: c.jobs}
 		if got := s.threadsPerTrial(c.n); got != c.want {
 			t.Errorf("jobs %d, %d trials: %d threads, want %d", c.jobs, c.n, got, c.want)
+		}
+	}
+}
+
+// TestRecordsKeepThreads: a record keeps the cores its trial could use — all
+// of --jobs for a lone trial, one each when trials fill the pool — so a
+// table can show seconds that compare.
+func TestRecordsKeepThreads(t *testing.T) {
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(2))
+	for _, c := range []struct {
+		seeds []uint64
+		want  int
+	}{{[]uint64{1}, 2}, {[]uint64{2, 3}, 1}} {
+		s := &Scheduler{Store: newMemStore(), Jobs: 2, Train: (&fakeTrain{}).train}
+		recs, err := s.Run(context.Background(), "g", jobs(c.seeds...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.Threads != c.want {
+				t.Errorf("%d trials on --jobs 2: record of %s has threads %d, want %d", len(c.seeds), r.Key, r.Threads, c.want)
+			}
 		}
 	}
 }
