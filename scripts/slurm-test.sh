@@ -7,7 +7,8 @@
 #   - every worker that was not cancelled prints the table one process prints;
 #   - a worker cancelled with scancel in the middle of a trial (SIGTERM), and
 #     one whose pipe process is SIGKILLed (as if its node died), have their
-#     trials finished by other workers;
+#     trials finished by other workers, which continue them from the last
+#     epoch's checkpoint;
 #   - the shards of a --shard array train 4 trials each of the 8, and a plain
 #     run afterwards finds them all and prints the same table.
 # Prints the jobs, the trials each worker trained and the wall times.
@@ -147,13 +148,18 @@ wait_jobs() {
   fail "jobs $* still running after 10 minutes"
 }
 
-# in_trial LOG: waits until LOG's process is training a trial.
-in_trial() {
-  for i in $(seq 300); do
-    [ -f "$1" ] && [ -n "$(current "$1")" ] && return 0
-    sleep 0.2
+# in_epoch3 LOG: waits until LOG's process is in epoch 3 of a trial (the
+# end of epoch 2 is checkpointed, so whoever takes the trial over continues
+# it from there).
+in_epoch3() {
+  for i in $(seq 600); do
+    if [ -f "$1" ]; then
+      cur=$(current "$1")
+      [ -n "$cur" ] && grep -qF " $cur  epoch 3/" "$1" && return 0
+    fi
+    sleep 0.1
   done
-  fail "$1 never started a trial"
+  fail "$1 never reached epoch 3 of a trial"
 }
 # current LOG: the trial LOG's process started and has not finished.
 current() { awk '$2=="start"{t=$3} $2=="done"&&$3==t{t=""} END{print t}' "$1"; }
@@ -173,21 +179,19 @@ t0=$(ms)
 wjob=$(sbatch --parsable --job-name=pipe-worker --array=0-3 --cpus-per-task=1 \
   --output="$work/logs/worker-%a.out" \
   --wrap "exec $work/pipe run sweep.star --out shared --worker --jobs 1 --lease 30s")
-in_trial logs/worker-0.out
-sleep 0.5
+in_epoch3 logs/worker-0.out
 scancel "${wjob}_0"
-say "scancel ${wjob}_0 (SIGTERM) in mid-trial"
+say "scancel ${wjob}_0 (SIGTERM) in epoch 3 of a trial"
 # A worker whose node dies gets no signal to react to: SIGKILL worker 1's
 # pipe process (scancel --signal=KILL of a whole job is a cancel, SIGTERM
 # first).
-in_trial logs/worker-1.out
-sleep 0.5
+in_epoch3 logs/worker-1.out
 jid=$(scontrol -o show job "${wjob}_1" | sed -n 's/^JobId=\([0-9]*\) .*/\1/p')
 pid=$(scontrol listpids "$jid" | awk 'NR>1{print $1}' | while read -r p; do
   [ "$(ps -o comm= -p "$p" 2>/dev/null)" = pipe ] && echo "$p"; done | head -1)
 [ -n "$pid" ] || fail "no pipe process in ${wjob}_1"
 kill -KILL "$pid"
-say "kill -KILL $pid (the pipe of ${wjob}_1) in mid-trial"
+say "kill -KILL $pid (the pipe of ${wjob}_1) in epoch 3 of a trial"
 wait_jobs "$wjob"
 workers_ms=$(($(ms) - t0))
 term_trial=$(current logs/worker-0.out)
@@ -209,6 +213,10 @@ by=$(finished_by "$term_trial")
 by=$(finished_by "$kill_trial")
 [ -n "$by" ] && [ "$by" != logs/worker-1.out ] ||
   fail "worker 1's trial $kill_trial, killed, was not finished by another worker (by: ${by:-nobody})"
+for t in "$term_trial" "$kill_trial"; do
+  grep -qF "start $t (from epoch" logs/worker-*.out ||
+    fail "nobody continued $t from the cancelled worker's checkpoint"
+done
 grep -q 'interrupted' logs/worker-0.out || fail "worker 0 does not say it was interrupted"
 grep -q "is gone" logs/worker-[023].out || fail "no worker says it took over the killed worker's claim"
 for i in 2 3; do
@@ -244,13 +252,13 @@ say "PASS"
 say "worker job $wjob (array 0-3, 1 CPU each):"
 for i in 0 1 2 3; do
   note=""
-  [ "$i" = 0 ] && note=" (scancel in mid-trial: $term_trial)"
-  [ "$i" = 1 ] && note=" (SIGKILL in mid-trial: $kill_trial)"
+  [ "$i" = 0 ] && note=" (scancel in epoch 3+: $term_trial)"
+  [ "$i" = 1 ] && note=" (SIGKILL in epoch 3+: $kill_trial)"
   echo "  task $i trained $(trained "logs/worker-$i.out" | wc -l): $(trained "logs/worker-$i.out" | tr '\n' ' ')$note"
 done
 say "shard job $sjob (array 0-1): shard 1/2 trained $(trained logs/shard-0.out | wc -l), shard 2/2 $(trained logs/shard-1.out | wc -l)"
 say "wall time: one process --jobs $cpus $(secs $solo_ms); worker array $(secs $workers_ms) (two workers cancelled); shard array + render $(secs $shards_ms)"
 say "every trial trained once ($total of 8); tables equal the single run's; take-overs:"
-grep -h 'warning: taking over' logs/worker-*.out | sed 's/^/  /'
+grep -h -e 'warning: taking over' -e ' (from epoch' logs/worker-*.out | sed 's/^/  /'
 grep -h 'interrupted' logs/worker-0.out | sed 's/^/  worker 0: /'
 

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // These tests run real pipe processes side by side on one output root, as
@@ -144,8 +143,8 @@ func TestPlainRunsTogether(t *testing.T) {
 
 // TestKilledWorker: a worker is SIGKILLed in the middle of a trial; two
 // workers started after it take its trial over (its process is gone, so at
-// once, not after the lease), train the rest once between them, and both
-// print the table.
+// once, not after the lease) and continue it from its last epoch's
+// checkpoint, train the rest once between them, and both print the table.
 func TestKilledWorker(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a small sweep in three processes")
@@ -162,15 +161,17 @@ func TestKilledWorker(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Kill it in epoch 3 of its first trial: the end of epoch 2 is
+	// checkpointed, so the worker that takes the trial over continues it.
 	killed := ""
+	epoch3 := regexp.MustCompile(`^\d\d:\d\d:\d\d (\S+)  epoch 3/6 `)
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
-		if l, ok := strings.CutPrefix(sc.Text()[min(9, len(sc.Text())):], "start "); ok {
-			killed = l
+		if m := epoch3.FindStringSubmatch(sc.Text()); m != nil {
+			killed = m[1]
 			break
 		}
 	}
-	time.Sleep(200 * time.Millisecond) // into the trial
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	if killed == "" {
@@ -190,6 +191,10 @@ func TestKilledWorker(t *testing.T) {
 	}
 	if took != 1 {
 		t.Errorf("%d workers said they took over the killed worker's trial, want 1", took)
+	}
+	resumed := regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d start ` + regexp.QuoteMeta(killed) + ` \(from epoch [3-6], cached\)$`)
+	if !resumed.MatchString(outs[0]) && !resumed.MatchString(outs[1]) {
+		t.Errorf("no worker continued %s from the killed worker's checkpoint (want a line matching %s)", killed, resumed)
 	}
 	t.Logf("killed worker was training %s; trials trained per worker after: %v", killed, per)
 }
