@@ -41,7 +41,8 @@ const (
 	metaState    = "pipe.state"    // JSON of stateMeta
 	metaModel    = "pipe.model"    // JSON of the nn.ModelSpec
 	metaInput    = "pipe.input"    // "C,H,W" of the images
-	metaClasses  = "pipe.classes"  // JSON list of class names
+	metaData     = "pipe.data"     // JSON of the DataSpec
+	metaTestAcc  = "pipe.test_acc" // test accuracy of the weights
 )
 
 // artifactPath is where the artifact of kind (StatesDir or WeightsDir) of
@@ -179,33 +180,36 @@ func (c *Cache) GetState(key string) (*nn.State, bool, error) {
 }
 
 // Weights are the kept (best-validation) parameters of one trial, with
-// what is needed to rebuild its model: the spec, the image shape and the
-// class names. Tensors are named and shaped as nn.Model.Params: W1, b1, W2,
-// ... with conv weights (filters, channels, height, width) and affine
-// weights (inputs, outputs); see WeightsLayout.
+// what is needed to rebuild and check its model: the spec, the image shape,
+// the data it was trained on and its test accuracy. Tensors are named and
+// shaped as nn.Model.Params: W1, b1, W2, ... with conv weights (filters,
+// channels, height, width) and affine weights (inputs, outputs); see
+// WeightsLayout.
 type Weights struct {
 	Key     string
 	Model   nn.ModelSpec
 	Input   [3]int
-	Classes []string
+	Data    DataSpec
+	TestAcc float64
 	Tensors []Tensor
 }
 
 // WeightsLayout documents the tensor names and layouts of a weights file for
-// readers outside pipe (the README quotes it).
+// readers outside pipe (pipe export --help and the README quote it).
 const WeightsLayout = `Tensors are float32, named as pipe numbers its parameters: W1, b1 for the
 first layer with weights, W2, b2 for the second, and so on. A conv weight is
-(filters, channels, height, width) and acts like torch.nn.functional.conv2d's
-weight; an affine weight is (inputs, outputs), applied as x @ W + b (the
-transpose of torch.nn.Linear's weight); the input of the first affine is the
-previous layer's output flattened in (channels, height, width) order. The
-metadata holds pipe.model (the model spec as JSON), pipe.input ("C,H,W"),
-pipe.classes (JSON list of class names in label order) and pipe.key.`
+(filters, channels, height, width), as torch.nn.functional.conv2d takes it;
+an affine weight is (inputs, outputs), applied as x @ W + b (the transpose
+of torch.nn.Linear's weight); the first affine's input is the previous
+layer's output flattened in (channels, height, width) order. The metadata
+holds pipe.model (the model spec, JSON), pipe.input ("C,H,W"), pipe.data
+(the data selection, JSON: its classes in label order), pipe.test_acc and
+pipe.key.`
 
-// NewWeights takes the parameters of model (copied) as the weights of trial
-// key.
-func NewWeights(key string, model *nn.Model[float32], classes []string) Weights {
-	w := Weights{Key: key, Model: model.Spec(), Input: model.Input(), Classes: slices.Clone(classes)}
+// NewWeights takes the parameters of model (copied) as the kept weights of
+// the trial rec records.
+func NewWeights(rec Record, model *nn.Model[float32]) Weights {
+	w := Weights{Key: rec.Key, Model: model.Spec(), Input: model.Input(), Data: rec.Trial.Data, TestAcc: rec.Result.TestAcc}
 	for _, p := range model.Params() {
 		w.Tensors = append(w.Tensors, Tensor{Name: p.Name, Shape: slices.Clone(p.Value.Shape), F32: slices.Clone(p.Value.Data)})
 	}
@@ -218,11 +222,15 @@ func (w Weights) encode() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("results: encoding weights %s: %w", w.Key, err)
 	}
-	classes, _ := json.Marshal(w.Classes) // strings: cannot fail
+	data, err := json.Marshal(w.Data)
+	if err != nil {
+		return nil, fmt.Errorf("results: encoding weights %s: %w", w.Key, err)
+	}
 	return sealTensors(w.Tensors, map[string]string{
 		metaKind: "weights", metaKey: w.Key, metaNumerics: NumericsVersion,
-		metaModel: string(model), metaClasses: string(classes),
-		metaInput: fmt.Sprintf("%d,%d,%d", w.Input[0], w.Input[1], w.Input[2]),
+		metaModel: string(model), metaData: string(data),
+		metaInput:   fmt.Sprintf("%d,%d,%d", w.Input[0], w.Input[1], w.Input[2]),
+		metaTestAcc: strconv.FormatFloat(w.TestAcc, 'g', -1, 64),
 	})
 }
 
@@ -252,7 +260,7 @@ func (c *Cache) GetWeights(key string) (Weights, bool, error) {
 	return w, true, nil
 }
 
-// WeightsPath is the file of the weights of key (for pipe export).
+// WeightsPath is the file of the weights of key (for messages).
 func (c *Cache) WeightsPath(key string) string { return c.artifactPath(WeightsDir, key) }
 
 // weightsFrom reads the weights' metadata.
@@ -261,11 +269,15 @@ func weightsFrom(ts []Tensor, meta map[string]string) (Weights, error) {
 	if err := json.Unmarshal([]byte(meta[metaModel]), &w.Model); err != nil {
 		return Weights{}, fmt.Errorf("%s: %v", metaModel, err)
 	}
-	if err := json.Unmarshal([]byte(meta[metaClasses]), &w.Classes); err != nil {
-		return Weights{}, fmt.Errorf("%s: %v", metaClasses, err)
+	if err := json.Unmarshal([]byte(meta[metaData]), &w.Data); err != nil {
+		return Weights{}, fmt.Errorf("%s: %v", metaData, err)
 	}
 	if _, err := fmt.Sscanf(meta[metaInput], "%d,%d,%d", &w.Input[0], &w.Input[1], &w.Input[2]); err != nil {
 		return Weights{}, fmt.Errorf("%s %q: %v", metaInput, meta[metaInput], err)
+	}
+	var err error
+	if w.TestAcc, err = strconv.ParseFloat(meta[metaTestAcc], 64); err != nil {
+		return Weights{}, fmt.Errorf("%s: %v", metaTestAcc, err)
 	}
 	return w, nil
 }
@@ -305,4 +317,14 @@ func (c *Cache) getArtifact(dir, key, kind string) ([]Tensor, map[string]string,
 		return nil, nil, false, fmt.Errorf("%s: numerics version %q, want %q", p, meta[metaNumerics], NumericsVersion)
 	}
 	return ts, meta, true, nil
+}
+
+// WriteWeights writes w to path (atomically) as the safetensors file the
+// store keeps; see WeightsLayout for what readers find in it.
+func WriteWeights(path string, w Weights) error {
+	b, err := w.encode()
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, b)
 }

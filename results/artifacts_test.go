@@ -90,7 +90,7 @@ func TestArtifactsDamaged(t *testing.T) {
 	}
 	other := strings.Repeat("a", 32)
 	check("renamed", good, other, "file renamed or copied")
-	w := Weights{Key: stateKey, Model: nn.ThreeLayerConvNet(nn.DefaultThreeLayer()), Input: [3]int{1, 2, 2}, Classes: []string{"a"},
+	w := Weights{Key: stateKey, Model: nn.ThreeLayerConvNet(nn.DefaultThreeLayer()), Input: [3]int{1, 2, 2},
 		Tensors: []Tensor{{Name: "W1", Shape: []int{1}, F32: []float32{1}}}}
 	wb, err := w.encode()
 	if err != nil {
@@ -107,7 +107,9 @@ func TestWeightsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := NewWeights(stateKey, m, []string{"T-shirt/top", "Shirt"})
+	rec := Record{Key: stateKey, Trial: Trial{Data: DataSpec{Name: "fashion-mnist", Classes: []string{"T-shirt/top", "Shirt"}, Validation: 5, SplitSeed: -1}},
+		Result: nn.Result{TestAcc: 0.8125}}
+	w := NewWeights(rec, m)
 	if err := c.PutWeights(w); err != nil {
 		t.Fatal(err)
 	}

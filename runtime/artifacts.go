@@ -55,13 +55,9 @@ func ContinueFrom(a Artifacts, t results.Trial, warn func(key string, err error)
 // kept weights, and the last state (replacing the trial's checkpoint).
 // Failing to keep them costs a retrain later, never the record, so it is a
 // warning.
-func (s *Scheduler) keepArtifacts(a Artifacts, sl *slot, model *nn.Model[float32], last *nn.State) {
+func (s *Scheduler) keepArtifacts(a Artifacts, sl *slot, rec results.Record, model *nn.Model[float32], last *nn.State) {
 	if model != nil {
-		var classes []string
-		if d := sl.job.Data; d != nil && d.Train != nil {
-			classes = d.Train.Classes
-		}
-		if err := a.PutWeights(results.NewWeights(sl.info.Key, model, classes)); err != nil {
+		if err := a.PutWeights(results.NewWeights(rec, model)); err != nil {
 			fmt.Fprintf(s.out(), "warning: could not keep the weights of %s: %v\n", sl.info.Label, err)
 		}
 	}

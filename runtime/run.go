@@ -199,6 +199,9 @@ func Run(ctx context.Context, opt Options) error {
 		Used:      map[string]bool{},
 		Manifest:  &results.Manifest{Version: results.ManifestVersion, Pipeline: filepath.Base(opt.File)},
 	}
+	if w, ok := store.(builtins.WeightsReader); ok {
+		env.Weights = w
+	}
 
 	ld := newLoader(fileOptions, guard(predeclared))
 	mainDir := filepath.Dir(filepath.Clean(opt.File))

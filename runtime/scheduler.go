@@ -644,11 +644,11 @@ func (s *Scheduler) trainOne(ctx context.Context, trainFn TrainFunc, sl *slot) (
 		}
 		return rec, &TrialError{Label: info.Label, Err: err}
 	}
-	if art != nil {
-		s.keepArtifacts(art, sl, model, last)
-	}
 	rec = results.NewRecord(sl.job.Trial, res, time.Since(start).Seconds(), time.Now())
 	rec.Threads = sl.threads
+	if art != nil {
+		s.keepArtifacts(art, sl, rec, model, last)
+	}
 	attachFilters(&rec, model)
 	return rec, nil
 }

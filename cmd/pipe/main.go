@@ -5,6 +5,9 @@
 //	pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q] [--shard i/n | --worker] [--lease D]
 //	pipe check FILE [-p name=value]... [--out DIR]
 //	pipe report DIR [--trials DIR]
+//	pipe export KEY FILE [--out DIR]
+//	pipe du [--out DIR]
+//	pipe gc [--keep weights|records] [--max-size SIZE] [--out DIR]
 //	pipe version
 //	pipe help [COMMAND]
 //
@@ -42,6 +45,9 @@ Usage:
   pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q] [--shard i/n | --worker] [--lease D]
   pipe check FILE [-p name=value]... [--out DIR]
   pipe report DIR [--trials DIR]
+  pipe export KEY FILE [--out DIR]
+  pipe du [--out DIR]
+  pipe gc [--keep weights|records] [--max-size SIZE] [--out DIR]
   pipe version
   pipe help [COMMAND]
 
@@ -52,6 +58,9 @@ Commands:
            model shape and list the trials a run would train
   report   rebuild the tables, figures and report of an output folder
            from its manifest and the cached records, without training
+  export   write a trial's kept weights as safetensors (PyTorch, JAX)
+  du       print the trial store's size by kind (records, states, weights)
+  gc       remove states (and weights) from the store, never records
   version  print pipe's version, numerics version and Go version
   help     print this text, or a command's flags
 
@@ -79,6 +88,12 @@ func pipeMain(args []string, stdout, stderr io.Writer) int {
 		return reportCmd(rest, stdout, stderr)
 	case "version":
 		return versionCmd(rest, stdout, stderr)
+	case "export":
+		return exportCmd(rest, stdout, stderr)
+	case "du":
+		return duCmd(rest, stdout, stderr)
+	case "gc":
+		return gcCmd(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		return helpCmd(rest, stdout, stderr)
 	default:
@@ -101,6 +116,12 @@ func helpCmd(args []string, stdout, stderr io.Writer) int {
 		return reportCmd([]string{"--help"}, stdout, stderr)
 	case "version":
 		return versionCmd([]string{"--help"}, stdout, stderr)
+	case "export":
+		return exportCmd([]string{"--help"}, stdout, stderr)
+	case "du":
+		return duCmd([]string{"--help"}, stdout, stderr)
+	case "gc":
+		return gcCmd([]string{"--help"}, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "pipe help: unknown command %q\n\n%s", args[0], usage)
 	return exitUsage

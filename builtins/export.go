@@ -1,0 +1,83 @@
+package builtins
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"go.starlark.net/starlark"
+
+	"github.com/pipe-ml/pipe/results"
+)
+
+// exportBuiltins take trained models out of pipe:
+//
+//	export(result, path)
+//	    Writes the kept (best-validation) weights of result to path, a file
+//	    name relative to the pipeline's output folder (out/<pipeline>/), as
+//	    safetensors, the format PyTorch, JAX and Hugging Face read; pipe
+//	    export KEY FILE does the same from the command line. Tensors are
+//	    float32 named W1, b1, W2, b2, ... (conv weights (filters, channels,
+//	    height, width), affine weights (inputs, outputs)); the metadata holds
+//	    the model spec, the image shape, the data selection and the test
+//	    accuracy. scripts/torch_eval.py loads one into PyTorch. Returns the
+//	    path written.
+//
+// pipe check validates the arguments and writes nothing.
+var exportBuiltins = starlark.StringDict{
+	"export": starlark.NewBuiltin("export", export),
+}
+
+// WeightsReader reads the kept weights of a trial; the runtime's store is
+// one.
+type WeightsReader interface {
+	GetWeights(key string) (results.Weights, bool, error)
+}
+
+// weightsOf returns the kept weights of r, or an error saying why there are
+// none.
+func (env *Env) weightsOf(fn string, r *Result) (results.Weights, error) {
+	if env.Weights == nil {
+		return results.Weights{}, fmt.Errorf("%s: this run keeps no weights", fn)
+	}
+	w, ok, err := env.Weights.GetWeights(r.rec.Key)
+	if err != nil {
+		return results.Weights{}, fmt.Errorf("%s: %v", fn, err)
+	}
+	if !ok {
+		return results.Weights{}, fmt.Errorf("%s: trial %s (key %s) has no kept weights: it was trained before pipe kept weights, diverged in its first epoch, or pipe gc --keep records removed them; pipe run --rerun trains it again",
+			fn, r.trial.describe(), r.rec.Key)
+	}
+	return w, nil
+}
+
+func export(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var r *Result
+	var path string
+	if err := unpackArgs(b.Name(), args, kwargs, "result", &r, "path", &path); err != nil {
+		return nil, err
+	}
+	env, err := envFor(thread, b.Name())
+	if err != nil {
+		return nil, err
+	}
+	if path == "" || !filepath.IsLocal(path) {
+		return nil, fmt.Errorf("%s: for parameter path: %q must be a relative file name inside the output folder", b.Name(), path)
+	}
+	if env.CheckOnly {
+		return starlark.String(path), nil
+	}
+	w, err := env.weightsOf(b.Name(), r)
+	if err != nil {
+		return nil, err
+	}
+	full := filepath.Join(env.OutDir, path)
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		return nil, fmt.Errorf("%s: %v", b.Name(), err)
+	}
+	if err := results.WriteWeights(full, w); err != nil {
+		return nil, fmt.Errorf("%s: %v", b.Name(), err)
+	}
+	fmt.Fprintf(env.stdout(), "exported %s\n", env.relOut(full))
+	return starlark.String(env.relOut(full)), nil
+}
