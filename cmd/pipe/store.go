@@ -26,16 +26,10 @@ Flags:
 // exportCmd implements pipe export.
 func exportCmd(args []string, stdout, stderr io.Writer) int {
 	c := newCommand("pipe export", exportUsage, stdout, stderr)
-	var out string
-	c.fs.StringVar(&out, "out", "", "the output root `DIR` holding the trial store (default out/, or $PIPE_OUT)")
-	pos, err := c.parse(args)
-	if err == nil && len(pos) != 2 {
-		err = c.fail(fmt.Errorf("want KEY and FILE, got %d arguments", len(pos)))
-	}
+	store, pos, err := parseStore(c, args, 2, "KEY and FILE")
 	if err != nil {
 		return exitCode(err)
 	}
-	store := &results.Cache{Dir: outRoot(out)}
 	w, ok, err := store.GetWeights(pos[0])
 	switch {
 	case err != nil:
@@ -74,16 +68,11 @@ Flags:
 // duCmd implements pipe du.
 func duCmd(args []string, stdout, stderr io.Writer) int {
 	c := newCommand("pipe du", duUsage, stdout, stderr)
-	var out string
-	c.fs.StringVar(&out, "out", "", "the output root `DIR` holding the trial store (default out/, or $PIPE_OUT)")
-	pos, err := c.parse(args)
-	if err == nil && len(pos) != 0 {
-		err = c.fail(fmt.Errorf("unexpected arguments %s", quoteList(pos)))
-	}
+	store, _, err := parseStore(c, args, 0, "no arguments")
 	if err != nil {
 		return exitCode(err)
 	}
-	usage, err := (&results.Cache{Dir: outRoot(out)}).Usage()
+	usage, err := store.Usage()
 	if err != nil {
 		fmt.Fprintf(stderr, "pipe du: %v\n", strings.TrimPrefix(err.Error(), "results: "))
 		return exitFail
@@ -120,16 +109,13 @@ Flags:
 // gcCmd implements pipe gc.
 func gcCmd(args []string, stdout, stderr io.Writer) int {
 	c := newCommand("pipe gc", gcUsage, stdout, stderr)
-	var out, keep, maxSize string
-	c.fs.StringVar(&out, "out", "", "the output root `DIR` holding the trial store (default out/, or $PIPE_OUT)")
+	var keep, maxSize string
 	c.fs.StringVar(&keep, "keep", "weights", "keep `weights` (remove states) or records (remove states and weights)")
 	c.fs.StringVar(&maxSize, "max-size", "", "remove oldest first only until the store holds at most `SIZE` (e.g. 1.5G)")
-	pos, err := c.parse(args)
+	store, _, err := parseStore(c, args, 0, "no arguments")
 	var limit int64
 	switch {
 	case err != nil:
-	case len(pos) != 0:
-		err = c.fail(fmt.Errorf("unexpected arguments %s", quoteList(pos)))
 	case keep != "weights" && keep != "records":
 		err = c.fail(fmt.Errorf("--keep %q: want weights or records", keep))
 	case maxSize != "":
@@ -144,7 +130,7 @@ func gcCmd(args []string, stdout, stderr io.Writer) int {
 	if keep == "records" {
 		kind = results.TrialsDir
 	}
-	pruned, err := (&results.Cache{Dir: outRoot(out)}).Prune(kind, limit)
+	pruned, err := store.Prune(kind, limit)
 	var freed int64
 	for _, p := range pruned {
 		fmt.Fprintf(stdout, "removed %s (%s)\n", p.Path, size(p.Bytes))
@@ -156,6 +142,18 @@ func gcCmd(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// parseStore adds the --out flag of the store commands to c, parses args
+// and checks that they hold n positional arguments (want names them).
+func parseStore(c *command, args []string, n int, want string) (*results.Cache, []string, error) {
+	var out string
+	c.fs.StringVar(&out, "out", "", "the output root `DIR` holding the trial store (default out/, or $PIPE_OUT)")
+	pos, err := c.parse(args)
+	if err == nil && len(pos) != n {
+		err = c.fail(fmt.Errorf("want %s, got %s", want, quoteList(pos)))
+	}
+	return &results.Cache{Dir: outRoot(out)}, pos, err
 }
 
 // parseSize reads a byte count: a number with an optional K, M or G
