@@ -17,6 +17,26 @@ type fakeClock struct{ t time.Time }
 
 func (c *fakeClock) now() time.Time { return c.t }
 
+// TestPlainObserverWaiting: a trial another process trains gets a waiting
+// line and, when its record appears, a done line saying who trained it; a
+// plain cached trial gets neither.
+func TestPlainObserverWaiting(t *testing.T) {
+	var buf bytes.Buffer
+	clock := &fakeClock{t: time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)}
+	o := newPlainObserver(&buf)
+	o.now = clock.now
+	tr := runtime.TrialInfo{ID: 1, Group: "sweep", Label: "lr=0.1", Iters: 200}
+	o.TrialWaiting(tr, "node7:4242")
+	clock.t = clock.t.Add(3 * time.Second)
+	o.TrialFinished(tr, results.Record{Result: nn.Result{Status: "ok", TrainAcc: 0.9, ValAcc: 0.8, TestAcc: 0.7}, Seconds: 20}, true)
+	o.TrialFinished(runtime.TrialInfo{ID: 2, Label: "cached one"}, results.Record{}, true)
+	want := "15:04:05 waiting lr=0.1: being trained by node7:4242\n" +
+		"15:04:08 done lr=0.1  train 0.900  val 0.800  test 0.700  (20.0s)  by another process\n"
+	if buf.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+}
+
 func TestPlainObserverThrottles(t *testing.T) {
 	var buf bytes.Buffer
 	clock := &fakeClock{t: time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)}
