@@ -17,15 +17,21 @@ type fakeClock struct{ t time.Time }
 
 func (c *fakeClock) now() time.Time { return c.t }
 
+// testPlain is a plain observer writing to buf on a fake clock at 15:04:05,
+// and a trial to tell it about.
+func testPlain(buf *bytes.Buffer) (*plainObserver, *fakeClock, runtime.TrialInfo) {
+	clock := &fakeClock{t: time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)}
+	o := newPlainObserver(buf)
+	o.now = clock.now
+	return o, clock, runtime.TrialInfo{ID: 1, Group: "sweep", Label: "lr=0.1", Iters: 200}
+}
+
 // TestPlainObserverWaiting: a trial another process trains gets a waiting
 // line and, when its record appears, a done line saying who trained it; a
 // plain cached trial gets neither.
 func TestPlainObserverWaiting(t *testing.T) {
 	var buf bytes.Buffer
-	clock := &fakeClock{t: time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)}
-	o := newPlainObserver(&buf)
-	o.now = clock.now
-	tr := runtime.TrialInfo{ID: 1, Group: "sweep", Label: "lr=0.1", Iters: 200}
+	o, clock, tr := testPlain(&buf)
 	o.TrialWaiting(tr, "node7:4242")
 	clock.t = clock.t.Add(3 * time.Second)
 	o.TrialFinished(tr, results.Record{Result: nn.Result{Status: "ok", TrainAcc: 0.9, ValAcc: 0.8, TestAcc: 0.7}, Seconds: 20}, true)
@@ -39,10 +45,7 @@ func TestPlainObserverWaiting(t *testing.T) {
 
 func TestPlainObserverThrottles(t *testing.T) {
 	var buf bytes.Buffer
-	clock := &fakeClock{t: time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)}
-	o := newPlainObserver(&buf)
-	o.now = clock.now
-	tr := runtime.TrialInfo{ID: 1, Group: "sweep", Label: "lr=0.1", Iters: 200}
+	o, clock, tr := testPlain(&buf)
 
 	o.GroupStarted(runtime.GroupInfo{Name: "sweep", Trials: 3, Cached: 1, ToTrain: 2})
 	o.TrialStarted(tr)
