@@ -54,9 +54,14 @@ func (l *loader) load(thread *starlark.Thread, name string) (starlark.StringDict
 	}
 	globals, err := l.exec(thread, filepath.Clean(path))
 	var missing *missingFileError
-	if errors.As(err, &missing) && missing.path == filepath.Clean(filepath.FromSlash(name)) {
-		// Starlark's "cannot load NAME: " already says which file.
-		return nil, errors.New("no such file")
+	if errors.As(err, &missing) {
+		// Starlark's "cannot load NAME: " names what the user wrote; say
+		// where that was looked for, and by which rule.
+		tried := missing.path
+		if abs, err := filepath.Abs(tried); err == nil {
+			tried = abs
+		}
+		return nil, fmt.Errorf("no such file %s (a load path is relative to the folder of the file that loads it)", tried)
 	}
 	return globals, err
 }

@@ -290,7 +290,8 @@ func execGuarded(thread *starlark.Thread, ld *loader, file string) (err error) {
 	return err
 }
 
-// ParamsError is a -p name that the pipeline does not declare with param().
+// ParamsError is a -p name that the pipeline does not declare with param():
+// bad usage of the command line, so pipe exits with status 2.
 type ParamsError struct {
 	File     string
 	Unknown  []string // sorted
@@ -310,7 +311,54 @@ func (e *ParamsError) Error() string {
 	if e.When != "" {
 		what += " " + e.When
 	}
-	return fmt.Sprintf("%s: unknown %s -p %s (%s)", e.File, noun, strings.Join(e.Unknown, ", -p "), what)
+	var hints []string
+	for _, u := range e.Unknown {
+		if d := closest(u, e.Declared); d != "" && len(e.Unknown) == 1 {
+			hints = append(hints, "-p "+d)
+		} else if d != "" {
+			hints = append(hints, "-p "+d+" for -p "+u)
+		}
+	}
+	hint := ""
+	if len(hints) > 0 {
+		hint = "did you mean " + strings.Join(hints, ", ") + "? "
+	}
+	return fmt.Sprintf("%s: unknown %s -p %s (%s%s)", e.File, noun, strings.Join(e.Unknown, ", -p "), hint, what)
+}
+
+// closest returns the name in names nearest to s by edit distance, if it is
+// near enough to be a slip (at most a third of the longer name's letters,
+// and at least one), else "".
+func closest(s string, names []string) string {
+	best, bestD := "", 0
+	for _, n := range names {
+		d := editDistance(s, n)
+		if d <= max(1, max(len(s), len(n))/3) && (best == "" || d < bestD) {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, by bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			sub := prev[j-1]
+			if a[i-1] != b[j-1] {
+				sub++
+			}
+			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // checkParams reports -p names that the pipeline has not declared with

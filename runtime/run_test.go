@@ -64,7 +64,7 @@ func TestLoadErrors(t *testing.T) {
 		want  []string
 	}{
 		{"missing", map[string]string{"main.star": "x = 1\nload('lib/nope.star', 'y')\n"},
-			[]string{"main.star:2:1", "cannot load lib/nope.star: no such file"}}, // the name once; see load_missing.txtar for a path resolved elsewhere
+			[]string{"main.star:2:1", "cannot load lib/nope.star: no such file /", "/lib/nope.star (a load path is relative to the folder of the file that loads it)"}}, // the absolute path tried; see load_missing.txtar for a path resolved elsewhere
 		{"cycle", map[string]string{
 			"a.star": "load('b.star', 'y')\nx = 1\n",
 			"b.star": "load('a.star', 'x')\ny = 2\n",
@@ -143,7 +143,7 @@ func TestParams(t *testing.T) {
 		t.Errorf("output %q, want the -p override and the default", out)
 	}
 	_, err = runFile(t, "main.star", Options{Params: map[string]string{"epochs": "3", "epoch": "2", "seed": "1"}})
-	wantErr(t, err, "main.star", "unknown parameters -p epoch, -p seed", "declares epochs, lr")
+	wantErr(t, err, "main.star", "unknown parameters -p epoch, -p seed (did you mean -p epochs for -p epoch? it declares epochs, lr)")
 	_, err = runFile(t, "none.star", Options{Params: map[string]string{"x": "1"}})
 	wantErr(t, err, "none.star", "unknown parameter -p x", "declares no parameters")
 }
@@ -155,7 +155,7 @@ func TestUnknownParamStopsBeforeTraining(t *testing.T) {
 	}))
 	ft := &fakeTrain{}
 	_, err := runFile(t, "main.star", Options{Params: map[string]string{"epoch": "3"}, Train: ft.train})
-	wantErr(t, err, "main.star: unknown parameter -p epoch (it declares epochs before its first train or sweep)")
+	wantErr(t, err, "main.star: unknown parameter -p epoch (did you mean -p epochs? it declares epochs before its first train or sweep)")
 	if strings.Contains(err.Error(), "Traceback") {
 		t.Errorf("a command-line problem should not show a traceback:\n%v", err)
 	}

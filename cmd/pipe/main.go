@@ -189,6 +189,9 @@ func runCmd(args []string, stdout, stderr io.Writer, check bool) int {
 		if errors.As(err, &ie) && os.Getenv("PIPE_DEBUG") != "" && ie.Stack != nil {
 			fmt.Fprintf(stderr, "\n%s", ie.Stack)
 		}
+		if pe := (*runtime.ParamsError)(nil); errors.As(err, &pe) {
+			return exitUsage // a -p name the pipeline does not declare
+		}
 		return exitFail
 	}
 	if check {
