@@ -24,7 +24,9 @@ import (
 //	    of its files). classes lists class names or ids to keep, relabelled in
 //	    that order; None keeps every class that has images. validation
 //	    training images are held out: the last ones with split_seed < 0, a
-//	    seeded random choice otherwise.
+//	    seeded random choice otherwise. MNIST and Fashion-MNIST files have
+//	    the same names; a folder read as one whose images look like the
+//	    other (by their mean pixel) gets a warning.
 //
 // The result is a data value with attributes name, source, classes, shape
 // (C, H, W), num_train, num_val, num_test, validation, split_seed and
@@ -180,6 +182,35 @@ type loadedFiles struct {
 	once        sync.Once
 	train, test *data.Set
 	err         error
+	warned      bool // the folder's look-alike warning was shown
+}
+
+// lookAlikeWarning returns, once per folder and process, a warning when
+// the images read as name (mnist or fashion-mnist, which share file names)
+// look like the other data set; "" otherwise.
+func lookAlikeWarning(name, dir, path string, train *data.Set) string {
+	if name != "mnist" && name != "fashion-mnist" || dir == "" {
+		return ""
+	}
+	like, mean := data.LooksLike(train)
+	if like == "" || like == name {
+		return ""
+	}
+	loaded.Lock()
+	f := loaded.files[[2]string{name, dir}]
+	shown := f == nil || f.warned
+	if f != nil {
+		f.warned = true
+	}
+	loaded.Unlock()
+	if shown {
+		return ""
+	}
+	title := map[string]string{"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+	return fmt.Sprintf("warning: dataset(%q, path = %q): these images look like %s, not %s "+
+		"(mean pixel %.2f; MNIST's is about 0.13, Fashion-MNIST's 0.29). "+
+		"If the folder holds %s, use dataset(%q, path = %q), which names its classes.",
+		name, path, title[like], title[name], mean, title[like], like, path)
 }
 
 func loadFiles(name, dir string) (train, test *data.Set, err error) {
@@ -218,7 +249,7 @@ func canonicalName(name string) string {
 	return name
 }
 
-func dataset(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func dataset(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var name, path string
 	var cls classesArg
 	validation, splitSeed := 1000, -1
@@ -256,6 +287,11 @@ func dataset(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwarg
 	train, test, err := loadFiles(name, abs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
+	}
+	if w := lookAlikeWarning(name, abs, path, train); w != "" {
+		if env := EnvOf(thread); env != nil {
+			fmt.Fprintln(env.stdout(), w)
+		}
 	}
 	var ids []int
 	if cls.names == nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -72,15 +73,22 @@ func TestDatasetErrors(t *testing.T) {
 // 4x4 images with labels alternating 0 and 1.
 func writeIDX(t *testing.T, dir, split string, n int) {
 	t.Helper()
+	writeIDXImages(t, dir, split, n, 4, func(i, p int) byte { return byte(i*16 + p) })
+}
+
+// writeIDXImages writes n size x size images, pixel p of image i being
+// pixel(i, p), labelled alternately 0 and 1, as split's IDX files in dir.
+func writeIDXImages(t *testing.T, dir, split string, n, size int, pixel func(i, p int) byte) {
+	t.Helper()
 	images := binary.BigEndian.AppendUint32(nil, 0x803)
-	for _, d := range []uint32{uint32(n), 4, 4} {
+	for _, d := range []uint32{uint32(n), uint32(size), uint32(size)} {
 		images = binary.BigEndian.AppendUint32(images, d)
 	}
 	labels := binary.BigEndian.AppendUint32(nil, 0x801)
 	labels = binary.BigEndian.AppendUint32(labels, uint32(n))
 	for i := range n {
-		for p := range 16 {
-			images = append(images, byte(i*16+p))
+		for p := range size * size {
+			images = append(images, pixel(i, p))
 		}
 		labels = append(labels, byte(i%2))
 	}
@@ -113,4 +121,52 @@ assert.eq((d.num_train, d.num_val, d.num_test, d.shape), (16, 4, 6, (1, 4, 4)))
 d = dataset("mnist", path = param("dir", ""), validation = 5, split_seed = 1)
 assert.eq((d.num_train, d.num_val), (15, 5))
 `)
+}
+
+// TestDatasetLookAlike: MNIST and Fashion-MNIST folders hold files of the
+// same names; a folder read as one whose images look like the other gets one
+// warning, naming the folder and the data set it looks like.
+func TestDatasetLookAlike(t *testing.T) {
+	// Garment-like: a filled grey block covering most of the frame (mean
+	// pixel 0.40); digit-like: a thin bright stroke (mean 0.08).
+	garment := func(_, p int) byte {
+		if x, y := p%28, p/28; x >= 3 && x < 25 && y >= 2 && y < 26 {
+			return 150
+		}
+		return 0
+	}
+	digit := func(_, p int) byte {
+		if x, y := p%28, p/28; y >= 4 && y < 24 && (x == 13 || x == 14 || x == 15) {
+			return 255
+		}
+		return 0
+	}
+	fashion, digits := t.TempDir(), t.TempDir()
+	for _, split := range []string{"train", "t10k"} {
+		writeIDXImages(t, fashion, split, 6, 28, garment)
+		writeIDXImages(t, digits, split, 6, 28, digit)
+	}
+	for _, c := range []struct{ name, dir, want string }{
+		{"mnist", fashion, `warning: dataset("mnist", path = "` + fashion + `"): these images look like Fashion-MNIST, not MNIST (mean pixel 0.40; MNIST's is about 0.13, Fashion-MNIST's 0.29). If the folder holds Fashion-MNIST, use dataset("fashion-mnist", path = "` + fashion + `"), which names its classes.`},
+		{"fashion-mnist", digits, `warning: dataset("fashion-mnist", path = "` + digits + `"): these images look like MNIST, not Fashion-MNIST (mean pixel 0.08;`},
+		{"mnist", digits, ""},
+		{"fashion-mnist", fashion, ""},
+	} {
+		f := newFixture(t)
+		f.env.Params["dir"] = c.dir
+		f.env.Params["name"] = c.name
+		// Two selections of one folder: warned once.
+		f.run(`
+name, dir = param("name", ""), param("dir", "")
+d = dataset(name, path = dir, validation = 2)
+e = dataset(name, path = dir, validation = 3)
+`)
+		got := f.out.String()
+		if c.want == "" && got != "" {
+			t.Errorf("%s on %s: output %q, want none", c.name, c.dir, got)
+		}
+		if c.want != "" && (!strings.Contains(got, c.want) || strings.Count(got, "warning:") != 1) {
+			t.Errorf("%s on %s: output\n%s\nwant one warning containing\n%s", c.name, c.dir, got, c.want)
+		}
+	}
 }

@@ -447,3 +447,39 @@ func TestLoadSplits(t *testing.T) {
 	_, err = LoadSplits("fashion-mnist", "", []string{"Sandals"}, 10, -1)
 	errContains(t, err, `unknown class "Sandals"`, "5 Sandal")
 }
+
+// TestLooksLike: the embedded Fashion-MNIST images look like Fashion-MNIST;
+// thin strokes on black like MNIST; other shapes like neither.
+func TestLooksLike(t *testing.T) {
+	train, _, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name, mean := LooksLike(train); name != "fashion-mnist" {
+		t.Errorf("embedded Fashion-MNIST looks like %q (mean pixel %.3f)", name, mean)
+	}
+	if name, mean := LooksLike(digitsLike(50)); name != "mnist" {
+		t.Errorf("strokes on black look like %q (mean pixel %.3f)", name, mean)
+	}
+	if name, _ := LooksLike(tiny()); name != "" {
+		t.Errorf("a 1x2x2 set looks like %q, want neither", name)
+	}
+}
+
+// digitsLike returns n 28x28 images of a one-pixel-wide ring on black, about
+// as bright on average as MNIST's digits.
+func digitsLike(n int) *Set {
+	s := &Set{N: n, C: 1, H: 28, W: 28, Images: make([]uint8, n*28*28), Labels: make([]uint8, n), Classes: MNISTClasses}
+	for i := range n {
+		img := s.Images[i*784 : (i+1)*784]
+		for y := 4; y < 24; y++ {
+			for x := 4; x < 24; x++ {
+				if y == 4 || y == 23 || x == 4 || x == 23 || x == y {
+					img[y*28+x] = 255
+				}
+			}
+		}
+		s.Labels[i] = uint8(i % 10)
+	}
+	return s
+}

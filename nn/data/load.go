@@ -205,3 +205,30 @@ func LoadSplits(name, dir string, classes []string, validation int, seed int64) 
 	}
 	return NewSplits(train, test, validation, seed)
 }
+
+// Mean pixel values (0..1) of the training images of the two 28x28 grey IDX
+// data sets, which share file names: MNIST's digits are thin strokes on
+// black, Fashion-MNIST's garments fill most of the frame.
+const (
+	mnistMeanPixel        = 0.131
+	fashionMNISTMeanPixel = 0.286
+)
+
+// LooksLike says which of "mnist" and "fashion-mnist" the images of s
+// resemble, by their mean pixel (nearer to MNIST's 0.13 or Fashion-MNIST's
+// 0.29), and returns that mean; name is "" unless s is 1x28x28. Callers warn
+// when a folder loaded as one looks like the other.
+func LooksLike(s *Set) (name string, mean float64) {
+	if s == nil || s.C != 1 || s.H != 28 || s.W != 28 || len(s.Images) == 0 {
+		return "", 0
+	}
+	sum := 0
+	for _, p := range s.Images {
+		sum += int(p)
+	}
+	mean = float64(sum) / float64(len(s.Images)) / 255
+	if mean < (mnistMeanPixel+fashionMNISTMeanPixel)/2 {
+		return "mnist", mean
+	}
+	return "fashion-mnist", mean
+}
