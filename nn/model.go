@@ -169,7 +169,7 @@ func (m *Model[T]) lossDeferDecay(x *Tensor[T], y []int) float64 { return m.loss
 func (m *Model[T]) loss(x *Tensor[T], y []int, decayGrad bool) float64 {
 	scores := m.forward(x, true)
 	d := m.dscores.resize(scores.Shape[0], m.classes)
-	loss := math.Log(float64(m.classes)) + softmaxLoss(scores, y, d.Data)
+	loss := log1p(float64(m.classes-1)) + softmaxLoss(scores, y, d.Data)
 	for i := len(m.layers) - 1; i >= 0; i-- {
 		d = m.layers[i].backward(d)
 	}
@@ -208,7 +208,7 @@ func (m *Model[T]) regularise(grad bool) float64 {
 		}
 		if grad {
 			for i, v := range w {
-				g[i] += r * v
+				g[i] += T(r * v)
 			}
 		}
 	}
@@ -247,13 +247,13 @@ func sumSquares[T Float](w []T) float64 {
 	i := 0
 	for ; i+4 <= len(w); i += 4 {
 		w0, w1, w2, w3 := float64(w[i]), float64(w[i+1]), float64(w[i+2]), float64(w[i+3])
-		s0 += w0 * w0
-		s1 += w1 * w1
-		s2 += w2 * w2
-		s3 += w3 * w3
+		s0 += float64(w0 * w0)
+		s1 += float64(w1 * w1)
+		s2 += float64(w2 * w2)
+		s3 += float64(w3 * w3)
 	}
 	for ; i < len(w); i++ {
-		s0 += float64(w[i]) * float64(w[i])
+		s0 += float64(float64(w[i]) * float64(w[i]))
 	}
 	return (s0 + s1) + (s2 + s3)
 }

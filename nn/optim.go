@@ -142,9 +142,9 @@ func (sgd) update(params []*Param[float32], lr, reg float64, _ int) {
 		for i := range w {
 			gi := g[i]
 			if decay {
-				gi += d * w[i]
+				gi += float32(d * w[i])
 			}
-			w[i] -= r * gi
+			w[i] -= float32(r * gi)
 		}
 	}
 }
@@ -176,9 +176,9 @@ func (o *sgdMomentum) update(params []*Param[float32], lr, reg float64, _ int) {
 		for i := range w {
 			gi := g[i]
 			if decay {
-				gi += d * w[i]
+				gi += float32(d * w[i])
 			}
-			v[i] = o.mu*v[i] - r*gi
+			v[i] = float32(o.mu*v[i]) - float32(r*gi)
 			w[i] += v[i]
 		}
 	}
@@ -211,10 +211,10 @@ func (o *rmsprop) update(params []*Param[float32], lr, reg float64, _ int) {
 		for i := range w {
 			gi := g[i]
 			if decay {
-				gi += d * w[i]
+				gi += float32(d * w[i])
 			}
-			c[i] = o.decay*c[i] + o.rest*gi*gi
-			w[i] -= r * gi / (float32(math.Sqrt(float64(c[i]))) + o.eps)
+			c[i] = float32(o.decay*c[i]) + float32(float32(o.rest*gi)*gi)
+			w[i] -= float32(r*gi) / (float32(math.Sqrt(float64(c[i]))) + o.eps)
 		}
 	}
 }
@@ -251,8 +251,8 @@ func (o *adam) load(st OptimState, params []*Param[float32]) error {
 func (o *adam) update(params []*Param[float32], lr, reg float64, threads int) {
 	o.m, o.v = state(o.m, params), state(o.v, params)
 	o.t++
-	bc1 := 1 - math.Pow(o.b1, float64(o.t))
-	bc2 := 1 - math.Pow(o.b2, float64(o.t))
+	bc1 := 1 - powInt(o.b1, o.t)
+	bc2 := 1 - powInt(o.b2, o.t)
 	// 1-β is formed in float64: in float32, 1-0.999 is off by 1e-5 relative.
 	c := kernels.AdamConsts{
 		B1: float32(o.b1), C1: float32(1 - o.b1),

@@ -1,9 +1,6 @@
 package nn
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // softmaxLoss returns the mean softmax cross-entropy of scores (N, C) with
 // labels y, minus ln C, and writes the gradient with respect to the scores
@@ -13,7 +10,8 @@ import (
 // purpose: per image the loss is ln Σⱼ exp(sⱼ-m) - (s_y-m) with m the row
 // maximum, and writing Σⱼ exp(sⱼ-m) = C + Σⱼ expm1(sⱼ-m) gives
 // ln C + log1p(Σⱼ expm1(sⱼ-m)/C) + m - s_y, whose non-constant part is
-// computed to full relative precision even when it is tiny. The numeric
+// computed to full relative precision even when it is tiny. exp, expm1 and
+// log1p are the portable ones of fmath.go: the same bits on every machine. The numeric
 // gradient check differences losses of nearly equal weights; with ln C folded
 // in, the last bit of a number near 2.3 would drown the gradients of small
 // weights. Sums run in float64.
@@ -23,7 +21,7 @@ func softmaxLoss[T Float](scores *Tensor[T], y []int, dscores []T) float64 {
 		panic(fmt.Sprintf("nn: %d labels for a batch of %d", len(y), n))
 	}
 	var excess float64
-	invN, logC := 1/float64(n), math.Log(float64(c))
+	invN, logC := 1/float64(n), log1p(float64(c-1))
 	for i := 0; i < n; i++ {
 		row := scores.Data[i*c : (i+1)*c]
 		d := dscores[i*c : (i+1)*c]
@@ -37,13 +35,13 @@ func softmaxLoss[T Float](scores *Tensor[T], y []int, dscores []T) float64 {
 		}
 		var e float64
 		for _, v := range row {
-			e += math.Expm1(float64(v) - m)
+			e += expm1(float64(v) - m)
 		}
-		rest := math.Log1p(e / float64(c))
+		rest := log1p(e / float64(c))
 		excess += rest + m - float64(row[label])
 		logSum := logC + rest
 		for j, v := range row {
-			d[j] = T(math.Exp(float64(v)-m-logSum) * invN)
+			d[j] = T(exp(float64(v)-m-logSum) * invN)
 		}
 		d[label] -= T(invN)
 	}

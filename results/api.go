@@ -28,7 +28,7 @@ import (
 
 // NumericsVersion is part of every trial key: bump it whenever a change to nn
 // alters the numbers a trial produces, so cached records are retrained.
-const NumericsVersion = "1"
+const NumericsVersion = "2"
 
 // DataSpec identifies a data selection and its preprocessing.
 type DataSpec struct {

@@ -28,12 +28,12 @@ func gemmRef[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int,
 				} else {
 					bv = b[p*ldb+j]
 				}
-				s += av * bv
+				s += T(av * bv) // rounded: never fused, on any machine
 			}
 			if beta == 0 {
 				c[i*ldc+j] = alpha * s
 			} else {
-				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+				c[i*ldc+j] = T(alpha*s) + T(beta*c[i*ldc+j])
 			}
 		}
 	}

@@ -3,16 +3,14 @@
 // reference loop, and tests compare the two.
 //
 // The float32 GEMM is a packed, cache-blocked GEMM in the Goto/BLIS style
-// (see sgemm.go) whose inner 4×24 micro-kernel is written in Go assembly
-// for AVX2+FMA and chosen at run time; builds with -tags noasm, non-amd64
-// machines and CPUs without AVX2/FMA run the same packing with a pure-Go
-// micro-kernel. float64 (gradient checks, small) runs the reference loop.
-//
-// There is deliberately no AVX-512 kernel yet: the machines this was built
-// and measured on (Zen 4 guests without AVX-512 exposed) could not run one,
-// and an untested kernel is not shipped. CPUs with AVX-512 run the AVX2
-// kernel. GemmParallel splits one product over several goroutines with
-// results bit-identical to Gemm.
+// (see sgemm.go) whose inner micro-kernel is written in Go assembly (AVX2+FMA
+// on amd64) and chosen at run time (see Path); builds with -tags noasm,
+// other machines and CPUs without the features run the same packing with a
+// pure-Go micro-kernel. Every path gives the same bits: each element is one
+// chain of fused multiply-adds over k in fixed blocks, the Go path using a
+// correctly rounded float32 FMA (fma32). float64 (gradient checks) runs
+// gonum's Dgemm. GemmParallel splits one product over several goroutines
+// with results bit-identical to Gemm.
 //
 // Beside the GEMM: Adam (the fused optimiser update) and SumSquares (the L2
 // term) have AVX2 kernels that agree bit for bit with their Go reference

@@ -116,7 +116,7 @@ func macroKernel(mc, nc, kc int, ap, bp []float32, beta float32, c []float32, ld
 					copy(row, t)
 				} else {
 					for j, v := range t {
-						row[j] = v + beta*row[j]
+						row[j] = fma32(beta, row[j], v)
 					}
 				}
 			}
@@ -263,13 +263,15 @@ func packBRowsGo(kc, panels int, b []float32, ldb int, dst []float32) {
 }
 
 // microKernelGo is the portable micro-kernel: with T = Σ_p a[p*mr+i]·b[p*nr+j]
-// over p < kc, it sets c[i*ldc+j] = T[i][j] + beta·c[i*ldc+j] for i < mr,
-// j < nr (c is not read when beta is 0).
+// over p < kc, each step one fused multiply-add (fma32) in the order of p
+// from a zero start, it sets c[i*ldc+j] = fma32(beta, c[i*ldc+j], T[i][j])
+// for i < mr, j < nr (c is not read when beta is 0, and then gets T). These
+// are the operations of each lane of the assembly kernels, so both give the
+// same bits.
 //
-// It works on 2×3 sub-tiles: six accumulators, five operands and a product
-// fit the 15 SSE registers Go's ABI leaves free, where 2×4 spills and runs
-// at half the speed; it walks the packed panels with pointers, bounds
-// checked once on entry.
+// It works on 2×3 sub-tiles: six accumulators and five operands fit the
+// registers Go's ABI leaves free; it walks the packed panels with pointers,
+// bounds checked once on entry.
 func microKernelGo(kc int, a, b, c []float32, ldc int, beta float32) {
 	a = a[:kc*mr]
 	b = b[:kc*nr]
@@ -291,22 +293,34 @@ func microKernelGo(kc int, a, b, c []float32, ldc int, beta float32) {
 				b0 := *(*float32)(bp)
 				b1 := *(*float32)(unsafe.Add(bp, 4))
 				b2 := *(*float32)(unsafe.Add(bp, 8))
-				c00 += a0 * b0
-				c01 += a0 * b1
-				c02 += a0 * b2
-				c10 += a1 * b0
-				c11 += a1 * b1
-				c12 += a1 * b2
+				// fma32 with its rare slow path taken out of the loop
+				// body, so that the fast one inlines.
+				n00, ok00 := fma32Fast(a0, b0, c00)
+				n01, ok01 := fma32Fast(a0, b1, c01)
+				n02, ok02 := fma32Fast(a0, b2, c02)
+				n10, ok10 := fma32Fast(a1, b0, c10)
+				n11, ok11 := fma32Fast(a1, b1, c11)
+				n12, ok12 := fma32Fast(a1, b2, c12)
+				if ok00 && ok01 && ok02 && ok10 && ok11 && ok12 {
+					c00, c01, c02, c10, c11, c12 = n00, n01, n02, n10, n11, n12
+					continue
+				}
+				c00 = fma32(a0, b0, c00)
+				c01 = fma32(a0, b1, c01)
+				c02 = fma32(a0, b2, c02)
+				c10 = fma32(a1, b0, c10)
+				c11 = fma32(a1, b1, c11)
+				c12 = fma32(a1, b2, c12)
 			}
 			r0 := c[i*ldc+j:][:3]
 			r1 := c[(i+1)*ldc+j:][:3]
 			if beta != 0 {
-				c00 += beta * r0[0]
-				c01 += beta * r0[1]
-				c02 += beta * r0[2]
-				c10 += beta * r1[0]
-				c11 += beta * r1[1]
-				c12 += beta * r1[2]
+				c00 = fma32(beta, r0[0], c00)
+				c01 = fma32(beta, r0[1], c01)
+				c02 = fma32(beta, r0[2], c02)
+				c10 = fma32(beta, r1[0], c10)
+				c11 = fma32(beta, r1[1], c11)
+				c12 = fma32(beta, r1[2], c12)
 			}
 			r0[0], r0[1], r0[2] = c00, c01, c02
 			r1[0], r1[1], r1[2] = c10, c11, c12

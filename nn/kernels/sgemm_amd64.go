@@ -4,9 +4,21 @@ package kernels
 
 import "golang.org/x/sys/cpu"
 
-// useAVX2 selects the assembly micro-kernel; x/sys/cpu also checks that the
-// OS saves the YMM registers.
-var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// hasAVX2 says the CPU can run the AVX2/FMA kernels; x/sys/cpu also checks
+// that the OS saves the YMM registers.
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// useAVX2 selects the assembly micro-kernels and packing (see SetPath).
+var useAVX2 = hasAVX2
+
+func paths() []string {
+	if hasAVX2 {
+		return []string{"avx2", "go"}
+	}
+	return []string{"go"}
+}
+
+func setPath(name string) { useAVX2 = name == "avx2" }
 
 // kernel4x24AVX2 is microKernelGo in AVX2/FMA assembly (sgemm_amd64.s),
 // on raw pointers: a holds kc×4, b kc×24 packed values, c a 4×24 tile with
