@@ -32,7 +32,7 @@ func ulps(a, b float64) uint64 {
 func TestPortableMath(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	exact := runtime.GOARCH == "amd64"
-	xs := []float64{0, -0.0, 1, -1, 0.3, -0.3, 0.5, 1e-300, -1e-17, 709, 710, -745, -746, 40, -40, 1e20, math.Inf(1), math.Inf(-1)}
+	xs := []float64{0, math.Copysign(0, -1), 1, -1, 0.3, -0.3, 0.5, 1e-300, -1e-17, 709, 710, -745, -746, 40, -40, 1e20, math.Inf(1), math.Inf(-1)}
 	for range 200000 {
 		xs = append(xs, rng.NormFloat64()*math.Pow(10, float64(rng.IntN(8)-4)))
 	}

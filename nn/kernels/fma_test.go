@@ -107,40 +107,26 @@ func TestFMA32Exhaustive(t *testing.T) {
 // float32 midpoint, where rounding twice goes wrong, at every exponent of
 // c (subnormal to overflow), and sums at the overflow threshold.
 func TestFMA32Midpoints(t *testing.T) {
-	o := newFMAOracle()
-	rng := rand.New(rand.NewPCG(1, 2))
-	n := 200000
-	if testing.Short() {
-		n = 20000
-	}
-	bad := 0
-	for i := 0; i < n; i++ {
+	o := checkRandomFMA(t, 200000, 1, func(rng *rand.Rand) (a, b, c float32) {
 		// c with any exponent; p = ±half an ulp of c (or an odd multiple)
 		// times (1 ± k²·2^-46), which is a·b for a = 2^ea(1+k·2^-23),
 		// b = 2^eb(1∓k·2^-23).
-		c := math.Float32frombits(rng.Uint32()&^(0xff<<23) | uint32(rng.IntN(255))<<23)
+		c = math.Float32frombits(rng.Uint32()&^(0xff<<23) | uint32(rng.IntN(255))<<23)
 		ulpExp := max(int(math.Float32bits(c)>>23&0xff), 1) - 127 - 23
 		k := float64(1 + rng.IntN(1<<11))
 		odd := float64(2*rng.IntN(4) + 1)
 		e := ulpExp - 1
 		ea := e / 2
 		eb := e - ea
-		a := float32(math.Ldexp(odd*(1+k/(1<<23)), ea))
 		bsign := 1.0
 		if rng.IntN(2) == 0 {
 			bsign = -1
 		}
-		b := float32(math.Ldexp(bsign*(1-k/(1<<23)), eb))
 		if rng.IntN(2) == 0 {
-			b = float32(math.Ldexp(bsign*(1+k/(1<<23)), eb))
-			a = float32(math.Ldexp(odd*(1-k/(1<<23)), ea))
+			return float32(math.Ldexp(odd*(1-k/(1<<23)), ea)), float32(math.Ldexp(bsign*(1+k/(1<<23)), eb)), c
 		}
-		if !checkFMA(t, o, a, b, c) {
-			if bad++; bad > 10 {
-				t.Fatal("too many failures")
-			}
-		}
-	}
+		return float32(math.Ldexp(odd*(1+k/(1<<23)), ea)), float32(math.Ldexp(bsign*(1-k/(1<<23)), eb)), c
+	})
 	max32 := float32(math.MaxFloat32)
 	for _, tc := range [][3]float32{
 		{1, max32, max32}, {-1, max32, -max32}, {0x1p104, 0x1p-1, max32}, {0x1p103, 1 - 0x1p-23, max32},
@@ -157,25 +143,32 @@ func TestFMA32Midpoints(t *testing.T) {
 // TestFMA32Random checks random bit patterns (all exponents) and random
 // values of comparable magnitude, where cancellation is common.
 func TestFMA32Random(t *testing.T) {
+	checkRandomFMA(t, 300000, 3, func(rng *rand.Rand) (a, b, c float32) {
+		if rng.IntN(2) == 0 {
+			return math.Float32frombits(rng.Uint32()), math.Float32frombits(rng.Uint32()), math.Float32frombits(rng.Uint32())
+		}
+		a, b = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		return a, b, -float32(float64(a)*float64(b)) * float32(1+rng.NormFloat64()*1e-3)
+	})
+}
+
+// checkRandomFMA checks fma32 against the oracle on n (n/10 with -short)
+// triples drawn by gen, and returns the oracle.
+func checkRandomFMA(t *testing.T, n int, seed uint64, gen func(*rand.Rand) (a, b, c float32)) *fmaOracle {
+	t.Helper()
 	o := newFMAOracle()
-	rng := rand.New(rand.NewPCG(3, 4))
-	n := 300000
+	rng := rand.New(rand.NewPCG(seed, seed+1))
 	if testing.Short() {
-		n = 30000
+		n /= 10
 	}
 	bad := 0
-	for i := 0; i < n; i++ {
-		var a, b, c float32
-		if i%2 == 0 {
-			a, b, c = math.Float32frombits(rng.Uint32()), math.Float32frombits(rng.Uint32()), math.Float32frombits(rng.Uint32())
-		} else {
-			a, b = float32(rng.NormFloat64()), float32(rng.NormFloat64())
-			c = -float32(float64(a)*float64(b)) * float32(1+rng.NormFloat64()*1e-3)
-		}
+	for range n {
+		a, b, c := gen(rng)
 		if !checkFMA(t, o, a, b, c) {
 			if bad++; bad > 10 {
 				t.Fatal("too many failures")
 			}
 		}
 	}
+	return o
 }
