@@ -42,7 +42,7 @@ func Predeclared() starlark.StringDict {
 	all := starlark.StringDict{}
 	for _, m := range []starlark.StringDict{
 		paramBuiltins, dataBuiltins, modelBuiltins, trainBuiltins,
-		sweepBuiltins, checkBuiltins, tableBuiltins, plotBuiltins, reportBuiltins, exportBuiltins,
+		sweepBuiltins, checkBuiltins, tableBuiltins, plotBuiltins, reportBuiltins, artifactsBuiltins,
 	} {
 		for name, v := range m {
 			if _, dup := all[name]; dup {

@@ -21,7 +21,7 @@ import (
 // deliberate change to this list and to the reference comments.
 func TestPredeclared(t *testing.T) {
 	want := []string{
-		"adam", "affine", "check_initial_loss", "conv", "dataset", "dropout", "export", "gradient_check",
+		"adam", "affine", "check_initial_loss", "conv", "dataset", "dropout", "evaluate", "export", "gradient_check",
 		"max_pool", "overfit", "param", "plot", "relu", "report", "rmsprop", "sequential", "sgd",
 		"sgd_momentum", "sweep", "table", "three_layer_convnet", "train", "train_config",
 	}

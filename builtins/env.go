@@ -40,7 +40,7 @@ type Env struct {
 	CheckOnly bool              // pipe check: validate everything, train nothing
 	Params    map[string]string // -p name=value overrides, consumed by param()
 	Used      map[string]bool   // param names declared so far (unknown -p names are an error)
-	Weights   WeightsReader     // the kept weights of trained trials (export, evaluate); nil: none
+	Models    ModelStore        // kept weights and evaluations (export, evaluate); nil: none
 
 	// Manifest collects everything the run renders — check lines, tables,
 	// figures, the report — attributed to the pipeline file whose code made

@@ -31,6 +31,19 @@ var plotBuiltins = starlark.StringDict{
 var plotMetrics = []string{"loss", "val_acc", "train_acc", "accuracy", "filters"}
 
 func plot(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if len(args) > 0 {
+		if e, ok := args[0].(*Evaluation); ok {
+			metric, title := "confusion", ""
+			if err := unpackArgs(b.Name(), args[1:], kwargs, "metric?", &metric, "title?", &title); err != nil {
+				return nil, err
+			}
+			env, err := envFor(thread, b.Name())
+			if err != nil {
+				return nil, err
+			}
+			return plotOfEvaluation(env, b.Name(), e, metric, title)
+		}
+	}
 	var rs resultsArg
 	metric, title := "val_acc", ""
 	if err := unpackArgs(b.Name(), args, kwargs, "results", &rs, "metric?", &metric, "title?", &title); err != nil {

@@ -53,6 +53,19 @@ func (a *stringsArg) Unpack(v starlark.Value) error {
 }
 
 func table(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if len(args) > 0 {
+		if e, ok := args[0].(*Evaluation); ok {
+			var title string
+			if err := unpackArgs(b.Name(), args[1:], kwargs, "title?", &title); err != nil {
+				return nil, err
+			}
+			env, err := envFor(thread, b.Name())
+			if err != nil {
+				return nil, err
+			}
+			return tableOfEvaluation(env, b.Name(), e, title)
+		}
+	}
 	var rs resultsArg
 	var cols stringsArg
 	var title, sortBy string

@@ -222,9 +222,12 @@ func (m *Model[T]) Scores(x *Tensor[T]) *Tensor[T] { return m.forward(x, false) 
 
 // Predict writes the index of the highest score of each image of x into dst
 // (len N), the first one on ties.
-func (m *Model[T]) Predict(x *Tensor[T], dst []int) {
-	s := m.Scores(x)
-	c := m.classes
+func (m *Model[T]) Predict(x *Tensor[T], dst []int) { argmaxRows(m.Scores(x), dst) }
+
+// argmaxRows writes the index of the highest score of each row of s
+// (N, classes) into dst, the first one on ties.
+func argmaxRows[T Float](s *Tensor[T], dst []int) {
+	c := s.Shape[1]
 	for i := range dst {
 		row := s.Data[i*c : (i+1)*c]
 		best := 0

@@ -154,3 +154,55 @@ func TestPatience(t *testing.T) {
 		t.Errorf("negative patience: %v", err)
 	}
 }
+
+// TestEvaluateMatchesTestAcc: evaluating the kept model on the test split
+// gives the trial's test accuracy exactly, a confusion matrix that sums to
+// the images, and probabilities in (0, 1]; a copy of the parameters into a
+// fresh model (SetParams) evaluates the same.
+func TestEvaluateMatchesTestAcc(t *testing.T) {
+	sp := stripeSplits(t)
+	cfg := adamConfig()
+	res, m, _, err := Train(context.Background(), smallNet(), sp, cfg, Run{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := Build[float32](smallNet(), m.Input(), m.Classes(), 99)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.SetParams(paramValues(m.Params())); err != nil {
+		t.Fatal(err)
+	}
+	for _, model := range []*Model[float32]{m, fresh} {
+		ev, err := Evaluate(model, sp, sp.Test, cfg.BatchSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Accuracy != res.TestAcc {
+			t.Errorf("evaluate accuracy %v, trial test_acc %v", ev.Accuracy, res.TestAcc)
+		}
+		total, diag := 0, 0
+		for i, row := range ev.Confusion {
+			for j, n := range row {
+				total += n
+				if i == j {
+					diag += n
+				}
+			}
+		}
+		if total != sp.Test.N || diag != ev.Correct || !(ev.Loss > 0) {
+			t.Errorf("confusion %v sums to %d (diagonal %d), want %d (%d); loss %v", ev.Confusion, total, diag, sp.Test.N, ev.Correct, ev.Loss)
+		}
+		for _, p := range ev.Prob {
+			if !(p >= 0.5 && p <= 1) {
+				t.Fatalf("probability %v of a 2-class prediction", p)
+			}
+		}
+	}
+	if err := fresh.SetParams(paramValues(m.Params())[1:]); err == nil {
+		t.Errorf("SetParams accepted too few tensors")
+	}
+	if _, err := Evaluate(m, sp, stripes(3, 1), 0); err == nil {
+		t.Errorf("batch 0 accepted")
+	}
+}

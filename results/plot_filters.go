@@ -53,6 +53,12 @@ func plotFilters(f *Filters, title, pathNoExt string) ([]string, error) {
 			Max: vg.Point{X: px(margin + b.Dx()), Y: px(margin + b.Dy())},
 		}, img)
 	}
+	return paintFigure(pathNoExt, w, h, paint)
+}
+
+// paintFigure draws a figure of size w x h with paint, once as SVG and
+// once as PNG, and writes pathNoExt.svg and .png.
+func paintFigure(pathNoExt string, w, h vg.Length, paint func(vg.CanvasSizer)) ([]string, error) {
 	svg := vgsvg.New(w, h)
 	paint(svg)
 	raster := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(dpi))

@@ -199,8 +199,8 @@ func Run(ctx context.Context, opt Options) error {
 		Used:      map[string]bool{},
 		Manifest:  &results.Manifest{Version: results.ManifestVersion, Pipeline: filepath.Base(opt.File)},
 	}
-	if w, ok := store.(builtins.WeightsReader); ok {
-		env.Weights = w
+	if m, ok := store.(builtins.ModelStore); ok {
+		env.Models = m
 	}
 
 	ld := newLoader(fileOptions, guard(predeclared))

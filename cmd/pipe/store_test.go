@@ -15,6 +15,13 @@ const exportStar = `data = dataset("fashion-mnist", classes = ["T-shirt/top", "S
 model = three_layer_convnet(num_filters = 4, filter_size = 3, hidden_dim = 8)
 r = train(model, data, train_config(epochs = 2, train_images = 200), label = "net")
 export(r, "model.safetensors")
+ev = evaluate(r, data)
+if ev.accuracy != r.test_acc:
+    fail("evaluate accuracy %s, test_acc %s" % (ev.accuracy, r.test_acc))
+print("evaluated", ev.images, "images, classes", ev.classes, "loss", ev.loss)
+table(ev)
+plot(ev)
+plot(ev, metric = "misclassified")
 `
 
 // TestExportDuGC trains a trial, exports it from the pipeline and with pipe
@@ -34,15 +41,34 @@ func TestExportDuGC(t *testing.T) {
 		code := pipeMain(args, &out, &errb)
 		return out.String(), errb.String(), code
 	}
-	if out, errs, code := pipe("run", "exp.star", "--out", "o", "-q"); code != 0 {
+	out, errs, code := pipe("run", "exp.star", "--out", "o")
+	if code != 0 {
 		t.Fatalf("run: %d\n%s%s", code, out, errs)
+	}
+	for _, want := range []string{"evaluated 2000 images, classes", "accuracy by class", "T-shirt/top", "as Shirt", "test-confusion.png", "test-misclassified.png"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, f := range []string{"net-test-confusion.png", "net-test-confusion.svg", "net-test-misclassified.png"} {
+		if fi, err := os.Stat(filepath.Join("o", "exp", "figures", f)); err != nil || fi.Size() < 1000 {
+			t.Errorf("figure %s: %v", f, err)
+		}
+	}
+	if evals, _ := filepath.Glob(filepath.Join("o", "evals", "*.json")); len(evals) != 1 {
+		t.Errorf("%d cached evaluations, want 1", len(evals))
+	}
+	// Again: everything cached, the same output.
+	again, errs, code := pipe("run", "exp.star", "--out", "o")
+	if code != 0 || !strings.Contains(again, "evaluated 2000 images") {
+		t.Errorf("second run: %d\n%s%s", code, again, errs)
 	}
 	recs, err := (&results.Cache{Dir: "o"}).List()
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("%d records: %v", len(recs), err)
 	}
 	key := recs[0].Key
-	out, errs, code := pipe("export", key, "cli.safetensors", "--out", "o")
+	out, errs, code = pipe("export", key, "cli.safetensors", "--out", "o")
 	if code != 0 || !strings.Contains(out, "wrote cli.safetensors (6 tensors") {
 		t.Fatalf("export: %d %q %q", code, out, errs)
 	}

@@ -10,8 +10,21 @@ import (
 	"github.com/pipe-ml/pipe/results"
 )
 
-// exportBuiltins take trained models out of pipe:
+// artifactsBuiltins use the trained models a run keeps:
 //
+//	evaluate(result, data, split="test")
+//	    Measures the kept (best-validation) weights of result on a split
+//	    ("train", "val" or "test") of data, any data value whose image shape
+//	    and class count fit the model. Returns an evaluation with the
+//	    attributes accuracy, loss (mean cross-entropy), images, classes,
+//	    class_acc (a dict class → accuracy), confusion (rows of true
+//	    classes, columns of predicted ones), split and key. On the trial's
+//	    own data and split "test" its accuracy is the trial's test_acc
+//	    exactly. Cached in the store by (trial key, data, split).
+//	    table(evaluation, title="") prints and writes its per-class table;
+//	    plot(evaluation, metric="confusion", title="") draws the confusion
+//	    matrix, metric="misclassified" the most confidently misclassified
+//	    images with their true and predicted classes.
 //	export(result, path)
 //	    Writes the kept (best-validation) weights of result to path, a file
 //	    name relative to the pipeline's output folder (out/<pipeline>/), as
@@ -24,23 +37,26 @@ import (
 //	    path written.
 //
 // pipe check validates the arguments and writes nothing.
-var exportBuiltins = starlark.StringDict{
-	"export": starlark.NewBuiltin("export", export),
+var artifactsBuiltins = starlark.StringDict{
+	"export":   starlark.NewBuiltin("export", export),
+	"evaluate": starlark.NewBuiltin("evaluate", evaluate),
 }
 
-// WeightsReader reads the kept weights of a trial; the runtime's store is
-// one.
-type WeightsReader interface {
+// ModelStore reads the kept weights of trials and caches evaluations; the
+// runtime's store (*results.Cache) is one.
+type ModelStore interface {
 	GetWeights(key string) (results.Weights, bool, error)
+	GetEvaluation(id string) (results.Evaluation, bool)
+	PutEvaluation(ev results.Evaluation) error
 }
 
 // weightsOf returns the kept weights of r, or an error saying why there are
 // none.
 func (env *Env) weightsOf(fn string, r *Result) (results.Weights, error) {
-	if env.Weights == nil {
+	if env.Models == nil {
 		return results.Weights{}, fmt.Errorf("%s: this run keeps no weights", fn)
 	}
-	w, ok, err := env.Weights.GetWeights(r.rec.Key)
+	w, ok, err := env.Models.GetWeights(r.rec.Key)
 	if err != nil {
 		return results.Weights{}, fmt.Errorf("%s: %v", fn, err)
 	}

@@ -1,0 +1,259 @@
+package results
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// EvalsDir is the store's folder of evaluations: a trial's kept weights
+// measured on one split of one data set, cached under EvalKey.
+const EvalsDir = "evals"
+
+// Evaluation is what evaluate() measured: accuracy, loss, per-class
+// accuracy and the confusion matrix of a trial's kept model on a split of
+// a data set, and its most confidently misclassified images.
+type Evaluation struct {
+	Key       string    `json:"key"` // the trial's
+	Data      DataSpec  `json:"data"`
+	Split     string    `json:"split"`
+	Images    int       `json:"images"`
+	Accuracy  float64   `json:"accuracy"`
+	Loss      float64   `json:"loss"`
+	ClassAcc  []float64 `json:"class_accuracy"` // by true class, in Data.Classes order
+	Confusion [][]int   `json:"confusion"`      // [true][predicted]
+	Worst     []Miss    `json:"worst"`          // most confident mistakes first, at most MaxWorst
+}
+
+// Miss is one misclassified image.
+type Miss struct {
+	Index int     `json:"index"` // in the split
+	Label int     `json:"label"`
+	Pred  int     `json:"pred"`
+	Prob  float64 `json:"prob"` // the model's probability of Pred
+}
+
+// MaxWorst is how many misclassified images an Evaluation keeps.
+const MaxWorst = 16
+
+// EvalKey names the evaluation of trial key on split of the data d: the
+// first 16 bytes of SHA-256 over the three, as hex.
+func EvalKey(key string, d DataSpec, split string) string {
+	b, _ := json.Marshal(struct {
+		Key   string   `json:"key"`
+		Data  DataSpec `json:"data"`
+		Split string   `json:"split"`
+	}{key, d, split}) // plain strings and numbers: cannot fail
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:keyBytes])
+}
+
+func (c *Cache) evalPath(id string) string { return filepath.Join(c.root(), EvalsDir, id+".json") }
+
+// GetEvaluation returns the cached evaluation id (an EvalKey), ok=false
+// when there is none or it does not read back as one (it is then computed
+// again).
+func (c *Cache) GetEvaluation(id string) (Evaluation, bool) {
+	if !validKey(id) {
+		return Evaluation{}, false
+	}
+	b, err := os.ReadFile(c.evalPath(id))
+	if err != nil {
+		return Evaluation{}, false
+	}
+	var ev Evaluation
+	if json.Unmarshal(b, &ev) != nil || EvalKey(ev.Key, ev.Data, ev.Split) != id || ev.check() != nil {
+		return Evaluation{}, false
+	}
+	return ev, true
+}
+
+// check reports whether the evaluation's parts agree with each other.
+func (ev Evaluation) check() error {
+	k := len(ev.Data.Classes)
+	if len(ev.ClassAcc) != k || len(ev.Confusion) != k {
+		return errors.New("class counts disagree")
+	}
+	n := 0
+	for _, row := range ev.Confusion {
+		if len(row) != k {
+			return errors.New("confusion matrix is not square")
+		}
+		for _, v := range row {
+			n += v
+		}
+	}
+	if n != ev.Images {
+		return errors.New("confusion matrix does not count every image")
+	}
+	for _, m := range ev.Worst {
+		if m.Label < 0 || m.Label >= k || m.Pred < 0 || m.Pred >= k || m.Index < 0 || m.Index >= ev.Images {
+			return errors.New("misclassified image out of range")
+		}
+	}
+	return nil
+}
+
+// PutEvaluation caches ev under its EvalKey, atomically.
+func (c *Cache) PutEvaluation(ev Evaluation) error {
+	b, err := json.MarshalIndent(ev, "", "  ")
+	if err != nil {
+		return fmt.Errorf("results: encoding evaluation: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Join(c.root(), EvalsDir), 0o755); err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
+	return writeFileAtomic(c.evalPath(EvalKey(ev.Key, ev.Data, ev.Split)), append(b, '\n'))
+}
+
+// Table is the per-class table of ev: each true class with its images,
+// accuracy and how many were predicted as each class.
+func (ev Evaluation) Table(title string) Table {
+	t := Table{Title: title, Columns: []string{"class", "images", "accuracy"}}
+	for _, c := range ev.Data.Classes {
+		t.Columns = append(t.Columns, "as "+c)
+	}
+	for i, c := range ev.Data.Classes {
+		n := 0
+		for _, v := range ev.Confusion[i] {
+			n += v
+		}
+		row := []string{c, strconv.Itoa(n), strconv.FormatFloat(ev.ClassAcc[i], 'f', 4, 64)}
+		for _, v := range ev.Confusion[i] {
+			row = append(row, strconv.Itoa(v))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	t.Rows = append(t.Rows, []string{"all", strconv.Itoa(ev.Images), strconv.FormatFloat(ev.Accuracy, 'f', 4, 64)})
+	for range ev.Data.Classes {
+		t.Rows[len(t.Rows)-1] = append(t.Rows[len(t.Rows)-1], "")
+	}
+	return t
+}
+
+// WriteTable writes t as Markdown and CSV under dir/tables/slug.
+func WriteTable(dir, slug string, t Table) (md, csv string, err error) {
+	return (&TableSpec{Title: t.Title, Slug: slug}).WriteFiles(dir, t)
+}
+
+// DrawConfusion draws ev's confusion matrix, true classes down, predicted
+// across, each cell shaded by its share of the row and labelled with its
+// count, as dir/figures/slug.svg and .png.
+func DrawConfusion(dir, slug, title string, ev Evaluation) ([]string, error) {
+	k := len(ev.Data.Classes)
+	style := plot.New().Title.TextStyle
+	label := style
+	label.Font.Size = vg.Points(9)
+	const cell = vg.Length(40)
+	labelW := vg.Length(0)
+	for _, c := range ev.Data.Classes {
+		labelW = max(labelW, label.Width(c))
+	}
+	margin := vg.Length(8)
+	w := margin*3 + labelW + cell*vg.Length(k)
+	h := margin*3 + style.Height(title) + label.Height("x")*2 + cell*vg.Length(k)
+	paint := func(c vg.CanvasSizer) {
+		dc := draw.New(c)
+		dc.FillPolygon(color.White, []vg.Point{{X: 0, Y: 0}, {X: w, Y: 0}, {X: w, Y: h}, {X: 0, Y: h}})
+		t := style
+		t.XAlign, t.YAlign = draw.XCenter, draw.YTop
+		dc.FillText(t, vg.Point{X: w / 2, Y: h - margin}, title)
+		x0 := margin*2 + labelW
+		top := margin + cell*vg.Length(k)
+		l := label
+		l.XAlign, l.YAlign = draw.XCenter, draw.YBottom
+		for j, c := range ev.Data.Classes {
+			dc.FillText(l, vg.Point{X: x0 + cell*vg.Length(j) + cell/2, Y: top + 2}, c)
+		}
+		l.XAlign, l.YAlign = draw.XRight, draw.YCenter
+		for i, c := range ev.Data.Classes {
+			y := top - cell*vg.Length(i+1)
+			dc.FillText(l, vg.Point{X: x0 - 4, Y: y + cell/2}, c)
+			n := 0
+			for _, v := range ev.Confusion[i] {
+				n += v
+			}
+			for j, v := range ev.Confusion[i] {
+				share := 0.0
+				if n > 0 {
+					share = float64(v) / float64(n)
+				}
+				g := uint8(255 - 200*share)
+				x := x0 + cell*vg.Length(j)
+				dc.FillPolygon(color.RGBA{g, g, 255, 255}, []vg.Point{{X: x, Y: y}, {X: x + cell, Y: y}, {X: x + cell, Y: y + cell}, {X: x, Y: y + cell}})
+				num := label
+				num.XAlign, num.YAlign = draw.XCenter, draw.YCenter
+				if share > 0.6 {
+					num.Color = color.White
+				}
+				dc.FillText(num, vg.Point{X: x + cell/2, Y: y + cell/2}, strconv.Itoa(v))
+			}
+		}
+	}
+	return paintFigure(filepath.Join(dir, "figures", slug), w, h, paint)
+}
+
+// DrawMisclassified draws the images of ev.Worst (pixels of image i are
+// pixels(i): C*H*W bytes, grey for one channel, RGB for three), each with
+// its true and predicted class and the probability the model gave, as
+// dir/figures/slug.svg and .png.
+func DrawMisclassified(dir, slug, title string, ev Evaluation, c, hgt, wid int, pixels func(i int) []uint8) ([]string, error) {
+	if len(ev.Worst) == 0 {
+		return nil, fmt.Errorf("results: %s: no misclassified images to draw", title)
+	}
+	const scale, cols = 3, 4
+	rows := (len(ev.Worst) + cols - 1) / cols
+	style := plot.New().Title.TextStyle
+	label := style
+	label.Font.Size = vg.Points(7)
+	px := func(n int) vg.Length { return vg.Length(n) * vg.Inch / dpi }
+	tileW := max(px(wid*scale), label.Width("true: T-shirt/top")) + px(12)
+	tileH := px(hgt*scale) + label.Height("x")*2 + px(12)
+	margin := px(8)
+	w := margin*2 + tileW*cols
+	h := margin*3 + style.Height(title) + tileH*vg.Length(rows)
+	paint := func(cv vg.CanvasSizer) {
+		dc := draw.New(cv)
+		dc.FillPolygon(color.White, []vg.Point{{X: 0, Y: 0}, {X: w, Y: 0}, {X: w, Y: h}, {X: 0, Y: h}})
+		t := style
+		t.XAlign, t.YAlign = draw.XCenter, draw.YTop
+		dc.FillText(t, vg.Point{X: w / 2, Y: h - margin}, title)
+		top := h - margin*2 - style.Height(title)
+		for n, m := range ev.Worst {
+			x := margin + tileW*vg.Length(n%cols)
+			y := top - tileH*vg.Length(n/cols+1)
+			img := image.NewRGBA(image.Rect(0, 0, wid*scale, hgt*scale))
+			p := pixels(m.Index)
+			for yy := 0; yy < hgt*scale; yy++ {
+				for xx := 0; xx < wid*scale; xx++ {
+					o := (yy/scale)*wid + xx/scale
+					var col color.RGBA
+					if c == 3 {
+						col = color.RGBA{p[o], p[hgt*wid+o], p[2*hgt*wid+o], 255}
+					} else {
+						col = color.RGBA{p[o], p[o], p[o], 255}
+					}
+					img.SetRGBA(xx, yy, col)
+				}
+			}
+			iy := y + label.Height("x")*2 + px(6)
+			dc.DrawImage(vg.Rectangle{Min: vg.Point{X: x + px(6), Y: iy}, Max: vg.Point{X: x + px(6+wid*scale), Y: iy + px(hgt*scale)}}, img)
+			l := label
+			l.XAlign, l.YAlign = draw.XLeft, draw.YBottom
+			dc.FillText(l, vg.Point{X: x + px(6), Y: y + label.Height("x") + px(3)}, "true: "+ev.Data.Classes[m.Label])
+			dc.FillText(l, vg.Point{X: x + px(6), Y: y + px(3)}, fmt.Sprintf("pred: %s %.0f%%", ev.Data.Classes[m.Pred], 100*m.Prob))
+		}
+	}
+	return paintFigure(filepath.Join(dir, "figures", slug), w, h, paint)
+}
