@@ -169,8 +169,8 @@ type slot struct {
 	rec  results.Record
 	done bool
 	// elsewhere: another process trained it while this run waited;
-	// waiting: the holder last reported to the observer; unreadable: the
-	// stored record did not decode, so a re-check must not trust it either.
+	// waiting: the holder last reported to the observer; unreadable: its
+	// stored record did not decode and the warning has been printed.
 	elsewhere  bool
 	waiting    string
 	unreadable bool
@@ -510,13 +510,15 @@ func (s *Scheduler) finish(sl *slot, rec results.Record, elsewhere bool) {
 // live process holds it.
 func (s *Scheduler) take(sl *slot) (c *claim.Claim, ok bool, err error) {
 	stored := func() bool {
-		if s.Rerun || sl.unreadable {
+		if s.Rerun {
 			return false
 		}
 		rec, ok, err := s.Store.Get(sl.info.Key)
 		if err != nil {
-			fmt.Fprintf(s.out(), "warning: cached record of %s is unreadable, retraining it: %v\n", sl.info.Label, err)
-			sl.unreadable = true
+			if !sl.unreadable { // warned once per trial
+				fmt.Fprintf(s.out(), "warning: cached record of %s is unreadable, retraining it: %v\n", sl.info.Label, err)
+				sl.unreadable = true
+			}
 			return false
 		}
 		if ok {
