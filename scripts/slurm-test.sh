@@ -38,7 +38,7 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null ||
    ! command -v sbatch >/dev/null || ! command -v munged >/dev/null; then
   say "installing slurmctld slurmd slurm-client munge from Debian"
   { apt-get update -qq &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 \
       slurmctld slurmd slurm-client munge >/dev/null; } ||
     cannot "could not install Debian's slurmctld slurmd slurm-client munge"
 fi
