@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
 
 	"github.com/pipe-ml/pipe/results"
 )
@@ -25,6 +27,11 @@ import (
 //	    plot(evaluation, metric="confusion", title="") draws the confusion
 //	    matrix, metric="misclassified" the most confidently misclassified
 //	    images with their true and predicted classes.
+//	weights(path)
+//	    Reads a safetensors file (one export wrote, or any with tensors
+//	    named W1, b1, ... of the model's shapes) as a warm-start source for
+//	    train(..., init_from = weights(path)). path is relative to the
+//	    working directory; the trial key holds the file's SHA-256.
 //	export(result, path)
 //	    Writes the kept (best-validation) weights of result to path, a file
 //	    name relative to the pipeline's output folder (out/<pipeline>/), as
@@ -40,6 +47,68 @@ import (
 var artifactsBuiltins = starlark.StringDict{
 	"export":   starlark.NewBuiltin("export", export),
 	"evaluate": starlark.NewBuiltin("evaluate", evaluate),
+	"weights":  starlark.NewBuiltin("weights", weightsFile),
+}
+
+// WeightsFile is what weights(path) returns: named tensors and the digest
+// that names them in trial keys.
+type WeightsFile struct {
+	*starlarkstruct.Struct
+	tensors map[string][]float32
+	digest  string
+}
+
+func (w *WeightsFile) Type() string { return "weights" }
+
+func weightsFile(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var path string
+	if err := unpackArgs(b.Name(), args, kwargs, "path", &path); err != nil {
+		return nil, err
+	}
+	ts, digest, err := results.ReadWeightsFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", b.Name(), strings.TrimPrefix(err.Error(), "results: "))
+	}
+	return &WeightsFile{tensors: ts, digest: digest, Struct: starlarkstruct.FromStringDict(starlark.String("weights"),
+		starlark.StringDict{"path": starlark.String(path), "key": starlark.String(digest)})}, nil
+}
+
+// warmArg unpacks init_from: a result (its kept weights) or weights(path).
+type warmArg struct {
+	r *Result
+	w *WeightsFile
+}
+
+func (a *warmArg) Unpack(v starlark.Value) error {
+	switch v := v.(type) {
+	case *Result:
+		a.r = v
+	case *WeightsFile:
+		a.w = v
+	case starlark.NoneType:
+	default:
+		return fmt.Errorf("got %s, want a result or weights(path)", v.Type())
+	}
+	return nil
+}
+
+// source returns the warm start's name for the trial key and its tensors
+// (nil in check mode, or when the source result was not trained).
+func (a *warmArg) source(env *Env, fn string) (string, map[string][]float32, error) {
+	switch {
+	case a.w != nil:
+		return a.w.digest, a.w.tensors, nil
+	case a.r != nil:
+		if env.CheckOnly || a.r.rec.Result.Status == "not run" {
+			return a.r.rec.Key, nil, nil
+		}
+		w, err := env.weightsOf(fn, a.r)
+		if err != nil {
+			return "", nil, err
+		}
+		return a.r.rec.Key, w.Named(), nil
+	}
+	return "", nil, nil
 }
 
 // ModelStore reads the kept weights of trials and caches evaluations; the

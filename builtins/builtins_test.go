@@ -23,7 +23,7 @@ func TestPredeclared(t *testing.T) {
 	want := []string{
 		"adam", "affine", "check_initial_loss", "conv", "dataset", "dropout", "evaluate", "export", "gradient_check",
 		"max_pool", "overfit", "param", "plot", "relu", "report", "rmsprop", "sequential", "sgd",
-		"sgd_momentum", "sweep", "table", "three_layer_convnet", "train", "train_config",
+		"sgd_momentum", "sweep", "table", "three_layer_convnet", "train", "train_config", "weights",
 	}
 	got := sortedKeys(Predeclared())
 	if !slices.Equal(got, want) {

@@ -19,7 +19,8 @@ import (
 type Job struct {
 	Trial results.Trial
 	Data  *data.Splits
-	Label string // short human label for progress lines, e.g. "filter_size=3 seed=0"
+	Label string               // short human label for progress lines, e.g. "filter_size=3 seed=0"
+	Init  map[string][]float32 // warm-start weights by parameter name (Trial.InitFrom names them); nil: random
 }
 
 // Runner trains jobs — from the cache where possible, in parallel otherwise —

@@ -21,6 +21,8 @@ type trial struct {
 	values   []starlark.Value  // the same values as Starlark saw them, for result.settings
 	label    string
 	spec     nn.ModelSpec
+	initFrom string               // the warm start's name (results.Trial.InitFrom), "" for random
+	init     map[string][]float32 // its tensors; nil when not loaded (check mode)
 }
 
 // newTrial checks that model fits data and returns the trial; fn names the
@@ -59,9 +61,10 @@ func (t *trial) describe() string {
 
 func (t *trial) job() Job {
 	return Job{
-		Trial: results.Trial{Model: t.spec, Data: t.data.spec, Train: t.config.conf, Settings: t.settings},
+		Trial: results.Trial{Model: t.spec, Data: t.data.spec, Train: t.config.conf, Settings: t.settings, InitFrom: t.initFrom},
 		Data:  t.data.splits,
 		Label: t.describe(),
+		Init:  t.init,
 	}
 }
 

@@ -23,9 +23,12 @@ import (
 //	    keeps only the first that many training images; patience > 0 stops
 //	    after that many epochs without a better validation accuracy (the
 //	    result's stopped_at is that epoch, 0 when it ran all epochs).
-//	train(model, data, config, label=None)
+//	train(model, data, config, label=None, init_from=None)
 //	    Trains model on data (or takes the record from the cache) and returns
 //	    a result. label names the run in progress lines and tables.
+//	    init_from = a result starts from that trial's kept (best-validation)
+//	    weights instead of random ones (fine-tuning), init_from =
+//	    weights(path) from a file's; the trial's key includes the source.
 //
 // Optimisers and training configurations have their settings as attributes
 // and a replace(name=value, ...) method; a configuration's replace also
@@ -325,7 +328,8 @@ func train(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	var d dataArg
 	var c configArg
 	var label string
-	if err := unpackArgs(b.Name(), args, kwargs, "model", &m, "data", &d, "config", &c, "label??", &label); err != nil {
+	var init warmArg
+	if err := unpackArgs(b.Name(), args, kwargs, "model", &m, "data", &d, "config", &c, "label??", &label, "init_from?", &init); err != nil {
 		return nil, err
 	}
 	env, err := envFor(thread, b.Name())
@@ -334,6 +338,9 @@ func train(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	}
 	t, err := newTrial(b.Name(), m.m, d.d, c.c, nil)
 	if err != nil {
+		return nil, err
+	}
+	if t.initFrom, t.init, err = init.source(env, b.Name()); err != nil {
 		return nil, err
 	}
 	if label == "" {

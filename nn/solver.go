@@ -73,6 +73,12 @@ type Run struct {
 	// A State that does not fit the model or the data is an error.
 	From *State
 
+	// Init, if set, replaces the random initial weights (a warm start):
+	// one tensor per parameter, by name (W1, b1, ...), each of the
+	// parameter's size. A missing, extra or mis-sized tensor is an error.
+	// It is ignored when From is set.
+	Init map[string][]float32
+
 	// Checkpoint, if set, is called after every finished epoch but the
 	// last with the State so far (the last one Train returns), so that a
 	// run killed later can resume from it. Its error stops the run.
@@ -179,6 +185,11 @@ func train(ctx context.Context, spec ModelSpec, src batcher, trainSet, valSet, t
 	var best [][]float32
 	lr := cfg.Optimizer.LR
 	first := 1
+	if run.Init != nil && run.From == nil {
+		if err := initFrom(m, run.Init); err != nil {
+			return Result{}, nil, nil, fmt.Errorf("init_from: %v", err)
+		}
+	}
 	if st := run.From; st != nil {
 		if err := restore(st, cfg, m, opt, shufflePCG, samplePCG, nTrain, itersPerEpoch); err != nil {
 			return Result{}, nil, nil, fmt.Errorf("cannot continue from the saved state: %v", err)
@@ -284,6 +295,22 @@ func restore(st *State, cfg TrainConfig, m *Model[float32], opt Optimizer, shuff
 		copy(p.Value.Data, st.Params[i])
 	}
 	return nil
+}
+
+// initFrom sets the parameters of m to the named tensors of init.
+func initFrom(m *Model[float32], init map[string][]float32) error {
+	if len(init) != len(m.Params()) {
+		return fmt.Errorf("%d tensors, the model has %d parameters", len(init), len(m.Params()))
+	}
+	vals := make([][]float32, len(m.Params()))
+	for i, p := range m.Params() {
+		v, ok := init[p.Name]
+		if !ok {
+			return fmt.Errorf("no tensor %s", p.Name)
+		}
+		vals[i] = v
+	}
+	return m.SetParams(vals)
 }
 
 // copyValues copies the values of params into dst, allocating it the first

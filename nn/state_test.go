@@ -206,3 +206,33 @@ func TestEvaluateMatchesTestAcc(t *testing.T) {
 		t.Errorf("batch 0 accepted")
 	}
 }
+
+// TestWarmStart: Run.Init starts from the given weights (a trained model's
+// give a first loss below a random start's), and a tensor set that does
+// not fit is an error naming the problem.
+func TestWarmStart(t *testing.T) {
+	sp := stripeSplits(t)
+	cfg := adamConfig()
+	cfg.Epochs = 1
+	_, m, _, err := Train(context.Background(), smallNet(), sp, cfg, Run{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	init := map[string][]float32{}
+	for _, p := range m.Params() {
+		init[p.Name] = p.Value.Data
+	}
+	cold, _, _, _ := Train(context.Background(), smallNet(), sp, cfg, Run{})
+	warm, _, _, err := Train(context.Background(), smallNet(), sp, cfg, Run{Init: init})
+	if err != nil || warm.Loss[0] >= cold.Loss[0] {
+		t.Errorf("warm start: %v; first loss %v, cold %v", err, warm.Loss[0], cold.Loss[0])
+	}
+	delete(init, "W2")
+	if _, _, _, err := Train(context.Background(), smallNet(), sp, cfg, Run{Init: init}); err == nil || !strings.Contains(err.Error(), "init_from: 5 tensors, the model has 6") {
+		t.Errorf("missing tensor: %v", err)
+	}
+	init["W2"] = []float32{1}
+	if _, _, _, err := Train(context.Background(), smallNet(), sp, cfg, Run{Init: init}); err == nil || !strings.Contains(err.Error(), "parameter W2 has 1 values") {
+		t.Errorf("mis-sized tensor: %v", err)
+	}
+}

@@ -58,6 +58,10 @@ type Trial struct {
 	Data     DataSpec       `json:"data"`
 	Train    nn.TrainConfig `json:"train"`
 	Settings []Setting      `json:"settings"`
+	// InitFrom names the weights a warm-started trial began from: the
+	// source trial's key, or "sha256:" and the digest of a weights file's
+	// tensors. Empty for a random start.
+	InitFrom string `json:"init_from,omitempty"`
 }
 
 // Record is one finished trial as stored on disk. NewRecord fills Key and

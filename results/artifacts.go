@@ -1,6 +1,8 @@
 package results
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -327,4 +329,42 @@ func WriteWeights(path string, w Weights) error {
 		return err
 	}
 	return writeFileAtomic(path, b)
+}
+
+// ReadWeightsFile reads the float32 tensors of a safetensors file (one pipe
+// exported, or one written by PyTorch's safetensors) by name, and names the
+// file by content: "sha256:" and the hex digest of its bytes, which a warm
+// start's trial key holds. A file pipe sealed must still check out.
+func ReadWeightsFile(path string) (map[string][]float32, string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("results: %w", err)
+	}
+	ts, meta, err := decodeTensors(b)
+	if err != nil {
+		return nil, "", fmt.Errorf("results: %s: not a safetensors file: %v", path, err)
+	}
+	if _, sealed := meta[checksumMeta]; sealed {
+		if _, _, err := unsealTensors(b); err != nil {
+			return nil, "", fmt.Errorf("results: %s: %v", path, err)
+		}
+	}
+	out := make(map[string][]float32, len(ts))
+	for _, t := range ts {
+		if t.F32 == nil && t.len() > 0 {
+			return nil, "", fmt.Errorf("results: %s: tensor %s is not float32", path, t.Name)
+		}
+		out[t.Name] = t.F32
+	}
+	sum := sha256.Sum256(b)
+	return out, "sha256:" + hex.EncodeToString(sum[:]), nil
+}
+
+// Named returns the tensors of w by name (an nn.Run.Init).
+func (w Weights) Named() map[string][]float32 {
+	out := make(map[string][]float32, len(w.Tensors))
+	for _, t := range w.Tensors {
+		out[t.Name] = t.F32
+	}
+	return out
 }

@@ -27,7 +27,9 @@ const keyBytes = 16
 //   - data: the DataSpec (data set, source, classes, validation size, split
 //     seed and the content fingerprint of the files read);
 //   - train: the full nn.TrainConfig (optimiser and its settings, epochs,
-//     batch size, lr decay, seed, training subset, accuracy samples).
+//     batch size, lr decay, seed, training subset, accuracy samples);
+//   - init_from: the weights a warm start began from (omitted when empty,
+//     so random starts keep their keys).
 //
 // Settings are left out on purpose: they only name the values a pipeline
 // varied, and renaming a grid axis must not retrain anything.
@@ -36,6 +38,7 @@ type keyDoc struct {
 	Model           nn.ModelSpec   `json:"model"`
 	Data            DataSpec       `json:"data"`
 	Train           nn.TrainConfig `json:"train"`
+	InitFrom        string         `json:"init_from,omitempty"`
 }
 
 // Key hashes the trial's canonical JSON (Settings excluded: they only label
@@ -55,7 +58,7 @@ func (t Trial) Key() string {
 
 // canonicalJSON returns the bytes Key hashes.
 func (t Trial) canonicalJSON() []byte {
-	doc := keyDoc{NumericsVersion: NumericsVersion, Model: t.Model, Data: t.Data, Train: t.Train}
+	doc := keyDoc{NumericsVersion: NumericsVersion, Model: t.Model, Data: t.Data, Train: t.Train, InitFrom: t.InitFrom}
 	if doc.Model.Layers == nil {
 		doc.Model.Layers = []nn.LayerSpec{}
 	}

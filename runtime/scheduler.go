@@ -622,7 +622,7 @@ func (s *Scheduler) trainOne(ctx context.Context, trainFn TrainFunc, sl *slot) (
 		info.From = from.Epoch
 	}
 	obs.TrialStarted(info)
-	run := nn.Run{Progress: func(p nn.Progress) { obs.TrialProgress(info, p) }, From: from}
+	run := nn.Run{Progress: func(p nn.Progress) { obs.TrialProgress(info, p) }, From: from, Init: sl.job.Init}
 	if art != nil {
 		run.Checkpoint = func(st *nn.State) error {
 			if err := art.PutState(info.Key, st); err != nil {

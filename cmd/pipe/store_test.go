@@ -22,6 +22,18 @@ print("evaluated", ev.images, "images, classes", ev.classes, "loss", ev.loss)
 table(ev)
 plot(ev)
 plot(ev, metric = "misclassified")
+
+# Warm starts: from r's kept weights, and from the file export wrote of
+# them, train the same (other keys, equal histories); a random start differs.
+one = train_config(epochs = 1, train_images = 200)
+cold = train(model, data, one, label = "cold")
+warm = train(model, data, one, label = "warm", init_from = r)
+file = train(model, data, one, label = "file", init_from = weights("o/exp/model.safetensors"))
+if warm.history.loss != file.history.loss or warm.key == file.key or warm.key == cold.key:
+    fail("warm starts: %s %s %s" % (warm.key, file.key, cold.key))
+if warm.history.loss[0] == cold.history.loss[0]:
+    fail("a warm start began like a random one")
+print("warm start first loss", warm.history.loss[0], "cold", cold.history.loss[0])
 `
 
 // TestExportDuGC trains a trial, exports it from the pipeline and with pipe
@@ -45,7 +57,7 @@ func TestExportDuGC(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run: %d\n%s%s", code, out, errs)
 	}
-	for _, want := range []string{"evaluated 2000 images, classes", "accuracy by class", "T-shirt/top", "as Shirt", "test-confusion.png", "test-misclassified.png"} {
+	for _, want := range []string{"evaluated 2000 images, classes", "accuracy by class", "T-shirt/top", "as Shirt", "test-confusion.png", "test-misclassified.png", "warm start first loss"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("run output lacks %q:\n%s", want, out)
 		}
@@ -64,10 +76,15 @@ func TestExportDuGC(t *testing.T) {
 		t.Errorf("second run: %d\n%s%s", code, again, errs)
 	}
 	recs, err := (&results.Cache{Dir: "o"}).List()
-	if err != nil || len(recs) != 1 {
+	if err != nil || len(recs) != 4 {
 		t.Fatalf("%d records: %v", len(recs), err)
 	}
-	key := recs[0].Key
+	var key string
+	for _, r := range recs {
+		if r.Trial.Train.Epochs == 2 {
+			key = r.Key
+		}
+	}
 	out, errs, code = pipe("export", key, "cli.safetensors", "--out", "o")
 	if code != 0 || !strings.Contains(out, "wrote cli.safetensors (6 tensors") {
 		t.Fatalf("export: %d %q %q", code, out, errs)
@@ -79,7 +96,7 @@ func TestExportDuGC(t *testing.T) {
 	}
 
 	out, _, code = pipe("du", "--out", "o")
-	for _, want := range []string{`trials +1 files`, `state +1 files`, `weights +1 files`, `total +3 files`} {
+	for _, want := range []string{`trials +4 files`, `state +4 files`, `weights +4 files`, `total +12 files`} {
 		if code != 0 || !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("du lacks %q:\n%s", want, out)
 		}
@@ -92,10 +109,10 @@ func TestExportDuGC(t *testing.T) {
 		t.Errorf("export after gc failed: the weights must stay")
 	}
 	out, _, code = pipe("gc", "--keep", "records", "--out", "o")
-	if code != 0 || !strings.Contains(out, filepath.Join("o", "weights", key+".safetensors")) || !strings.Contains(out, "in 1 files") {
+	if code != 0 || !strings.Contains(out, filepath.Join("o", "weights", key+".safetensors")) || !strings.Contains(out, "in 4 files") {
 		t.Errorf("gc --keep records: %d\n%s", code, out)
 	}
-	if recs, _ := (&results.Cache{Dir: "o"}).List(); len(recs) != 1 {
+	if recs, _ := (&results.Cache{Dir: "o"}).List(); len(recs) != 4 {
 		t.Errorf("gc removed a record")
 	}
 	_, errs, code = pipe("export", key, "x.safetensors", "--out", "o")
