@@ -205,6 +205,11 @@ func TestEvaluateMatchesTestAcc(t *testing.T) {
 	if _, err := Evaluate(m, sp, stripes(3, 1), 0); err == nil {
 		t.Errorf("batch 0 accepted")
 	}
+	three := stripes(3, 1)
+	three.Classes = append(three.Classes, "middle")
+	if _, err := Evaluate(m, sp, three, 10); err == nil || !strings.Contains(err.Error(), "the model takes 1x8x8 images of 2 classes, the data has 1x8x8 images of 3") {
+		t.Errorf("data of 3 classes: %v", err)
+	}
 }
 
 // TestWarmStart: Run.Init starts from the given weights (a trained model's
