@@ -1,11 +1,49 @@
 package kernels
 
 import (
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"testing"
 )
+
+var benchPath = flag.String("kernels", "", "kernel path the benchmarks use (one of Paths(); default the fastest)")
+
+// useBenchPath switches to the -kernels path for one benchmark.
+func useBenchPath(b *testing.B) {
+	if *benchPath == "" {
+		return
+	}
+	def := Path()
+	if err := SetPath(*benchPath); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { SetPath(def) })
+}
+
+// BenchmarkFMAPeak measures the core's float32 FMA peak with a
+// register-only loop at the widest vector the CPU has (AVX-512 where
+// present): the ceiling scripts/bench.sh reports every speed against.
+func BenchmarkFMAPeak(b *testing.B) {
+	loop, flops, name := fmaPeak()
+	if loop == nil {
+		b.Skip("no register-only FMA loop for this build and CPU (amd64 with AVX2 or AVX-512 only)")
+	}
+	const rounds = 1 << 16
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0 := threadCPUSeconds()
+	for b.Loop() {
+		loop(rounds)
+	}
+	flop := flops * rounds * float64(b.N)
+	b.ReportMetric(flop/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu := threadCPUSeconds() - cpu0; cpu > 0 {
+		b.ReportMetric(flop/cpu/1e9, "cpu-GFLOP/s")
+	}
+	b.Log("vector:", name)
+}
 
 // benchShapes are the (M, K, N) products that dominate training the base
 // model: the conv as im2col (filters × C·F·F)·(C·F·F × N·H·W), the hidden
@@ -48,6 +86,7 @@ func transName(ta, tb bool) string {
 }
 
 func benchmarkSgemm(b *testing.B, transA, transB bool, m, n, k int) {
+	useBenchPath(b)
 	rng := rand.New(rand.NewPCG(0, 0))
 	a := make([]float32, m*k)
 	bb := make([]float32, k*n)

@@ -30,14 +30,16 @@ func (tc gemmCase) String() string {
 	return fmt.Sprintf("%s%s/m%d_n%d_k%d/a%g_b%g/pad%d", t(tc.transA), t(tc.transB), tc.m, tc.n, tc.k, tc.alpha, tc.beta, tc.pad)
 }
 
-// awkwardShapes are sizes around the vector width (8), the micro-tile
-// (4×24) and the cache blocks (mcBlock, kcBlock, ncBlock), plus the
+// awkwardShapes are sizes around the vector widths (8, 16), the micro-tiles
+// (4×24, 4×48, 8×48) and the cache blocks (mcBlock, kcBlock, ncBlock), plus the
 // degenerate ones.
 var awkwardShapes = [][3]int{
 	{1, 1, 1}, {1, 1, 7}, {1, 24, 1}, {4, 24, 1}, {4, 24, 8}, {5, 25, 9},
 	{3, 7, 50}, {1, 100, 33}, {37, 1, 19}, {7, 9, 300}, {2, 3, 1000},
 	{13, 47, 17}, {32, 49, 147}, {50, 50, 257}, {97, 23, 5}, {mcBlock + 3, 30, 40},
 	{6, ncBlock + 29, 11}, {3, 2*ncBlock + 1, 2*kcBlock + 3}, {100, 70, 3},
+	// the AVX-512 tiles: 8×48 (two A panels), 4×48, edges 8, 16 and > 16
+	{8, 48, 5}, {12, 96, 1}, {9, 65, 17}, {16, 145, 300}, {mcBlock + 4, 47, 2},
 }
 
 func allCases() []gemmCase {
@@ -217,28 +219,31 @@ func to32(x []float64) []float32 {
 // TestSgemmBetaZeroIgnoresC: with beta 0, NaN and Inf already in C must
 // not reach the result (BLAS semantics; nn reuses buffers uninitialised).
 func TestSgemmBetaZeroIgnoresC(t *testing.T) {
-	for _, k := range []int{0, 3} {
-		m, n := 5, 30
-		a := make([]float32, m*max(k, 1))
-		b := make([]float32, max(k, 1)*n)
-		for i := range a {
-			a[i] = 1
-		}
-		for i := range b {
-			b[i] = 2
-		}
-		c := make([]float32, m*n)
-		for i := range c {
-			c[i] = float32(math.NaN())
-		}
-		c[7] = float32(math.Inf(1))
-		Gemm(false, false, m, n, k, 1, a, max(k, 1), b, n, 0, c, n)
-		for i, v := range c {
-			if v != float32(2*k) {
-				t.Fatalf("k=%d: C[%d] = %g, want %d", k, i, v, 2*k)
+	// 9×100: full 8-row and 4-row tiles and edges of every path.
+	forEachPath(t, func(t *testing.T) {
+		for _, k := range []int{0, 3} {
+			m, n := 9, 100
+			a := make([]float32, m*max(k, 1))
+			b := make([]float32, max(k, 1)*n)
+			for i := range a {
+				a[i] = 1
+			}
+			for i := range b {
+				b[i] = 2
+			}
+			c := make([]float32, m*n)
+			for i := range c {
+				c[i] = float32(math.NaN())
+			}
+			c[7] = float32(math.Inf(1))
+			Gemm(false, false, m, n, k, 1, a, max(k, 1), b, n, 0, c, n)
+			for i, v := range c {
+				if v != float32(2*k) {
+					t.Fatalf("k=%d: C[%d] = %g, want %d", k, i, v, 2*k)
+				}
 			}
 		}
-	}
+	})
 }
 
 // TestSgemmNamedType: a type defined on float32 takes the fast path too.

@@ -3,8 +3,9 @@
 // reference loop, and tests compare the two.
 //
 // The float32 GEMM is a packed, cache-blocked GEMM in the Goto/BLIS style
-// (see sgemm.go) whose inner micro-kernel is written in Go assembly (AVX2+FMA
-// on amd64) and chosen at run time (see Path); builds with -tags noasm,
+// (see sgemm.go) whose inner micro-kernel is written in Go assembly
+// (AVX-512 or AVX2+FMA on amd64, NEON on arm64) and chosen at run time by
+// CPU feature detection (see Path); builds with -tags noasm,
 // other machines and CPUs without the features run the same packing with a
 // pure-Go micro-kernel. Every path gives the same bits: each element is one
 // chain of fused multiply-adds over k in fixed blocks, the Go path using a

@@ -11,7 +11,13 @@ import (
 // product with the same operations in the same order (see microKernelGo
 // and sgemmWith), so they give the same bits; they differ only in speed.
 // The fastest path the CPU has is chosen at start-up.
-var path = paths()[0]
+var path = initPath()
+
+func initPath() string {
+	p := paths()[0]
+	setPath(p)
+	return p
+}
 
 // Path returns the name of the kernel path in use.
 func Path() string { return path }

@@ -24,14 +24,21 @@ import "unsafe"
 //
 // 4×24 suits the shapes nn uses (conv with 16/32/48 filters, batch 50,
 // hidden 500): few padded rows, and 12 YMM accumulators + 3 B vectors + 1
-// broadcast fill the 16 AVX2 registers.
+// broadcast fill the 16 AVX2 registers. The AVX-512 path packs B 48 wide
+// and multiplies two A micro-panels at once (8×48: 24 of its 32 ZMM
+// registers accumulate). None of these sizes changes a bit of the result:
+// only kcBlock does, and it is the same on every path.
 const (
 	mr      = 4
-	nr      = 24
+	nrMax   = 48
 	kcBlock = 256
-	mcBlock = 96   // multiple of mr
-	ncBlock = 3072 // multiple of nr
+	mcBlock = 96   // multiple of 2·mr
+	ncBlock = 3072 // multiple of every nr
 )
+
+// nr is the width of the packed B micro-panels of the path in use: 24, or
+// 48 on the AVX-512 path (set by SetPath).
+var nr = 24
 
 // scratch holds the packing buffers of one sgemm call (at most
 // kcBlock·(mcBlock+ncBlock) floats, 3.2 MB). They are kept in a free list
@@ -39,7 +46,7 @@ const (
 // allocate.
 type scratch struct {
 	a, b []float32
-	tile [mr * nr]float32
+	tile [mr * nrMax]float32
 }
 
 var scratchPool freeList[scratch]
@@ -93,7 +100,7 @@ func sgemmWith(s *scratch, transA, transB bool, m, n, k int, alpha float32, a []
 }
 
 // macroKernel computes C[0:mc, 0:nc] = Ap·Bp + beta·C from packed panels.
-func macroKernel(mc, nc, kc int, ap, bp []float32, beta float32, c []float32, ldc int, tile *[mr * nr]float32) {
+func macroKernel(mc, nc, kc int, ap, bp []float32, beta float32, c []float32, ldc int, tile *[mr * nrMax]float32) {
 	for jr := 0; jr < nc; jr += nr {
 		w := min(nr, nc-jr)
 		wp := nr
@@ -105,6 +112,10 @@ func macroKernel(mc, nc, kc int, ap, bp []float32, beta float32, c []float32, ld
 			h := min(mr, mc-ir)
 			apan := ap[(ir/mr)*kc*mr:][:kc*mr]
 			if h == mr && w == nr {
+				if ir+2*mr <= mc && pairKernel(kc, ap[(ir/mr)*kc*mr:][:2*kc*mr], bpan, c[ir*ldc+jr:], ldc, beta) {
+					ir += mr // two panels done
+					continue
+				}
 				microKernel(kc, apan, bpan, c[ir*ldc+jr:], ldc, beta)
 				continue
 			}

@@ -4,21 +4,59 @@ package kernels
 
 import "golang.org/x/sys/cpu"
 
-// hasAVX2 says the CPU can run the AVX2/FMA kernels; x/sys/cpu also checks
-// that the OS saves the YMM registers.
-var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// hasAVX2 says the CPU can run the AVX2/FMA kernels, hasAVX512 the AVX-512
+// ones; x/sys/cpu also checks that the OS saves the YMM / ZMM registers.
+var (
+	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512 = hasAVX2 && cpu.X86.HasAVX512F
+)
 
-// useAVX2 selects the assembly micro-kernels and packing (see SetPath).
-var useAVX2 = hasAVX2
+// useAVX2 selects the assembly micro-kernels and packing, useAVX512 the
+// 512-bit micro-kernels on top (see SetPath).
+var useAVX2, useAVX512 bool
 
 func paths() []string {
-	if hasAVX2 {
+	switch {
+	case hasAVX512:
+		return []string{"avx512", "avx2", "go"}
+	case hasAVX2:
 		return []string{"avx2", "go"}
 	}
 	return []string{"go"}
 }
 
-func setPath(name string) { useAVX2 = name == "avx2" }
+func setPath(name string) {
+	useAVX2 = name == "avx2" || name == "avx512"
+	useAVX512 = name == "avx512"
+	nr = 24
+	if useAVX512 {
+		nr = 48
+	}
+}
+
+// kernel4x48AVX512 and kernel8x48AVX512 are the micro-kernel for B
+// micro-panels 48 wide (sgemm_amd64.s), on 4 rows of A or on two
+// consecutive packed A micro-panels (8 rows; the second at a + kc·4).
+// Same operations per element as kernel4x24AVX2. kc must be at least 1.
+//
+//go:noescape
+func kernel4x48AVX512(kc int, a, b, c *float32, ldc int, beta float32)
+
+//go:noescape
+func kernel8x48AVX512(kc int, a, b, c *float32, ldc int, beta float32)
+
+// pairKernel runs the 8-row kernel on two A micro-panels, or returns false
+// when the path has none.
+func pairKernel(kc int, a, b, c []float32, ldc int, beta float32) bool {
+	if !useAVX512 {
+		return false
+	}
+	_ = a[2*kc*mr-1]
+	_ = b[kc*nr-1]
+	_ = c[(2*mr-1)*ldc+nr-1]
+	kernel8x48AVX512(kc, &a[0], &b[0], &c[0], ldc, beta)
+	return true
+}
 
 // kernel4x24AVX2 is microKernelGo in AVX2/FMA assembly (sgemm_amd64.s),
 // on raw pointers: a holds kc×4, b kc×24 packed values, c a 4×24 tile with
@@ -38,9 +76,9 @@ func kernel4x16AVX2(kc int, a, b, c *float32, ldc int)
 
 // edgeWidth is the width of the packed micro-panel that holds the last w < nr
 // columns of a block of B: the next multiple of 8 when the narrow AVX2
-// kernels can run, else nr.
+// kernels (8 and 16 wide) can run, else nr.
 func edgeWidth(w int) int {
-	if !useAVX2 {
+	if !useAVX2 || w > 16 {
 		return nr
 	}
 	return (w + 7) &^ 7
@@ -94,11 +132,15 @@ func microKernel(kc int, a, b, c []float32, ldc int, beta float32) {
 	_ = a[kc*mr-1]
 	_ = b[kc*nr-1]
 	_ = c[(mr-1)*ldc+nr-1]
+	if useAVX512 {
+		kernel4x48AVX512(kc, &a[0], &b[0], &c[0], ldc, beta)
+		return
+	}
 	kernel4x24AVX2(kc, &a[0], &b[0], &c[0], ldc, beta)
 }
 
 func packBRows(kc, panels int, b []float32, ldb int, dst []float32) {
-	if !useAVX2 || kc == 0 || panels == 0 {
+	if !useAVX2 || nr != 24 || kc == 0 || panels == 0 {
 		packBRowsGo(kc, panels, b, ldb, dst)
 		return
 	}

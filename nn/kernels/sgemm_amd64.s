@@ -371,3 +371,148 @@ packa:
 	JNZ  packa
 	VZEROUPPER
 	RET
+
+// AVX-512 micro-kernels: B micro-panels 48 wide (3 ZMM vectors per row).
+// ROW512(ao, z0, z1, z2): z0..z2 += a[ao] · (Z24, Z25, Z26).
+#define ROW512(ao, z0, z1, z2) \
+	VBROADCASTSS ao, Z27; \
+	VFMADD231PS  Z24, Z27, z0; \
+	VFMADD231PS  Z25, Z27, z1; \
+	VFMADD231PS  Z26, Z27, z2
+
+#define LOADB512 \
+	VMOVUPS (BX), Z24; \
+	VMOVUPS 64(BX), Z25; \
+	VMOVUPS 128(BX), Z26
+
+// OUT512(z0, z1, z2): C row at R10 = acc (+ beta·C first when R11 ≠ 0,
+// beta in Z31); then R10 moves to the next row.
+#define OUT512(z0, z1, z2) \
+	TESTQ       R11, R11; \
+	JZ          4(PC); \
+	VFMADD231PS (R10), Z31, z0; \
+	VFMADD231PS 64(R10), Z31, z1; \
+	VFMADD231PS 128(R10), Z31, z2; \
+	VMOVUPS     z0, (R10); \
+	VMOVUPS     z1, 64(R10); \
+	VMOVUPS     z2, 128(R10); \
+	ADDQ        SI, R10
+
+// BETA512 sets R11 to 1 and Z31 to beta (whose bits are in R9) when C is
+// to be read: beta ≠ ±0 (a NaN beta reads C, as in kernel4x24AVX2).
+#define BETA512 \
+	VPBROADCASTD R9, Z31; \
+	XORQ         R11, R11; \
+	ANDL         $0x7fffffff, R9; \
+	JZ           2(PC); \
+	MOVQ         $1, R11
+
+// func kernel4x48AVX512(kc int, a, b, c *float32, ldc int, beta float32)
+TEXT ·kernel4x48AVX512(SB), NOSPLIT, $0-44
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+loop4x48:
+	LOADB512
+	ROW512((AX), Z0, Z1, Z2)
+	ROW512(4(AX), Z3, Z4, Z5)
+	ROW512(8(AX), Z6, Z7, Z8)
+	ROW512(12(AX), Z9, Z10, Z11)
+	ADDQ $16, AX
+	ADDQ $192, BX
+	DECQ CX
+	JNZ  loop4x48
+
+	MOVL beta+40(FP), R9
+	BETA512
+	MOVQ DX, R10
+	OUT512(Z0, Z1, Z2)
+	OUT512(Z3, Z4, Z5)
+	OUT512(Z6, Z7, Z8)
+	OUT512(Z9, Z10, Z11)
+	VZEROUPPER
+	RET
+
+// func kernel8x48AVX512(kc int, a, b, c *float32, ldc int, beta float32)
+// Rows 0-3 come from the A micro-panel at a, rows 4-7 from the next one,
+// at a + kc·16 bytes.
+TEXT ·kernel8x48AVX512(SB), NOSPLIT, $0-44
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+	MOVQ CX, R8
+	SHLQ $4, R8
+	ADDQ AX, R8 // second A micro-panel
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+loop8x48:
+	LOADB512
+	ROW512((AX), Z0, Z1, Z2)
+	ROW512(4(AX), Z3, Z4, Z5)
+	ROW512(8(AX), Z6, Z7, Z8)
+	ROW512(12(AX), Z9, Z10, Z11)
+	ROW512((R8), Z12, Z13, Z14)
+	ROW512(4(R8), Z15, Z16, Z17)
+	ROW512(8(R8), Z18, Z19, Z20)
+	ROW512(12(R8), Z21, Z22, Z23)
+	ADDQ $16, AX
+	ADDQ $16, R8
+	ADDQ $192, BX
+	DECQ CX
+	JNZ  loop8x48
+
+	MOVL beta+40(FP), R9
+	BETA512
+	MOVQ DX, R10
+	OUT512(Z0, Z1, Z2)
+	OUT512(Z3, Z4, Z5)
+	OUT512(Z6, Z7, Z8)
+	OUT512(Z9, Z10, Z11)
+	OUT512(Z12, Z13, Z14)
+	OUT512(Z15, Z16, Z17)
+	OUT512(Z18, Z19, Z20)
+	OUT512(Z21, Z22, Z23)
+	VZEROUPPER
+	RET

@@ -55,4 +55,7 @@ func edgeKernel(kc, wp int, a, b, c []float32, ldc int) {
 	microKernel(kc, a, b, c, ldc, 0)
 }
 
+// pairKernel: no 8-row kernel here.
+func pairKernel(kc int, a, b, c []float32, ldc int, beta float32) bool { return false }
+
 func packA4(kc int, a []float32, lda int, dst []float32, alpha float32) int { return 0 }
