@@ -11,9 +11,6 @@ var hasNEON = cpu.ARM64.HasASIMD
 // useNEON selects the assembly micro-kernel (see SetPath).
 var useNEON = hasNEON
 
-// useAVX2 is false: the AVX2 packing helpers exist on amd64 only.
-const useAVX2 = false
-
 func paths() []string {
 	if hasNEON {
 		return []string{"neon", "go"}
@@ -41,21 +38,3 @@ func microKernel(kc int, a, b, c []float32, ldc int, beta float32) {
 	_ = c[(mr-1)*ldc+nr-1]
 	kernel4x24NEON(kc, &a[0], &b[0], &c[0], ldc, beta)
 }
-
-func packBRows(kc, panels int, b []float32, ldb int, dst []float32) {
-	packBRowsGo(kc, panels, b, ldb, dst)
-}
-
-func transpose8(n8 int, src []float32, lds int, dst []float32, ldd int) bool { return false }
-
-// edgeWidth: the NEON kernel has only the full width.
-func edgeWidth(w int) int { return nr }
-
-func edgeKernel(kc, wp int, a, b, c []float32, ldc int) {
-	microKernel(kc, a, b, c, ldc, 0)
-}
-
-// pairKernel: no 8-row kernel here.
-func pairKernel(kc int, a, b, c []float32, ldc int, beta float32) bool { return false }
-
-func packA4(kc int, a []float32, lda int, dst []float32, alpha float32) int { return 0 }

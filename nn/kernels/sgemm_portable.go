@@ -1,0 +1,24 @@
+//go:build noasm || !amd64
+
+package kernels
+
+// Without the amd64 assembly, packing runs in Go and every tile, edges
+// included, goes through microKernel (NEON on arm64, else Go).
+
+func packBRows(kc, panels int, b []float32, ldb int, dst []float32) {
+	packBRowsGo(kc, panels, b, ldb, dst)
+}
+
+func transpose8(n8 int, src []float32, lds int, dst []float32, ldd int) bool { return false }
+
+// edgeWidth: only the full width.
+func edgeWidth(w int) int { return nr }
+
+func edgeKernel(kc, wp int, a, b, c []float32, ldc int) {
+	microKernel(kc, a, b, c, ldc, 0)
+}
+
+// pairKernel: no 8-row kernel here.
+func pairKernel(kc int, a, b, c []float32, ldc int, beta float32) bool { return false }
+
+func packA4(kc int, a []float32, lda int, dst []float32, alpha float32) int { return 0 }
