@@ -19,9 +19,11 @@ import (
 //	    test_acc, seconds, status, best_epoch, loss, seeds. None shows every
 //	    setting, then train_acc, val_acc, test_acc and seconds. sort is a
 //	    column, "-column" for descending; None keeps the pipeline's order.
-//	    Returns the table's rows as a list of lists of strings. The table
-//	    goes into the run's manifest (and so into report()), under the
-//	    pipeline file whose code made it.
+//	    The CSV holds numbers for pandas and spreadsheets: a mean ± std cell
+//	    is three columns, <metric>_mean, <metric>_std and <metric>_n, and a
+//	    missing value is empty. Returns the table's rows as a list of lists
+//	    of strings, as printed. The table goes into the run's manifest (and
+//	    so into report()), under the pipeline file whose code made it.
 //
 // pipe check validates the columns and prints only the table's size.
 var tableBuiltins = starlark.StringDict{

@@ -111,4 +111,10 @@ type Table struct {
 	// Note, if set, is a footnote printed under the table (terminal and
 	// Markdown; CSV holds only the cells): how a column is measured.
 	Note string
+
+	// csvColumns and csvRows, when set (newTable sets them), are what the
+	// CSV file holds instead of Columns and Rows: numbers only in numeric
+	// columns, a "mean ± std" cell split into _mean, _std and _n columns.
+	csvColumns []string
+	csvRows    [][]string
 }

@@ -172,9 +172,9 @@ func (e *MissingRecordError) Error() string {
 	return fmt.Sprintf("results: record %s of %s is not in %s (train it with pipe run, or pass --trials)", e.Key, e.What, where)
 }
 
-// fetchRecords fetches the records of refs from store, each labelled with the
+// Records fetches the records of refs from store, each labelled with the
 // settings of its reference. what names the table or figure for errors.
-func fetchRecords(store Getter, refs []TrialRef, what string) ([]Record, error) {
+func Records(store Getter, refs []TrialRef, what string) ([]Record, error) {
 	recs := make([]Record, len(refs))
 	for i, ref := range refs {
 		rec, ok, err := store.Get(ref.Key)
@@ -215,7 +215,7 @@ func (m *Manifest) Render(dir string, store Getter) error {
 			tables[it.Table] = t
 		case it.Plot != nil:
 			s := it.Plot
-			recs, err := fetchRecords(store, s.Trials, fmt.Sprintf("figure %q", s.Title))
+			recs, err := Records(store, s.Trials, fmt.Sprintf("figure %q", s.Title))
 			if err != nil {
 				return err
 			}
@@ -263,7 +263,7 @@ func storeDir(store Getter) string {
 
 // build fetches the table's records from store and builds it.
 func (s *TableSpec) build(store Getter) (Table, error) {
-	recs, err := fetchRecords(store, s.Trials, fmt.Sprintf("table %q", s.Title))
+	recs, err := Records(store, s.Trials, fmt.Sprintf("table %q", s.Title))
 	if err != nil {
 		return Table{}, err
 	}
@@ -283,20 +283,37 @@ func (m *Manifest) WriteReport(dir string, store Getter) (string, error) {
 
 // writeReport is WriteReport with the tables supplied by table.
 func (m *Manifest) writeReport(dir string, table func(*TableSpec) (Table, error)) (string, error) {
-	if m.Report == nil {
-		return "", errors.New("results: the manifest has no report")
-	}
-	if err := m.check(); err != nil {
+	sections, err := m.reportSections(dir, table)
+	if err != nil {
 		return "", err
 	}
+	return writeReport(dir, m.Report.Title, sections)
+}
+
+// ReportSections returns the sections of m's report, as WriteReport writes
+// them to report.md, with the tables built from the records in store; each
+// figure carries its PlotSpec, so other renderers (report.html) can draw it
+// from the records too.
+func (m *Manifest) ReportSections(dir string, store Getter) ([]Section, error) {
+	return m.reportSections(dir, func(s *TableSpec) (Table, error) { return s.build(store) })
+}
+
+// reportSections is ReportSections with the tables supplied by table.
+func (m *Manifest) reportSections(dir string, table func(*TableSpec) (Table, error)) ([]Section, error) {
+	if m.Report == nil {
+		return nil, errors.New("results: the manifest has no report")
+	}
+	if err := m.check(); err != nil {
+		return nil, err
+	}
 	items := m.Items[:m.Report.Items]
-	var sections []section
+	var sections []Section
 	if intro := strings.TrimSpace(m.Report.Intro); intro != "" {
-		sections = append(sections, section{Text: intro})
+		sections = append(sections, Section{Text: intro})
 	}
 	for _, f := range m.Files {
 		var checks []string
-		sec := section{Title: f.Path}
+		sec := Section{Title: f.Path}
 		for _, it := range items {
 			if it.File != f.Path {
 				continue
@@ -307,12 +324,12 @@ func (m *Manifest) writeReport(dir string, table func(*TableSpec) (Table, error)
 			case it.Table != nil:
 				t, err := table(it.Table)
 				if err != nil {
-					return "", err
+					return nil, err
 				}
 				t.Slug = it.Table.Slug
 				sec.Tables = append(sec.Tables, t)
 			case it.Plot != nil:
-				sec.Figures = append(sec.Figures, figure{Caption: it.Plot.Title, Files: it.Plot.Files(dir)})
+				sec.Figures = append(sec.Figures, Figure{Caption: it.Plot.Title, Files: it.Plot.Files(dir), Plot: it.Plot})
 			}
 		}
 		if len(checks) == 0 && len(sec.Tables) == 0 && len(sec.Figures) == 0 {
@@ -331,7 +348,7 @@ func (m *Manifest) writeReport(dir string, table func(*TableSpec) (Table, error)
 		sec.Text = text.String()
 		sections = append(sections, sec)
 	}
-	return writeReport(dir, m.Report.Title, sections)
+	return sections, nil
 }
 
 // check rejects a manifest this package cannot render faithfully.

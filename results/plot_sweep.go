@@ -127,7 +127,7 @@ func plotAccuracyBySetting(recs []Record, labels []string, axis sweepAxis, title
 	var ticks categoryTicks
 	for k, i := range order {
 		if k == 0 || axis.values[i] != axis.values[order[k-1]] {
-			ticks = append(ticks, formatValue(axis.raw[i]))
+			ticks = append(ticks, FormatValue(axis.raw[i]))
 		}
 		pos[i] = float64(len(ticks) - 1)
 	}

@@ -169,15 +169,15 @@ func Label(rec Record) string {
 func FormatSettings(settings []Setting) string {
 	parts := make([]string, len(settings))
 	for i, s := range settings {
-		parts[i] = s.Name + "=" + formatValue(s.Value)
+		parts[i] = s.Name + "=" + FormatValue(s.Value)
 	}
 	return strings.Join(parts, " ")
 }
 
-// formatValue renders a setting value the same way everywhere (table cells,
+// FormatValue renders a setting value the same way everywhere (table cells,
 // FormatSettings): integers in decimal, floats in their shortest round-tripping form
 // ("0.001", "1e-05"), strings as they are, booleans as true/false.
-func formatValue(v any) string {
+func FormatValue(v any) string {
 	switch v := v.(type) {
 	case nil:
 		return ""

@@ -265,7 +265,7 @@ func TestLabelAndFormatValue(t *testing.T) {
 		t.Errorf("Label without settings = %q", got)
 	}
 	for v, want := range map[any]string{int64(3): "3", 0.001: "0.001", 1e-5: "1e-05", "adam": "adam", true: "true", 3: "3", float32(0.1): "0.1", uint64(7): "7"} {
-		if got := formatValue(v); got != want {
+		if got := FormatValue(v); got != want {
 			t.Errorf("formatValue(%#v) = %q, want %q", v, got, want)
 		}
 	}

@@ -9,9 +9,9 @@ import (
 // ReportFile is the name of the report a manifest writes.
 const ReportFile = "report.md"
 
-// section is one part of the report: a heading, free Markdown text, tables
+// Section is one part of the report: a heading, free Markdown text, tables
 // and figures, shown in that order.
-type section struct {
+type Section struct {
 	// Title becomes a "## " heading; an empty title adds none (an
 	// introduction).
 	Title string
@@ -22,15 +22,19 @@ type section struct {
 	Tables []Table
 	// Figures are files already written under the report's folder, typically
 	// by a plot function into figurePath(dir, name).
-	Figures []figure
+	Figures []Figure
 }
 
-// figure is one figure of a section: the files a plot function returned.
-type figure struct {
+// Figure is one figure of a section: the files a plot function returned.
+type Figure struct {
 	Caption string
 	// Files are the figure's files (e.g. x.svg and x.png), each under the
 	// report's folder. The PNG is embedded; every file is linked.
 	Files []string
+	// Plot is the plot() call that drew the figure, when the section came
+	// from a manifest (Manifest.ReportSections): report.html draws its
+	// curves again from the records, with the values under the pointer.
+	Plot *PlotSpec
 }
 
 // figurePath is where a report's figure named name is drawn:
@@ -49,7 +53,7 @@ func figurePath(dir, name string) string {
 // no absolute paths (links are relative to dir, with forward slashes), so the
 // same sections give a byte-identical report. A figure file outside dir is an
 // error, as its link would break when the folder is moved.
-func writeReport(dir, title string, sections []section) (string, error) {
+func writeReport(dir, title string, sections []Section) (string, error) {
 	if strings.TrimSpace(title) == "" || strings.ContainsAny(title, "\r\n") {
 		return "", fmt.Errorf("results: report title %q: want one non-empty line", title)
 	}
@@ -134,3 +138,7 @@ func relLink(absDir, path string) (string, error) {
 	}
 	return filepath.ToSlash(rel), nil
 }
+
+// WriteFile replaces path with data atomically, as every output of the
+// package is written, for renderers of other formats (report.html).
+func WriteFile(path string, data []byte) error { return writeFileAtomic(path, data) }

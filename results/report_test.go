@@ -39,15 +39,15 @@ func writeStudy(t *testing.T, dir string) string {
 			t.Fatal(err)
 		}
 	}
-	path, err := writeReport(dir, "Report", []section{
+	path, err := writeReport(dir, "Report", []Section{
 		{Text: "The course study, rebuilt from records."},
 		{
 			Title:   "Filter size",
 			Text:    "Filters of 3, 5 and 7 pixels.\n\nOne epoch each.",
 			Tables:  []Table{tbl, seeds},
-			Figures: []figure{{Caption: "Training loss", Files: loss}, {Caption: "Accuracy", Files: acc}},
+			Figures: []Figure{{Caption: "Training loss", Files: loss}, {Caption: "Accuracy", Files: acc}},
 		},
-		{Title: "Best net", Figures: []figure{{Caption: "First-layer filters", Files: filters}}},
+		{Title: "Best net", Figures: []Figure{{Caption: "First-layer filters", Files: filters}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -107,11 +107,11 @@ func TestReportIsByteStable(t *testing.T) {
 func TestReportRejectsOutsideFigures(t *testing.T) {
 	dir := t.TempDir()
 	outside := filepath.Join(t.TempDir(), "x.png")
-	_, err := writeReport(dir, "Report", []section{{Title: "S", Figures: []figure{{Caption: "c", Files: []string{outside}}}}})
+	_, err := writeReport(dir, "Report", []Section{{Title: "S", Figures: []Figure{{Caption: "c", Files: []string{outside}}}}})
 	if err == nil || !strings.Contains(err.Error(), outside) || !strings.Contains(err.Error(), `"S"`) {
 		t.Errorf("figure outside the folder: err = %v", err)
 	}
-	_, err = writeReport(dir, "Report", []section{{Title: "S", Figures: []figure{{Caption: "c"}}}})
+	_, err = writeReport(dir, "Report", []Section{{Title: "S", Figures: []Figure{{Caption: "c"}}}})
 	if err == nil || !strings.Contains(err.Error(), "no files") {
 		t.Errorf("figure without files: err = %v", err)
 	}

@@ -147,6 +147,20 @@ func newTable(title string, recs []Record, columns []string, sortBy string) (Tab
 		}
 		t.Rows[i] = row
 	}
+	for _, c := range cols {
+		if _, ok := findMetric(c); ok && grouped {
+			t.csvColumns = append(t.csvColumns, c+"_mean", c+"_std", c+"_n")
+		} else {
+			t.csvColumns = append(t.csvColumns, c)
+		}
+	}
+	for _, g := range groups {
+		var row []string
+		for _, c := range cols {
+			row = append(row, csvCells(g, c, grouped)...)
+		}
+		t.csvRows = append(t.csvRows, row)
+	}
 	return t, nil
 }
 
@@ -215,7 +229,7 @@ func configKey(r Record) string {
 		if s.Name == seedSetting {
 			continue
 		}
-		fmt.Fprintf(&b, "%s=%T:%s\x00", s.Name, s.Value, formatValue(s.Value))
+		fmt.Fprintf(&b, "%s=%T:%s\x00", s.Name, s.Value, FormatValue(s.Value))
 	}
 	t := r.Trial
 	t.Train.Seed = 0

@@ -26,7 +26,7 @@ func cell(g *group, c string) string {
 		v, ok := r.Trial.Setting(c)
 		s := "-"
 		if ok {
-			s = formatValue(v)
+			s = FormatValue(v)
 		}
 		if !seen[s] {
 			seen[s] = true
@@ -34,6 +34,70 @@ func cell(g *group, c string) string {
 		}
 	}
 	return strings.Join(vals, ",")
+}
+
+// csvCells are the CSV cells of column c of group g: numbers in full
+// precision rather than rounded text, so that pandas or a spreadsheet reads
+// a numeric column. In a grouped table (seeds) a metric is three cells —
+// mean, sample std (empty for one value) and count; otherwise one. A
+// missing value is an empty cell, which readers take as missing.
+func csvCells(g *group, c string, grouped bool) []string {
+	m, ok := findMetric(c)
+	if !ok {
+		if s := cell(g, c); s != "-" {
+			return []string{s}
+		}
+		return []string{""}
+	}
+	var xs []float64
+	for _, r := range g.recs {
+		if v, ok := m.value(r); ok {
+			xs = append(xs, v)
+		}
+	}
+	num := formatFloat
+	if !grouped {
+		if len(xs) == 0 {
+			return []string{""}
+		}
+		return []string{num(xs[0])}
+	}
+	n := strconv.Itoa(len(xs))
+	switch len(xs) {
+	case 0:
+		return []string{"", "", n}
+	case 1:
+		return []string{num(xs[0]), "", n}
+	}
+	mean, std := meanStd(xs)
+	if math.IsNaN(std) || math.IsInf(mean, 0) {
+		return []string{num(mean), "", n}
+	}
+	return []string{num(mean), num(std), n}
+}
+
+// formatFloat is x to 10 significant digits, without trailing zeros
+// ("0.842", "0.8433333333", "1e-05": more than any cell shows, without the
+// float noise of 0.8420000000000001); NaN, +Inf and -Inf as those words,
+// which CSV readers take as numbers.
+func formatFloat(x float64) string {
+	if s, ok := nonFinite(x); ok {
+		return s
+	}
+	return strconv.FormatFloat(x, 'g', 10, 64)
+}
+
+// nonFinite names NaN, +Inf and -Inf.
+func nonFinite(x float64) (string, bool) {
+	switch {
+	case math.IsNaN(x):
+		return "NaN", true
+	case math.IsInf(x, 1):
+		return "+Inf", true
+	case math.IsInf(x, -1):
+		return "-Inf", true
+	}
+	return "", false
 }
 
 func metricCell(g *group, m metric) string {
@@ -83,13 +147,8 @@ func statusCell(g *group) string {
 
 // formatFixed writes x with d decimals; non-finite values as NaN, +Inf, -Inf.
 func formatFixed(x float64, d int) string {
-	switch {
-	case math.IsNaN(x):
-		return "NaN"
-	case math.IsInf(x, 1):
-		return "+Inf"
-	case math.IsInf(x, -1):
-		return "-Inf"
+	if s, ok := nonFinite(x); ok {
+		return s
 	}
 	s := strconv.FormatFloat(x, 'f', d, 64)
 	if strings.TrimLeft(s, "-0.") == "" {
@@ -172,10 +231,10 @@ func sortKey(g *group, c string) sortValue {
 	case float32:
 		return sortValue{isNum: true, num: float64(x)}
 	case bool:
-		return sortValue{text: formatValue(x)}
+		return sortValue{text: FormatValue(x)}
 	}
 	if i, ok := asInt64(v); ok {
 		return sortValue{isNum: true, num: float64(i)}
 	}
-	return sortValue{text: formatValue(v)}
+	return sortValue{text: FormatValue(v)}
 }

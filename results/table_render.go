@@ -146,17 +146,23 @@ func (t Table) markdown() (string, error) {
 }
 
 // csv returns t as RFC 4180 CSV: a header line of column names, then the
-// rows, exactly the cells the other outputs show.
+// rows. A table newTable built holds numbers for machines (see csvCells):
+// full precision, a "mean ± std" cell as _mean, _std and _n columns,
+// missing values empty. Other tables hold the cells the other outputs show.
 func (t Table) csv() ([]byte, error) {
 	if err := t.check(); err != nil {
 		return nil, err
 	}
+	cols, rows := t.Columns, t.Rows
+	if t.csvColumns != nil {
+		cols, rows = t.csvColumns, t.csvRows
+	}
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
-	if err := cw.Write(t.Columns); err != nil {
+	if err := cw.Write(cols); err != nil {
 		return nil, err
 	}
-	if err := cw.WriteAll(t.Rows); err != nil {
+	if err := cw.WriteAll(rows); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

@@ -2,9 +2,11 @@ package results
 
 import (
 	"bytes"
+	"encoding/csv"
 	"math"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -266,5 +268,58 @@ func TestWithoutTiming(t *testing.T) {
 	b.Seconds, b.Finished = 99, "2030-01-01T00:00:00Z"
 	if !reflect.DeepEqual(a.WithoutTiming(), b.WithoutTiming()) || a.WithoutTiming().Seconds != 0 {
 		t.Error("WithoutTiming keeps timing fields")
+	}
+}
+
+// The CSV of a seeded table loads as numbers, as pandas would read it: every
+// _mean, _std and _n cell parses as a number, and they agree with the
+// "mean ± std" cells the Markdown shows (to its rounding) and the seed count.
+func TestTableCSVNumericColumns(t *testing.T) {
+	tbl, err := newTable("Filter size", seededSweep(), sweepColumns, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := tbl.csv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := rows[0]
+	col := func(name string) int {
+		t.Helper()
+		i := slices.Index(header, name)
+		if i < 0 {
+			t.Fatalf("CSV has no column %q: %v", name, header)
+		}
+		return i
+	}
+	for _, metric := range []string{"train_acc", "val_acc", "test_acc", "seconds", "best_epoch", "loss"} {
+		if slices.Contains(header, metric) {
+			t.Errorf("CSV still has the text column %q", metric)
+		}
+		shown := slices.Index(tbl.Columns, metric)
+		for r, row := range rows[1:] {
+			var v [3]float64
+			for k, suffix := range []string{"_mean", "_std", "_n"} {
+				x, err := strconv.ParseFloat(row[col(metric+suffix)], 64)
+				if err != nil {
+					t.Fatalf("row %d, %s%s = %q: not a number", r+1, metric, suffix, row[col(metric+suffix)])
+				}
+				v[k] = x
+			}
+			mean, std, _ := strings.Cut(tbl.Rows[r][shown], " ± ")
+			m, _ := strconv.ParseFloat(mean, 64)
+			s, _ := strconv.ParseFloat(std, 64)
+			d := 0.5 * math.Pow(10, -float64(len(mean)-strings.Index(mean, ".")-1))
+			if math.Abs(v[0]-m) > d || math.Abs(v[1]-s) > d || v[2] != 3 {
+				t.Errorf("row %d %s: CSV %v, Markdown %q", r+1, metric, v, tbl.Rows[r][shown])
+			}
+		}
+	}
+	if got := rows[1][col("filter_size")]; got != "5" {
+		t.Errorf("filter_size of the first row: %q", got)
 	}
 }

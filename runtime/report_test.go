@@ -14,6 +14,7 @@ import (
 	"github.com/pipe-ml/pipe/nn"
 	"github.com/pipe-ml/pipe/nn/data"
 	"github.com/pipe-ml/pipe/results"
+	"github.com/pipe-ml/pipe/results/web"
 )
 
 // studyTrainer is a fake nn.Train for whole-study tests: its result is a
@@ -165,7 +166,7 @@ func TestReportStudyIsByteStable(t *testing.T) {
 		t.Errorf("first run trained %d trials, want 5 (a trial shared by two sweeps trains once)", n)
 	}
 	first := snapshot(t, out)
-	for _, f := range []string{"report.md", "manifest.json", "tables/reg.md", "tables/reg.csv", "tables/reg-2.md", "tables/filters.csv",
+	for _, f := range []string{"report.md", "report.html", "manifest.json", "tables/reg.md", "tables/reg.csv", "tables/reg-2.md", "tables/filters.csv",
 		"figures/reg-loss.svg", "figures/reg-loss.png", "figures/reg-accuracy.png", "figures/filters-accuracy.png", "figures/best-filters.png"} {
 		if _, ok := first[f]; !ok {
 			t.Errorf("first run wrote no %s", f)
@@ -244,7 +245,7 @@ func TestReportStudyIsByteStable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Render(out, &results.Cache{Dir: root}); err != nil {
+	if err := web.Render(out, m, &results.Cache{Dir: root}); err != nil {
 		t.Fatal(err)
 	}
 	sameFiles(t, "rebuilt from the manifest", snapshot(t, out), first)

@@ -168,6 +168,12 @@ func Run(ctx context.Context, opt Options) error {
 		params = map[string]string{}
 	}
 
+	observer := opt.Observer
+	if opt.Store == nil && !opt.CheckOnly {
+		// pipe serve shows the trials being trained from their progress
+		// files, beside the trial store.
+		observer = newLiveObserver(observer, filepath.Dir(outDir), filepath.Base(opt.File))
+	}
 	sched := &Scheduler{
 		Store:     store,
 		Jobs:      opt.Jobs,
@@ -176,7 +182,7 @@ func Run(ctx context.Context, opt Options) error {
 		Shard:     opt.Shard,
 		Claims:    claims,
 		Worker:    worker,
-		Observer:  opt.Observer,
+		Observer:  observer,
 		Out:       stdout,
 		Train:     opt.Train,
 	}

@@ -5,7 +5,10 @@
 //	pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q] [--shard i/n | --worker] [--lease D]
 //	pipe check FILE [-p name=value]... [--out DIR]
 //	pipe report DIR [--trials DIR]
+//	pipe serve [DIR] [--addr 127.0.0.1:8080]
+//	pipe diff KEY KEY... [--trials DIR]
 //	pipe export KEY FILE [--out DIR]
+//	pipe export --records DIR
 //	pipe du [--out DIR]
 //	pipe gc [--keep weights|records] [--max-size SIZE] [--out DIR]
 //	pipe version
@@ -45,7 +48,10 @@ Usage:
   pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q] [--shard i/n | --worker] [--lease D]
   pipe check FILE [-p name=value]... [--out DIR]
   pipe report DIR [--trials DIR]
+  pipe serve [DIR] [--addr 127.0.0.1:8080]
+  pipe diff KEY KEY... [--trials DIR]
   pipe export KEY FILE [--out DIR]
+  pipe export --records DIR > runs.jsonl
   pipe du [--out DIR]
   pipe gc [--keep weights|records] [--max-size SIZE] [--out DIR]
   pipe version
@@ -58,7 +64,11 @@ Commands:
            model shape and list the trials a run would train
   report   rebuild the tables, figures and report of an output folder
            from its manifest and the cached records, without training
-  export   write a trial's kept weights as safetensors (PyTorch, JAX)
+  serve    a read-only dashboard of the results in a browser: trials,
+           comparisons, pipelines, live progress of running trials
+  diff     the settings two trials differ in and their results, side by side
+  export   write a trial's kept weights as safetensors (PyTorch, JAX), or
+           with --records every trial as one JSON object per line
   du       print the trial store's size by kind (records, states, weights)
   gc       remove states (and weights) from the store, never records
   version  print pipe's version, numerics version and Go version
@@ -86,6 +96,10 @@ func pipeMain(args []string, stdout, stderr io.Writer) int {
 		return runCmd(rest, stdout, stderr, true)
 	case "report":
 		return reportCmd(rest, stdout, stderr)
+	case "serve":
+		return serveCmd(rest, stdout, stderr)
+	case "diff":
+		return diffCmd(rest, stdout, stderr)
 	case "version":
 		return versionCmd(rest, stdout, stderr)
 	case "export":
@@ -114,6 +128,10 @@ func helpCmd(args []string, stdout, stderr io.Writer) int {
 		return runCmd([]string{"--help"}, stdout, stderr, true)
 	case "report":
 		return reportCmd([]string{"--help"}, stdout, stderr)
+	case "serve":
+		return serveCmd([]string{"--help"}, stdout, stderr)
+	case "diff":
+		return diffCmd([]string{"--help"}, stdout, stderr)
 	case "version":
 		return versionCmd([]string{"--help"}, stdout, stderr)
 	case "export":

@@ -8,17 +8,18 @@ import (
 	"strings"
 
 	"github.com/pipe-ml/pipe/results"
+	"github.com/pipe-ml/pipe/results/web"
 )
 
 const reportUsage = `Usage: pipe report DIR [--trials DIR]
 
-Rebuilds the tables (Markdown, CSV), figures (SVG, PNG) and report.md of a
-pipeline's output folder DIR (e.g. out/report) from its manifest.json
-and the records in the shared trial store, without training anything or
-evaluating the pipeline: the files are byte for byte those pipe run wrote.
-The trial store is DIR/../trials unless --trials names it. A record the
-store lacks is an error naming its key and the table or figure it belongs
-to.
+Rebuilds the tables (Markdown, CSV), figures (SVG, PNG), report.md and
+report.html of a pipeline's output folder DIR (e.g. out/report) from its
+manifest.json and the records in the shared trial store, without training
+anything or evaluating the pipeline: the files are byte for byte those pipe
+run wrote. The trial store is DIR/../trials unless --trials names it. A
+record the store lacks is an error naming its key and the table or figure
+it belongs to.
 
 Only the files the manifest names are written, and nothing is deleted:
 tables or figures that an earlier run wrote and the last run no longer
@@ -57,7 +58,7 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 	if trials != "" {
 		store = &results.Cache{RecordsDir: trials}
 	}
-	if err := m.Render(dir, store); err != nil {
+	if err := web.Render(dir, m, store); err != nil {
 		return reportFailed(stderr, err)
 	}
 	tables, figures := 0, 0
@@ -78,7 +79,7 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	what := fmt.Sprintf("%d tables and %d figures", tables, figures)
 	if m.Report != nil {
-		what = fmt.Sprintf("%d tables, %d figures and %s", tables, figures, results.ReportFile)
+		what = fmt.Sprintf("%d tables, %d figures, %s and %s", tables, figures, results.ReportFile, web.ReportFile)
 	}
 	fmt.Fprintf(stdout, "%s: rebuilt %s from %s and %d records\n", dir, what, results.ManifestFile, len(keys))
 	return exitOK

@@ -11,6 +11,7 @@ import (
 )
 
 const exportUsage = `Usage: pipe export KEY FILE [--out DIR]
+       pipe export --records DIR > runs.jsonl
 
 Writes the kept (best-validation) weights of the trial KEY (the key column
 of a table, or the file name in out/trials/) to FILE as safetensors, the
@@ -20,13 +21,33 @@ affine weights (inputs, outputs); the metadata holds the model spec
 (pipe.model), the image shape (pipe.input) and the class names
 (pipe.classes). scripts/torch_eval.py loads one into PyTorch.
 
+With --records, writes every trial record of the trial store DIR
+(out/trials, or an output root such as out) to stdout as JSON Lines, one
+object per trial, sorted by key: key, settings (by name), metrics (status,
+train_acc, val_acc, test_acc, best_epoch, epochs, final_loss, seconds),
+config (every field of the spec by dotted path, e.g. "model.reg"), the
+accuracy per epoch, and when it finished. Read it with pandas
+(pd.read_json("runs.jsonl", lines=True), pd.json_normalize) or DuckDB
+(read_json_auto). An unreadable record is named on stderr and skipped, and
+the exit status is then 1.
+
 Flags:
 `
 
 // exportCmd implements pipe export.
 func exportCmd(args []string, stdout, stderr io.Writer) int {
 	c := newCommand("pipe export", exportUsage, stdout, stderr)
-	store, pos, err := parseStore(c, args, 2, "KEY and FILE")
+	records := c.fs.String("records", "", "write every record of the trial store `DIR` to stdout as JSON Lines")
+	store, pos, err := parseStore(c, args, -1, "")
+	switch {
+	case err != nil:
+	case *records != "" && len(pos) > 0:
+		err = c.fail(fmt.Errorf("--records takes no KEY or FILE, got %s", quoteList(pos)))
+	case *records != "":
+		return exportRecords(*records, stdout, stderr)
+	case len(pos) != 2:
+		err = c.fail(fmt.Errorf("want KEY and FILE (or --records DIR), got %s", quoteList(pos)))
+	}
 	if err != nil {
 		return exitCode(err)
 	}
@@ -145,12 +166,13 @@ func gcCmd(args []string, stdout, stderr io.Writer) int {
 }
 
 // parseStore adds the --out flag of the store commands to c, parses args
-// and checks that they hold n positional arguments (want names them).
+// and checks that they hold n positional arguments (want names them); n < 0
+// leaves them to the caller.
 func parseStore(c *command, args []string, n int, want string) (*results.Cache, []string, error) {
 	var out string
 	c.fs.StringVar(&out, "out", "", "the output root `DIR` holding the trial store (default out/, or $PIPE_OUT)")
 	pos, err := c.parse(args)
-	if err == nil && len(pos) != n {
+	if err == nil && n >= 0 && len(pos) != n {
 		err = c.fail(fmt.Errorf("want %s, got %s", want, quoteList(pos)))
 	}
 	return &results.Cache{Dir: outRoot(out)}, pos, err
