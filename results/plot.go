@@ -14,9 +14,11 @@ import (
 // labelled colour per trial, and writes pathNoExt.svg and pathNoExt.png.
 // Long runs are noisy, so each trial of 50 or more iterations is drawn twice:
 // the raw loss as a faint line, and as the labelled line a centred moving
-// average over 2% of the run on each side. Non-finite losses (a diverged
-// run's last one) are left out, and the y axis stops at three times the
-// largest initial loss so one exploding run does not flatten the others.
+// average over 2% of the run on each side; the legend says so. Non-finite
+// losses (a diverged run's last one) are left out, and the y axis fits the
+// labelled lines (the raw spikes beyond them are clipped), stopping at three
+// times the largest initial loss so one exploding run does not flatten the
+// others.
 // labels names the trials (nil: Label of each record). It returns the paths
 // written.
 func plotLoss(recs []Record, labels []string, title, pathNoExt string) ([]string, error) {
@@ -24,9 +26,8 @@ func plotLoss(recs []Record, labels []string, title, pathNoExt string) ([]string
 	if err != nil {
 		return nil, err
 	}
-	p.Legend.Top = true
-
-	yCap := 0.0
+	yCap, lo, hi := 0.0, math.Inf(1), math.Inf(-1)
+	smoothed := false
 	for i, rec := range recs {
 		raw := finitePoints(rec.Result.Loss, 1)
 		if len(raw) == 0 {
@@ -44,6 +45,10 @@ func plotLoss(recs []Record, labels []string, title, pathNoExt string) ([]string
 			faint.Width = vg.Points(0.5)
 			p.Add(faint)
 			raw = movingAverage(raw, window)
+			smoothed = true
+		}
+		for _, pt := range raw {
+			lo, hi = math.Min(lo, pt.Y), math.Max(hi, pt.Y)
 		}
 		line, err := plotter.NewLine(raw)
 		if err != nil {
@@ -55,14 +60,26 @@ func plotLoss(recs []Record, labels []string, title, pathNoExt string) ([]string
 		p.Add(line)
 		p.Legend.Add(labels[i], line)
 	}
-	if yCap > 0 && p.Y.Max > yCap {
-		p.Y.Max = yCap
-	} else {
-		p.Y.Max *= 1.05 // head room: the first loss does not touch the frame
+	if smoothed {
+		// Say what the lines are, in a neutral grey.
+		grey := color.Gray{Y: 110}
+		for _, key := range []struct {
+			name  string
+			width vg.Length
+			c     color.Color
+		}{{"moving average, ±2% of the run", vg.Points(1.5), grey}, {"raw loss per iteration", vg.Points(0.5), fade(grey, 0.5)}} {
+			l, err := plotter.NewLine(plotter.XYs{{X: 1, Y: lo}})
+			if err != nil {
+				return nil, err
+			}
+			l.Color, l.Width = key.c, key.width
+			p.Legend.Add(key.name, l)
+		}
 	}
-	if p.Y.Min > 0 {
-		p.Y.Min = 0 // losses are compared from zero
+	if yCap > 0 {
+		hi = math.Min(hi, yCap)
 	}
+	fitY(p, lo, hi, 0.01, 0, math.Inf(1))
 	p.X.Min = 0
 	p.X.Tick.Marker = integerTicks{}
 	return saveFigure(p, figWidth, figHeight, pathNoExt)
@@ -70,8 +87,8 @@ func plotLoss(recs []Record, labels []string, title, pathNoExt string) ([]string
 
 // plotAccuracy draws training and validation accuracy per epoch: one colour
 // per trial, validation solid, training dashed, each point marked. The y
-// axis is fixed to [0, 1] so figures of different sweeps compare at a
-// glance. It writes pathNoExt.svg and .png and returns the paths.
+// axis fits the data (at least 0.05 wide, within [0, 1]). It writes
+// pathNoExt.svg and .png and returns the paths.
 //
 // A sweep of one-epoch trials would be a single column of points at epoch 1,
 // so when every record has exactly one epoch of history and the records
@@ -85,8 +102,7 @@ func plotAccuracy(recs []Record, labels []string, title, pathNoExt string) ([]st
 	if err != nil {
 		return nil, err
 	}
-	p.Y.Min, p.Y.Max = 0, 1
-
+	lo, hi := math.Inf(1), math.Inf(-1)
 	epochs := 1
 	for i, rec := range recs {
 		c := trialColor(i)
@@ -103,6 +119,9 @@ func plotAccuracy(recs []Record, labels []string, title, pathNoExt string) ([]st
 				continue
 			}
 			epochs = max(epochs, len(series.accs))
+			for _, pt := range pts {
+				lo, hi = math.Min(lo, pt.Y), math.Max(hi, pt.Y)
+			}
 			line, points, err := plotter.NewLinePoints(pts)
 			if err != nil {
 				return nil, fmt.Errorf("results: plot %q: %v", title, err)
@@ -128,6 +147,7 @@ func plotAccuracy(recs []Record, labels []string, title, pathNoExt string) ([]st
 		l.Color, l.Width, l.Dashes = grey, vg.Points(1.5), key.dashes
 		p.Legend.Add(key.name, l)
 	}
+	fitY(p, lo, hi, 0.05, 0, 1)
 	p.X.Min, p.X.Max = 0.5, float64(epochs)+0.5
 	p.X.Tick.Marker = integerTicks{}
 	return saveFigure(p, figWidth, figHeight, pathNoExt)

@@ -140,8 +140,8 @@ func plotAccuracyBySetting(recs []Record, labels []string, axis sweepAxis, title
 		dashes []vg.Length
 		glyph  draw.GlyphDrawer
 	}{
-		{"validation (solid)", func(r Record) []float64 { return r.Result.ValAccs }, trialColor(2), nil, draw.CircleGlyph{}},
-		{"train (dashed)", func(r Record) []float64 { return r.Result.TrainAccs }, trialColor(0), dashed, draw.TriangleGlyph{}},
+		{"validation (solid)", func(r Record) []float64 { return r.Result.ValAccs }, trialColor(0), nil, draw.CircleGlyph{}},
+		{"train (dashed)", func(r Record) []float64 { return r.Result.TrainAccs }, trialColor(1), dashed, draw.TriangleGlyph{}},
 	} {
 		sums, counts := make([]float64, len(ticks)), make([]int, len(ticks))
 		var each plotter.XYs
@@ -185,11 +185,7 @@ func plotAccuracyBySetting(recs []Record, labels []string, axis sweepAxis, title
 	if lo > hi { // nothing finite: show the usual [0, 1]
 		lo, hi = 0, 1
 	}
-	mid, span := (lo+hi)/2, math.Max(hi-lo, 0.2)
-	// A quarter of head room keeps the top-right legend off the points.
-	p.Y.Min = math.Max(0, mid-span/2-0.1*span)
-	p.Y.Max = math.Min(1, mid+span/2+0.25*span)
-	p.Legend.Top = true
+	fitY(p, lo, hi, 0.2, 0, 1)
 	p.X.Min, p.X.Max = -0.5, float64(len(ticks))-0.5
 	p.X.Tick.Marker = ticks
 	return saveFigure(p, figWidth, figHeight, pathNoExt)

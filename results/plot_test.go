@@ -12,6 +12,11 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
 	"github.com/pipe-ml/pipe/nn"
 )
 
@@ -96,9 +101,7 @@ func TestPlotLossAndAccuracy(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		img := checkFigure(t, paths, path)
-		if b := img.Bounds(); b.Dx() != 768 || b.Dy() != 480 {
-			t.Errorf("%s PNG is %dx%d, want 768x480", name, b.Dx(), b.Dy())
-		}
+		checkPrintable(t, name, img)
 		// Curves are drawn: the figure is not just white, black and grey.
 		if colours := countColours(img); colours < 20 {
 			t.Errorf("%s PNG has only %d distinct colours", name, colours)
@@ -117,6 +120,84 @@ func TestPlotLossAndAccuracy(t *testing.T) {
 	// Default labels come from the settings.
 	if _, err := plotLoss(recs[:1], nil, "one", filepath.Join(dir, "one")); err != nil {
 		t.Error(err)
+	}
+}
+
+// checkPrintable checks what a figure for a paper needs of its PNG: 2x
+// resolution (1536x960), an opaque background, and a white margin that
+// keeps the title and labels off every edge.
+func checkPrintable(t *testing.T, name string, img image.Image) {
+	t.Helper()
+	b := img.Bounds()
+	if b.Dx() != 1536 || b.Dy() != 960 {
+		t.Errorf("%s PNG is %dx%d, want 1536x960", name, b.Dx(), b.Dy())
+	}
+	const edge = 12 // pixels; the margin is 2.5 mm, 19 pixels at 192 dpi
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, a := img.At(x, y).RGBA()
+			if a != 0xffff {
+				t.Fatalf("%s: pixel (%d, %d) is not opaque (alpha %d)", name, x, y, a>>8)
+			}
+			inEdge := x < edge || y < edge || x >= b.Max.X-edge || y >= b.Max.Y-edge
+			if inEdge && (r != 0xffff || g != 0xffff || bl != 0xffff) {
+				t.Fatalf("%s: pixel (%d, %d) by the edge is drawn on (%d,%d,%d): no margin", name, x, y, r>>8, g>>8, bl>>8)
+			}
+		}
+	}
+}
+
+// The palette has ten colours before any repeats; past ten, dashes tell
+// trials apart.
+func TestPaletteTenDistinct(t *testing.T) {
+	seen := map[color.Color]int{}
+	for i := 0; i < 10; i++ {
+		c := trialColor(i)
+		if j, ok := seen[c]; ok {
+			t.Errorf("trials %d and %d share colour %v", j, i, c)
+		}
+		seen[c] = i
+		if trialDashes(i) != nil {
+			t.Errorf("trial %d is dashed", i)
+		}
+	}
+	if trialDashes(10) == nil || trialColor(10) != trialColor(0) {
+		t.Error("the eleventh trial repeats the first colour without dashes")
+	}
+}
+
+// The legend sits outside the data area, to its right, and the loss
+// figure's legend says what the smoothed and faint lines are.
+func TestFigureLegendOutsideData(t *testing.T) {
+	recs := curveSweep()
+	p, labels, err := curvePlot(recs, nil, "t", "x", "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range recs {
+		l, _ := plotter.NewLine(finitePoints(r.Result.Loss, 1))
+		p.Add(l)
+		p.Legend.Add(labels[i], l)
+	}
+	legend := p.Legend
+	p.Legend = plot.NewLegend()
+	c := vgimg.New(figWidth, figHeight)
+	data, leg := drawFigure(p, &legend, draw.New(c))
+	if leg.Min.X < data.Max.X || leg.Size().X <= 0 {
+		t.Errorf("legend %v overlaps the data area %v", leg, data)
+	}
+	if leg.Max.Y > data.Max.Y+1 {
+		t.Errorf("legend %v is above the data area %v", leg, data)
+	}
+	paths, err := plotLoss(recs, nil, "Loss", filepath.Join(t.TempDir(), "loss"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg := string(readFile(t, paths[0]))
+	for _, want := range []string{"moving average, ±2% of the run", "raw loss per iteration"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("loss legend lacks %q", want)
+		}
 	}
 }
 
@@ -349,12 +430,10 @@ func TestPlotAccuracyBySetting(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		img := checkFigure(t, paths, path)
-		if b := img.Bounds(); b.Dx() != 768 || b.Dy() != 480 {
-			t.Errorf("%s PNG is %dx%d, want 768x480", c.name, b.Dx(), b.Dy())
-		}
+		checkPrintable(t, c.name, img)
 		// The validation line runs across the categories (most of the
 		// width), where the per-epoch figure would be one column of points.
-		if cols := seriesColumns(img, trialColor(2)); cols < 300 {
+		if cols := seriesColumns(img, trialColor(0)); cols < 600 {
 			t.Errorf("%s: validation colour in only %d columns, want a line across the figure", c.name, cols)
 		}
 		svg := string(readFile(t, paths[0]))
@@ -387,7 +466,7 @@ func TestPlotAccuracyBySetting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cols := seriesColumns(checkFigure(t, paths, path), trialColor(2)); cols == 0 || cols >= 300 {
+	if cols := seriesColumns(checkFigure(t, paths, path), trialColor(0)); cols == 0 || cols >= 600 {
 		t.Errorf("per-epoch figure: colour in %d columns; the check cannot tell the figures apart", cols)
 	}
 	// Labels are still checked.
