@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 )
 
@@ -24,19 +25,52 @@ type command struct {
 
 func newCommand(name, usage string, stdout, stderr io.Writer) *command {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	// flag calls Usage on every parse error, --help included, on its
-	// output; silence that and print the usage ourselves, on the right
-	// stream.
+	// flag prints its error and calls Usage on every parse error, --help
+	// included, on its output; silence both and print them ourselves, on
+	// the right stream and with the flags spelt as everywhere else.
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	return &command{fs: fs, usage: usage, stdout: stdout, stderr: stderr}
 }
 
+// dashes is how pipe spells a flag in help, usage, messages and README:
+// one dash for a one-letter flag (-p, -q), two for a word (--jobs).
+func dashes(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// flagInMessage matches a flag as package flag's errors name it ("-jobs").
+var flagInMessage = regexp.MustCompile(`(^|[ :])-([A-Za-z][A-Za-z0-9_-]+)`)
+
+// respell rewrites flag's "-name" in an error message as "--name".
+func respell(msg string) string {
+	return flagInMessage.ReplaceAllString(msg, "$1--$2")
+}
+
+// printUsage writes the usage text and the flags, laid out as
+// flag.PrintDefaults does but spelt by dashes.
 func (c *command) printUsage(w io.Writer) {
-	c.fs.SetOutput(w)
 	fmt.Fprint(w, c.usage)
-	c.fs.PrintDefaults()
-	c.fs.SetOutput(c.stderr)
+	c.fs.VisitAll(func(f *flag.Flag) {
+		arg, usage := flag.UnquoteUsage(f)
+		line := "  " + dashes(f.Name)
+		if arg != "" {
+			line += " " + arg
+		}
+		if len(line) <= 4 { // "  -q": the text fits on the same line
+			line += "\t"
+		} else {
+			line += "\n    \t"
+		}
+		line += strings.ReplaceAll(usage, "\n", "\n    \t")
+		if d := f.DefValue; d != "" && d != "0" && d != "false" && !strings.Contains(usage, "default") {
+			line += fmt.Sprintf(" (default %s)", d)
+		}
+		fmt.Fprintln(w, line)
+	})
 }
 
 // parse parses args and returns the positional arguments. It returns
@@ -50,6 +84,8 @@ func (c *command) parse(args []string) ([]string, error) {
 				c.printUsage(c.stdout)
 				return nil, errHelp
 			}
+			err = errors.New(respell(err.Error()))
+			fmt.Fprintln(c.stderr, err)
 			c.printUsage(c.stderr)
 			return nil, err
 		}
