@@ -296,9 +296,11 @@ func overfit(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if n := len(res.TrainAccs); n > 0 && len(res.ValAccs) == n {
 		train, val = res.TrainAccs[n-1], res.ValAccs[n-1]
 	}
-	what := fmt.Sprintf("%s: %d images, %d epochs: train_acc %.3f, val_acc %.3f (gap %.3f)", fn, images, config.conf.Epochs, train, val, train-val)
+	// Labelled as the table columns that show the same figures; train_acc
+	// and val_acc are the best epoch's, which may be another.
+	what := fmt.Sprintf("%s: %d images, %d epochs: last_train_acc %.3f, last_val_acc %.3f (gap %.3f)", fn, images, config.conf.Epochs, train, val, train-val)
 	if train < minTrain {
-		return nil, fmt.Errorf("%s; want train_acc >= %g: the model cannot fit a small training set", what, minTrain)
+		return nil, fmt.Errorf("%s; want last_train_acc >= %g: the model cannot fit a small training set", what, minTrain)
 	}
 	if train-val < minGap {
 		return nil, fmt.Errorf("%s; want a gap of at least %g: training on so few images should overfit", what, minGap)

@@ -15,8 +15,10 @@ import (
 //	    differ only in their seed share a row showing mean ± std) and writes
 //	    it as <out>/tables/<slug of title>.md and .csv (slug-2, slug-3, ...
 //	    when an earlier table of the run has that title). columns are setting
-//	    names (filter_size, seed, ...) and metrics: train_acc, val_acc,
-//	    test_acc, seconds, status, best_epoch, loss, seeds. None shows every
+//	    names (filter_size, seed, ...) and metrics: train_acc, val_acc
+//	    (the kept best epoch's), test_acc, seconds (core-seconds), status,
+//	    last_train_acc, last_val_acc (the last epoch's), best_epoch, loss,
+//	    seeds. None shows every
 //	    setting, then train_acc, val_acc, test_acc and seconds. sort is a
 //	    column, "-column" for descending; None keeps the pipeline's order.
 //	    The CSV holds numbers for pandas and spreadsheets: a mean ± std cell

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/pipe-ml/pipe/nn"
 )
 
 // seedSetting is the setting name that varies only the random seed: records
@@ -34,6 +36,8 @@ var metrics = []metric{
 	{"val_acc", "best validation accuracy", func(r Record) (float64, bool) { return r.Result.ValAcc, true }, 3},
 	{"test_acc", "test accuracy of the kept parameters", func(r Record) (float64, bool) { return r.Result.TestAcc, true }, 3},
 	{"seconds", "training time in core-seconds (wall time × the cores the trial could use)", func(r Record) (float64, bool) { return r.CoreSeconds(), true }, 1},
+	{"last_train_acc", "training accuracy after the last epoch", lastAcc(func(r nn.Result) []float64 { return r.TrainAccs }), 3},
+	{"last_val_acc", "validation accuracy after the last epoch", lastAcc(func(r nn.Result) []float64 { return r.ValAccs }), 3},
 	{"best_epoch", "epoch of the kept parameters", func(r Record) (float64, bool) { return float64(r.Result.BestEpoch), true }, 0},
 	{"loss", "final training loss (last iteration)", func(r Record) (float64, bool) {
 		if n := len(r.Result.Loss); n > 0 {
@@ -41,6 +45,18 @@ var metrics = []metric{
 		}
 		return 0, false
 	}, 4},
+}
+
+// lastAcc is a metric's value: the last epoch's entry of a per-epoch
+// history (which train_acc and val_acc, of the best epoch, may differ from).
+func lastAcc(history func(nn.Result) []float64) func(Record) (float64, bool) {
+	return func(r Record) (float64, bool) {
+		h := history(r.Result)
+		if len(h) == 0 {
+			return 0, false
+		}
+		return h[len(h)-1], true
+	}
 }
 
 // statusColumn is the one text-valued result column.
@@ -74,7 +90,9 @@ type group struct {
 //
 // columns are names of settings (Trial.Settings, e.g. "filter_size",
 // "dropout", "seed") or of result metrics: train_acc, val_acc, test_acc,
-// seconds, status, best_epoch, loss (the final iteration's), and seeds (the
+// seconds, status, last_train_acc, last_val_acc (the last epoch's, where
+// train_acc and val_acc are the kept best epoch's), best_epoch, loss (the
+// final iteration's), and seeds (the
 // number of records behind a row). A metric name wins over a setting of the
 // same name. An unknown name is an error listing the valid ones. No columns
 // means every setting (except seed, when rows are grouped) followed by

@@ -174,7 +174,7 @@ func TestTableColumnErrors(t *testing.T) {
 	if err == nil {
 		t.Fatal("unknown column accepted")
 	}
-	for _, want := range []string{`"val_accuracy"`, `"Filter size"`, "filter_size, seed, train_acc, val_acc, test_acc, seconds, best_epoch, loss, status, seeds"} {
+	for _, want := range []string{`"val_accuracy"`, `"Filter size"`, "filter_size, seed, train_acc, val_acc, test_acc, seconds, last_train_acc, last_val_acc, best_epoch, loss, status, seeds"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
