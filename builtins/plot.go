@@ -66,6 +66,7 @@ func plot(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 		}
 	}
 	if env.CheckOnly {
+		fmt.Fprintf(env.stdout(), "%s %q: %s of %d %s (not drawn in check mode)\n", b.Name(), title, metric, len(rs.rs), plural(len(rs.rs), "result", "results"))
 		return starlark.NewList(nil), nil
 	}
 	if env.OutDir == "" {

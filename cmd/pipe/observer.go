@@ -68,12 +68,31 @@ func resultText(rec results.Record) string {
 	return fmt.Sprintf("train %.3f  val %.3f  test %.3f  (%.1fs)", r.TrainAcc, r.ValAcc, r.TestAcc, rec.Seconds)
 }
 
-// eta extrapolates the time left from the time spent so far.
-func eta(elapsed time.Duration, p nn.Progress) string {
-	done := p.Iter - p.Start // iterations trained in this run
-	if done <= 0 || p.Iters <= p.Iter {
-		return "0s"
+// etaMinSteps is how many timed steps an ETA needs. The time before the
+// first progress report (building the model, the first step's warm-up) says
+// nothing about the steps to come: counted in, it made the first ETA of a
+// 20 s trial 4m35s.
+const etaMinSteps = 3
+
+// stepClock times a trial's steps from its first progress report on.
+type stepClock struct {
+	first     time.Time // when the first report came
+	firstIter int
+}
+
+// eta extrapolates the time left from the steps timed since the first
+// report; "" until etaMinSteps of them are.
+func (c *stepClock) eta(now time.Time, p nn.Progress) string {
+	if c.first.IsZero() {
+		c.first, c.firstIter = now, p.Iter
 	}
-	left := time.Duration(float64(elapsed) * float64(p.Iters-p.Iter) / float64(done))
-	return left.Round(time.Second).String()
+	timed := p.Iter - c.firstIter
+	if timed < etaMinSteps {
+		return ""
+	}
+	if p.Iters <= p.Iter {
+		return "eta 0s"
+	}
+	left := time.Duration(float64(now.Sub(c.first)) * float64(p.Iters-p.Iter) / float64(timed))
+	return "eta " + left.Round(time.Second).String()
 }

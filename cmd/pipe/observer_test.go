@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,24 @@ func TestPlainObserverWaiting(t *testing.T) {
 	}
 }
 
+// TestETAFromMeasuredSteps: a slow start (building the model, a first step
+// that warms up) does not enter the ETA, which waits for timed steps: the
+// first ETA of a 30 s trial is about 30 s, not minutes.
+func TestETAFromMeasuredSteps(t *testing.T) {
+	var c stepClock
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now = now.Add(20 * time.Second) // 20 s before the first report
+	var got []string
+	for i := 1; i <= 5; i++ {
+		got = append(got, c.eta(now, nn.Progress{Iter: i, Iters: 201}))
+		now = now.Add(150 * time.Millisecond)
+	}
+	want := []string{"", "", "", "eta 30s", "eta 29s"}
+	if !slices.Equal(got, want) {
+		t.Errorf("ETAs %q, want %q", got, want)
+	}
+}
+
 func TestPlainObserverThrottles(t *testing.T) {
 	var buf bytes.Buffer
 	o, clock, tr := testPlain(&buf)
@@ -62,7 +81,7 @@ func TestPlainObserverThrottles(t *testing.T) {
 	want := []string{
 		"15:04:05 sweep: 3 trials, 1 cached, 2 to train",
 		"15:04:05 start lr=0.1",
-		"15:04:05 lr=0.1  epoch 1/2  iter 1/200  loss 0.5000  eta 30s",   // first of epoch 1
+		"15:04:05 lr=0.1  epoch 1/2  iter 1/200  loss 0.5000",            // first of epoch 1: no step timed yet
 		"15:04:15 lr=0.1  epoch 1/2  iter 68/200  loss 0.5000  eta 20s",  // 10 s later
 		"15:04:20 lr=0.1  epoch 2/2  iter 101/200  loss 0.5000  eta 15s", // first of epoch 2
 		"15:04:30 lr=0.1  epoch 2/2  iter 168/200  loss 0.5000  eta 5s",  // 10 s later

@@ -27,6 +27,7 @@ type plainObserver struct {
 
 type plainTrial struct {
 	start     time.Time
+	clock     stepClock
 	lastPrint time.Time
 	lastEpoch int
 	elsewhere bool // another process is training it; this run waits
@@ -62,11 +63,16 @@ func (o *plainObserver) TrialProgress(t runtime.TrialInfo, p nn.Progress) {
 		return
 	}
 	now := o.now()
+	eta := tr.clock.eta(now, p)
 	if p.Epoch == tr.lastEpoch && now.Sub(tr.lastPrint) < plainEvery {
 		return
 	}
 	tr.lastEpoch, tr.lastPrint = p.Epoch, now
-	o.printf("%s  %s  eta %s", t.Label, progressText(p), eta(now.Sub(tr.start), p))
+	if eta == "" {
+		o.printf("%s  %s", t.Label, progressText(p))
+		return
+	}
+	o.printf("%s  %s  %s", t.Label, progressText(p), eta)
 }
 
 func (o *plainObserver) TrialWaiting(t runtime.TrialInfo, holder string) {

@@ -47,6 +47,8 @@ type trialBar struct {
 	elsewhere bool // another process trains it
 	mu        sync.Mutex
 	p         nn.Progress
+	clock     stepClock
+	eta       string // from clock at the last report
 }
 
 func (tb *trialBar) progress() nn.Progress {
@@ -110,11 +112,9 @@ func (o *termObserver) TrialStarted(t runtime.TrialInfo) {
 			}, decor.WCSyncSpaceR),
 		),
 		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
-			p := tb.progress()
-			if p.Iter == 0 {
-				return ""
-			}
-			return "eta " + eta(time.Since(tb.start), p)
+			tb.mu.Lock()
+			defer tb.mu.Unlock()
+			return tb.eta
 		})),
 	)
 	o.bars[t.ID] = tb
@@ -129,6 +129,7 @@ func (o *termObserver) TrialProgress(t runtime.TrialInfo, p nn.Progress) {
 	}
 	tb.mu.Lock()
 	tb.p = p
+	tb.eta = tb.clock.eta(time.Now(), p)
 	tb.mu.Unlock()
 	if p.Iter < p.Iters {
 		// The solver's count is exact; the bar's was an estimate. The last
