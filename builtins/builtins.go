@@ -25,8 +25,10 @@ import (
 //
 //	param.go   param
 //	data.go    dataset
-//	model.go   three_layer_convnet, sequential, conv, relu, max_pool, affine, dropout
-//	train.go   sgd, sgd_momentum, rmsprop, adam, train_config, train
+//	model.go   three_layer_convnet, sequential
+//	layer.go   one constructor per layer type of nn's registry (conv, relu, ...)
+//	train.go   one constructor per update rule of nn's registry (sgd, adam, ...),
+//	           train_config, train
 //	sweep.go   sweep
 //	checks.go  check_initial_loss, gradient_check, overfit
 //	table.go   table
@@ -41,7 +43,7 @@ import (
 func Predeclared() starlark.StringDict {
 	all := starlark.StringDict{}
 	for _, m := range []starlark.StringDict{
-		paramBuiltins, dataBuiltins, modelBuiltins, trainBuiltins,
+		paramBuiltins, dataBuiltins, modelBuiltins, layerBuiltins(), optimizerBuiltins(), trainBuiltins,
 		sweepBuiltins, checkBuiltins, tableBuiltins, plotBuiltins, reportBuiltins, artifactsBuiltins,
 	} {
 		for name, v := range m {

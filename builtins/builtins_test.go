@@ -18,12 +18,22 @@ import (
 )
 
 // TestPredeclared pins the exported API: adding or renaming a builtin is a
-// deliberate change to this list and to the reference comments.
+// deliberate change to this list and to the reference comments. Layers and
+// optimisers come from nn's registries (a registered layer is a builtin).
 func TestPredeclared(t *testing.T) {
 	want := []string{
-		"adam", "affine", "check_initial_loss", "conv", "dataset", "dropout", "evaluate", "export", "gradient_check",
-		"max_pool", "overfit", "param", "plot", "relu", "report", "rmsprop", "sequential", "sgd",
-		"sgd_momentum", "sweep", "table", "three_layer_convnet", "train", "train_config", "weights",
+		"check_initial_loss", "dataset", "evaluate", "export", "gradient_check", "overfit", "param", "plot", "report",
+		"sequential", "sweep", "table", "three_layer_convnet", "train", "train_config", "weights",
+	}
+	want = append(want, nn.LayerKinds()...)
+	for _, o := range nn.OptimizerTypes() {
+		want = append(want, o.Name)
+	}
+	slices.Sort(want)
+	for _, name := range []string{"affine", "conv", "dropout", "max_pool", "relu", "adam", "rmsprop", "sgd", "sgd_momentum"} {
+		if !slices.Contains(want, name) {
+			t.Errorf("%s is not registered", name)
+		}
 	}
 	got := sortedKeys(Predeclared())
 	if !slices.Equal(got, want) {

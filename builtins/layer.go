@@ -2,6 +2,8 @@ package builtins
 
 import (
 	"fmt"
+	"math"
+	"strings"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
@@ -37,81 +39,88 @@ func (l *Layer) Attr(name string) (starlark.Value, error) {
 	return v, nil
 }
 
-func convLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var filters, size int
-	stride, pad := 1, unset
-	if err := unpackArgs(b.Name(), args, kwargs,
-		"filters", &filters, "size", &size, "stride?", &stride, "pad??", &pad); err != nil {
+// layerBuiltins are the layer constructors, one per layer type nn
+// registers: their arguments, checks and reference text are nn's.
+func layerBuiltins() starlark.StringDict {
+	d := starlark.StringDict{}
+	for _, t := range nn.LayerTypes() {
+		d[string(t.Kind)] = starlark.NewBuiltin(string(t.Kind), func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			return makeLayer(t, b.Name(), args, kwargs)
+		})
+	}
+	return d
+}
+
+// makeLayer unpacks the arguments of a layer of type t, called as fn.
+func makeLayer(t *nn.LayerType, fn string, args starlark.Tuple, kwargs []starlark.Tuple) (*Layer, error) {
+	ints := make([]int, len(t.Args))
+	vals := make([]float64, len(t.Args))
+	var pairs []any
+	for i, a := range t.Args {
+		name := a.Name
+		switch a.Default {
+		case "":
+		case "None":
+			name += "??"
+		default:
+			name += "?"
+		}
+		if a.Type == nn.ArgInt {
+			ints[i] = unset
+			pairs = append(pairs, name, &ints[i])
+		} else {
+			vals[i] = math.NaN()
+			pairs = append(pairs, name, fl(&vals[i]))
+		}
+	}
+	if err := unpackArgs(fn, args, kwargs, pairs...); err != nil {
 		return nil, err
 	}
-	if pad == unset {
-		pad = (size - 1) / 2
+	given := make([]bool, len(t.Args))
+	for i, a := range t.Args {
+		if a.Type == nn.ArgInt {
+			given[i] = ints[i] != unset
+			vals[i] = float64(ints[i])
+		} else {
+			given[i] = vals[i] == vals[i] // not the NaN it started as
+		}
 	}
-	if err := firstError(
-		intAtLeast(b.Name(), "filters", filters, 1), intAtLeast(b.Name(), "size", size, 1),
-		intAtLeast(b.Name(), "stride", stride, 1), intAtLeast(b.Name(), "pad", pad, 0),
-	); err != nil {
-		return nil, err
+	spec, err := t.Spec(vals, given)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fn, err)
 	}
-	l := &Layer{kind: "conv", spec: nn.LayerSpec{Kind: nn.Conv, Filters: filters, FilterH: size, FilterW: size, Stride: stride, Pad: pad}}
-	l.set.add("filters", starlark.MakeInt(filters))
-	l.set.add("size", starlark.MakeInt(size))
-	l.set.add("stride", starlark.MakeInt(stride))
-	l.set.add("pad", starlark.MakeInt(pad))
+	l := &Layer{kind: string(t.Kind), spec: spec}
+	for i, v := range t.Values(spec) {
+		l.set.add(t.Args[i].Name, starlarkValue(v))
+	}
 	return l, nil
 }
 
-func reluLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := unpackArgs(b.Name(), args, kwargs); err != nil {
-		return nil, err
+// starlarkValue converts an int, a float64 or nil (None) to Starlark.
+func starlarkValue(v any) starlark.Value {
+	switch v := v.(type) {
+	case int:
+		return starlark.MakeInt(v)
+	case float64:
+		return starlark.Float(v)
+	case nil:
+		return starlark.None
 	}
-	return &Layer{kind: "relu", spec: nn.LayerSpec{Kind: nn.ReLU}}, nil
+	panic(fmt.Sprintf("builtins: setting of type %T", v))
 }
 
-func maxPoolLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	size, stride := 2, unset
-	if err := unpackArgs(b.Name(), args, kwargs, "size?", &size, "stride??", &stride); err != nil {
-		return nil, err
+// layerReference is the reference of the layer constructors, generated
+// from nn's registry: each one's signature and doc.
+func layerReference() string {
+	var b strings.Builder
+	for _, t := range nn.LayerTypes() {
+		b.WriteString(t.Signature() + "\n")
+		if t.Doc != "" {
+			b.WriteString("    " + t.Doc + "\n")
+		}
 	}
-	if stride == unset {
-		stride = size
-	}
-	if err := firstError(intAtLeast(b.Name(), "size", size, 1), intAtLeast(b.Name(), "stride", stride, 1)); err != nil {
-		return nil, err
-	}
-	l := &Layer{kind: "max_pool", spec: nn.LayerSpec{Kind: nn.MaxPool, PoolH: size, PoolW: size, PoolStride: stride}}
-	l.set.add("size", starlark.MakeInt(size))
-	l.set.add("stride", starlark.MakeInt(stride))
-	return l, nil
+	return b.String()
 }
 
-func affineLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	out := unset
-	if err := unpackArgs(b.Name(), args, kwargs, "out??", &out); err != nil {
-		return nil, err
-	}
-	var outV starlark.Value = starlark.None
-	if out == unset {
-		out = 0 // nn: the number of classes
-	} else if err := intAtLeast(b.Name(), "out", out, 1); err != nil {
-		return nil, err
-	} else {
-		outV = starlark.MakeInt(out)
-	}
-	l := &Layer{kind: "affine", spec: nn.LayerSpec{Kind: nn.Affine, Out: out}}
-	l.set.add("out", outV)
-	return l, nil
-}
-
-func dropoutLayer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var p float64
-	if err := unpackArgs(b.Name(), args, kwargs, "p", fl(&p)); err != nil {
-		return nil, err
-	}
-	if err := checkP(b.Name(), "p", p); err != nil {
-		return nil, err
-	}
-	l := &Layer{kind: "dropout", spec: nn.LayerSpec{Kind: nn.Dropout, P: p}}
-	l.set.add("p", starlark.Float(p))
-	return l, nil
-}
+// layerList names the layer constructors for messages: "conv, relu, ...".
+func layerList() string { return strings.Join(nn.LayerKinds(), ", ") }

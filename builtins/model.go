@@ -24,17 +24,8 @@ import (
 //	    weight_scale, which then does not enter the trial's key (changing
 //	    it retrains nothing). reg is the L2 strength.
 //	sequential(layers, weight_scale=1e-3, reg=0.0, init="normal")
-//	    Any stack of the layers below; the last must be an affine layer.
-//	    weight_scale, reg and init as for three_layer_convnet.
-//	conv(filters, size, stride=1, pad=None)
-//	    size x size convolution; pad None keeps the size: (size-1)//2 zeros a side.
-//	relu()
-//	max_pool(size=2, stride=None)
-//	    size x size max pooling; stride None is size.
-//	affine(out=None)
-//	    Fully connected layer; out None is the number of classes (last layer only).
-//	dropout(p)
-//	    Inverted dropout dropping each unit with probability p in [0, 1).
+//	    Any stack of layers (see layers below); the last must be an affine
+//	    layer. weight_scale, reg and init as for three_layer_convnet.
 //
 // A model's settings are its attributes (model.filter_size, model.layers), and
 //
@@ -48,11 +39,6 @@ import (
 var modelBuiltins = starlark.StringDict{
 	"three_layer_convnet": starlark.NewBuiltin("three_layer_convnet", threeLayerConvnet),
 	"sequential":          starlark.NewBuiltin("sequential", sequential),
-	"conv":                starlark.NewBuiltin("conv", convLayer),
-	"relu":                starlark.NewBuiltin("relu", reluLayer),
-	"max_pool":            starlark.NewBuiltin("max_pool", maxPoolLayer),
-	"affine":              starlark.NewBuiltin("affine", affineLayer),
-	"dropout":             starlark.NewBuiltin("dropout", dropoutLayer),
 }
 
 // Model is a network description: the settings it was made with and the
@@ -152,32 +138,12 @@ func (m *Model) specFor(in [3]int, classes, batch int) (nn.ModelSpec, error) {
 		if err != nil {
 			return err
 		}
-		if err := filtersFit(spec, in, shapes); err != nil {
-			return err
-		}
-		return sizeFits(spec, in, shapes, batch)
+		return sizeFits(in, shapes, batch)
 	})
 	if err != nil {
 		return spec, fmt.Errorf("%s on %dx%dx%d input: %v", m.kind, in[0], in[1], in[2], err)
 	}
 	return spec, nil
-}
-
-// filtersFit rejects a conv filter larger than its (unpadded) input. nn
-// accepts one when padding makes room — "same" padding always does — but
-// such a filter mostly sees zeros, and is the classic slip of a filter size
-// meant for larger images (filter_size=33 on 28x28 Fashion-MNIST).
-func filtersFit(spec nn.ModelSpec, in [3]int, shapes []nn.LayerShape) error {
-	cur := in
-	for i, l := range spec.Layers {
-		if l.Kind == nn.Conv && (l.FilterH > cur[1] || l.FilterW > cur[2]) {
-			return fmt.Errorf("layer %d (conv): %dx%d filter larger than its %dx%d input", i, l.FilterH, l.FilterW, cur[1], cur[2])
-		}
-		if i < len(shapes) {
-			cur = shapes[i].Out
-		}
-	}
-	return nil
 }
 
 // modelArg unpacks a model argument.
@@ -234,8 +200,8 @@ func makeThreeLayer(fn string, kwargs []starlark.Tuple) (*Model, error) {
 	); err != nil {
 		return nil, err
 	}
-	if c.FilterSize%2 == 0 {
-		return nil, fmt.Errorf("%s: for parameter filter_size: got %d, want an odd size (the conv keeps the spatial size with (size-1)/2 padding)", fn, c.FilterSize)
+	if err := c.Check(); err != nil {
+		return nil, fmt.Errorf("%s: %v", fn, err)
 	}
 	var classes starlark.Value = starlark.None
 	if c.NumClasses == unset {
@@ -286,7 +252,7 @@ func makeSequential(fn string, kwargs []starlark.Tuple) (*Model, error) {
 	for v := range starlark.Elements(layers) {
 		l, ok := v.(*Layer)
 		if !ok {
-			return nil, fmt.Errorf("%s: for parameter layers: element %d is %s, want a layer (conv, relu, max_pool, affine, dropout)", fn, len(tuple), v.Type())
+			return nil, fmt.Errorf("%s: for parameter layers: element %d is %s, want a layer (%s)", fn, len(tuple), v.Type(), layerList())
 		}
 		m.layers = append(m.layers, l)
 		tuple = append(tuple, l)
@@ -341,24 +307,14 @@ const (
 )
 
 // sizeFits rejects a model whose weights, or whose activations on a batch of
-// batch images, exceed the limits above.
-func sizeFits(spec nn.ModelSpec, in [3]int, shapes []nn.LayerShape, batch int) error {
+// batch images, exceed the limits above; shapes are nn's, with each
+// layer's parameter count.
+func sizeFits(in [3]int, shapes []nn.LayerShape, batch int) error {
 	size := func(s [3]int) float64 { return float64(s[0]) * float64(s[1]) * float64(s[2]) }
 	params, acts := 0.0, size(in)
-	cur := in
-	for i, l := range spec.Layers {
-		if i >= len(shapes) {
-			break
-		}
-		out := shapes[i].Out
-		switch l.Kind {
-		case nn.Conv:
-			params += float64(l.Filters) * (float64(cur[0]*l.FilterH*l.FilterW) + 1)
-		case nn.Affine:
-			params += size(out) * (size(cur) + 1)
-		}
-		acts += size(out)
-		cur = out
+	for _, sh := range shapes {
+		params += sh.Params
+		acts += size(sh.Out)
 	}
 	if params > maxParams {
 		return fmt.Errorf("%.0f weights, more than the %d pipe trains in memory", params, maxParams)

@@ -13,6 +13,16 @@ import (
 
 var update = flag.Bool("update", false, "rewrite REFERENCE.md from the doc comments")
 
+// generated are the sections that follow a file's: the constructors of
+// nn's registries, whose signatures and docs live there.
+var generated = map[string]struct {
+	heading, intro string
+	text           func() string
+}{
+	"model.go": {"layers", "The layers of sequential, one per layer type registered in nn; a\nlayer's settings are its attributes, and layer.kind is its name:\n", layerReference},
+	"train.go": {"optimizers", "Update rules for train_config(optimizer = ...), one per rule registered\nin nn; settings are attributes, and positional arguments follow the\norder shown:\n", optimizerReference},
+}
+
 // reference collects the doc comments of the xxxBuiltins declarations —
 // the user reference, written where each builtin is declared — in the
 // order Predeclared lists the files.
@@ -60,6 +70,9 @@ func reference(t *testing.T) string {
 		}
 		if !found {
 			t.Errorf("%s: no documented ...Builtins declaration", file)
+		}
+		if gen, ok := generated[file]; ok {
+			b.WriteString("\n## " + gen.heading + "\n\n" + gen.intro + "\n```\n" + gen.text() + "```\n")
 		}
 	}
 	return b.String()

@@ -3,6 +3,7 @@ package builtins
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
@@ -12,11 +13,6 @@ import (
 
 // trainBuiltins say how to train and train one model:
 //
-//	sgd(lr=1e-2)
-//	sgd_momentum(lr=1e-2, momentum=0.9)
-//	rmsprop(lr=1e-2, decay_rate=0.99, eps=1e-8)
-//	adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
-//	    Optimisers (update rules and their settings).
 //	train_config(optimizer=adam(), epochs=1, batch_size=50, lr_decay=1.0, seed=0, train_images=0, patience=0)
 //	    How to train: lr is multiplied by lr_decay after each epoch; seed
 //	    drives weight initialisation, shuffling and dropout; train_images > 0
@@ -30,6 +26,7 @@ import (
 //	    weights instead of random ones (fine-tuning), init_from =
 //	    weights(path) from a file's; the trial's key includes the source.
 //
+// The optimizer is one of the update rules listed under optimizers below.
 // Optimisers and training configurations have their settings as attributes
 // and a replace(name=value, ...) method; a configuration's replace also
 // accepts its optimiser's settings: config.replace(lr=1e-4, epochs=10).
@@ -47,10 +44,6 @@ import (
 //
 // trains the best configuration of a sweep further.
 var trainBuiltins = starlark.StringDict{
-	"sgd":          starlark.NewBuiltin("sgd", optimizer),
-	"sgd_momentum": starlark.NewBuiltin("sgd_momentum", optimizer),
-	"rmsprop":      starlark.NewBuiltin("rmsprop", optimizer),
-	"adam":         starlark.NewBuiltin("adam", optimizer),
 	"train_config": starlark.NewBuiltin("train_config", trainConfig),
 	"train":        starlark.NewBuiltin("train", train),
 }
@@ -103,77 +96,73 @@ func (o *Optimizer) with(fn string, ov map[string]starlark.Value) (*Optimizer, e
 	return makeOptimizer(o.spec.Name, fn, o.set.kwargs(ov))
 }
 
-func optimizer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	// Positional arguments follow each rule's parameter order.
-	order := map[string][]string{
-		"sgd":          {"lr"},
-		"sgd_momentum": {"lr", "momentum"},
-		"rmsprop":      {"lr", "decay_rate", "eps"},
-		"adam":         {"lr", "beta1", "beta2", "eps"},
-	}[b.Name()]
-	if len(args) > len(order) {
-		return nil, fmt.Errorf("%s: got %d arguments, want at most %d", b.Name(), len(args), len(order))
+// optimizerBuiltins are the optimiser constructors, one per update rule nn
+// registers: their settings, defaults, checks and reference text are nn's.
+// Positional arguments follow the rule's settings order.
+func optimizerBuiltins() starlark.StringDict {
+	d := starlark.StringDict{}
+	for _, t := range nn.OptimizerTypes() {
+		d[t.Name] = starlark.NewBuiltin(t.Name, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			if len(args) > len(t.Settings) {
+				return nil, fmt.Errorf("%s: got %d arguments, want at most %d", b.Name(), len(args), len(t.Settings))
+			}
+			kw := make([]starlark.Tuple, 0, len(args)+len(kwargs))
+			for i, a := range args {
+				kw = append(kw, starlark.Tuple{starlark.String(t.Settings[i].Name), a})
+			}
+			return makeOptimizer(t.Name, b.Name(), append(kw, kwargs...))
+		})
 	}
-	kw := make([]starlark.Tuple, 0, len(args)+len(kwargs))
-	for i, a := range args {
-		kw = append(kw, starlark.Tuple{starlark.String(order[i]), a})
-	}
-	return makeOptimizer(b.Name(), b.Name(), append(kw, kwargs...))
+	return d
 }
 
 // makeOptimizer checks the settings of the rule name, called as fn.
 func makeOptimizer(name, fn string, kwargs []starlark.Tuple) (*Optimizer, error) {
-	o := &Optimizer{spec: nn.OptimizerSpec{Name: name}}
-	s := &o.spec
-	var err error
-	switch name {
-	case "sgd":
-		s.LR = 1e-2
-		err = unpackArgs(fn, nil, kwargs, "lr?", fl(&s.LR))
-	case "sgd_momentum":
-		s.LR, s.Momentum = 1e-2, 0.9
-		err = unpackArgs(fn, nil, kwargs, "lr?", fl(&s.LR), "momentum?", fl(&s.Momentum))
-	case "rmsprop":
-		s.LR, s.DecayRate, s.Eps = 1e-2, 0.99, 1e-8
-		err = unpackArgs(fn, nil, kwargs, "lr?", fl(&s.LR), "decay_rate?", fl(&s.DecayRate), "eps?", fl(&s.Eps))
-	case "adam":
-		s.LR, s.Beta1, s.Beta2, s.Eps = 1e-3, 0.9, 0.999, 1e-8
-		err = unpackArgs(fn, nil, kwargs, "lr?", fl(&s.LR), "beta1?", fl(&s.Beta1), "beta2?", fl(&s.Beta2), "eps?", fl(&s.Eps))
-	default:
+	t := nn.LookupOptimizer(name)
+	if t == nil {
 		return nil, fmt.Errorf("%s: unknown optimizer %q", fn, name)
 	}
-	if err != nil {
+	vals := make([]float64, len(t.Settings))
+	pairs := make([]any, 0, 2*len(t.Settings))
+	for i, s := range t.Settings {
+		vals[i] = s.DefaultValue()
+		pairs = append(pairs, s.Name+"?", fl(&vals[i]))
+	}
+	if err := unpackArgs(fn, nil, kwargs, pairs...); err != nil {
 		return nil, err
 	}
-	type check struct {
-		param string
-		v     float64
-		ok    bool
-		want  string
+	spec, err := t.Spec(vals)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fn, err)
 	}
-	checks := []check{{"lr", s.LR, s.LR > 0, "> 0"}}
-	add := func(param string, v float64, ok bool, want string) {
-		checks = append(checks, check{param, v, ok, want})
-		o.set.add(param, starlark.Float(v))
-	}
-	o.set.add("lr", starlark.Float(s.LR))
-	switch name {
-	case "sgd_momentum":
-		add("momentum", s.Momentum, s.Momentum >= 0 && s.Momentum < 1, "in [0, 1)")
-	case "rmsprop":
-		add("decay_rate", s.DecayRate, s.DecayRate >= 0 && s.DecayRate < 1, "in [0, 1)")
-		add("eps", s.Eps, s.Eps > 0, "> 0")
-	case "adam":
-		add("beta1", s.Beta1, s.Beta1 >= 0 && s.Beta1 < 1, "in [0, 1)")
-		add("beta2", s.Beta2, s.Beta2 >= 0 && s.Beta2 < 1, "in [0, 1)")
-		add("eps", s.Eps, s.Eps > 0, "> 0")
-	}
-	for _, c := range checks {
-		if !c.ok {
-			return nil, fmt.Errorf("%s: for parameter %s: got %g, want %s", fn, c.param, c.v, c.want)
-		}
+	o := &Optimizer{spec: spec}
+	for i, s := range t.Settings {
+		o.set.add(s.Name, starlark.Float(vals[i]))
 	}
 	return o, nil
+}
+
+// optimizerReference is the reference of the optimiser constructors,
+// generated from nn's registry.
+func optimizerReference() string {
+	var b strings.Builder
+	for _, t := range nn.OptimizerTypes() {
+		parts := make([]string, len(t.Settings))
+		for i, s := range t.Settings {
+			parts[i] = s.Name + "=" + s.Default
+		}
+		fmt.Fprintf(&b, "%s(%s)\n", t.Name, strings.Join(parts, ", "))
+	}
+	return b.String()
+}
+
+// optimizerList names the optimiser constructors for messages.
+func optimizerList() string {
+	var names []string
+	for _, t := range nn.OptimizerTypes() {
+		names = append(names, t.Name)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 type optimizerArg struct{ o *Optimizer }
@@ -181,7 +170,7 @@ type optimizerArg struct{ o *Optimizer }
 func (a *optimizerArg) Unpack(v starlark.Value) error {
 	o, ok := v.(*Optimizer)
 	if !ok {
-		return fmt.Errorf("got %s, want optimizer (from sgd, sgd_momentum, rmsprop or adam)", v.Type())
+		return fmt.Errorf("got %s, want optimizer (from %s)", v.Type(), optimizerList())
 	}
 	a.o = o
 	return nil

@@ -1,5 +1,49 @@
 package nn
 
+import "fmt"
+
+// Affine is a fully connected layer (affineLayer).
+const Affine LayerKind = "affine"
+
+var _ = registerLayer(&LayerType{
+	Kind: Affine,
+	Doc:  "Fully connected layer; out None is the number of classes (last layer only).",
+	Args: []Arg{{Name: "out", Type: ArgInt, Default: "None", Min: 1, get: func(l LayerSpec) any {
+		if l.Out == 0 {
+			return nil
+		}
+		return l.Out
+	}}},
+	spec: func(a ArgValues) LayerSpec {
+		if !a.Given("out") {
+			return LayerSpec{} // Out 0: one output per class
+		}
+		return LayerSpec{Out: a.Int("out")}
+	},
+	shape: func(l LayerSpec, in [3]int, classes int) ([3]int, error) {
+		out := l.Out
+		if out == 0 {
+			out = classes
+		}
+		if out < 1 {
+			return in, fmt.Errorf("%d outputs: need at least 1", l.Out)
+		}
+		return [3]int{out, 1, 1}, nil
+	},
+	params: func(_ LayerSpec, in, out [3]int) float64 {
+		return float64(out[0]) * (f64(float64(in[0])*float64(in[1])*float64(in[2])) + 1)
+	},
+	build: buildWith(buildAffine[float32], buildAffine[float64]),
+})
+
+func buildAffine[T Float](b *builder[T], _ LayerSpec) layer[T] {
+	d, out := b.in[0]*b.in[1]*b.in[2], b.out()[0]
+	w, bias := b.newParams([]int{d, out}, d, out)
+	aff := newAffineLayer(b.in, out, w, bias, b.needDx())
+	aff.ex = b.m.ex
+	return aff
+}
+
 // affineLayer is a fully connected layer out = x·W + b, where x (N, ...) is
 // flattened to (N, D).
 //

@@ -2,8 +2,10 @@ package nn
 
 // This file holds the types other packages build against; the functions of
 // the contract live in the files named after what they do (check.go,
-// model.go, solver.go, gradcheck.go, optim.go, sanity.go), the layers in one
-// file each (conv.go, pool.go, relu.go, affine.go, dropout.go, softmax.go).
+// model.go, solver.go, gradcheck.go, optim.go, sanity.go), the registry of
+// layer types in registry.go, and the layers in one file each, each
+// registering its type (conv.go, pool.go, relu.go, affine.go, dropout.go;
+// the loss in softmax.go).
 
 // Float is the element type of tensors: float32 to train, float64 to check
 // gradients.

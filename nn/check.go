@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // ThreeLayerConvNet returns the spec of conv - relu - 2x2 max pool - affine -
@@ -10,7 +11,8 @@ import (
 // c.Dropout > 0. Zero fields take DefaultThreeLayer's values. The conv keeps
 // the spatial size (stride 1, (FilterSize-1)/2 zero pixels per side), which
 // needs an odd FilterSize: an even one gives a valid spec whose conv output is
-// one pixel smaller, so callers that promise "same" size reject it first.
+// one pixel smaller, so callers that promise "same" size reject it first
+// (ThreeLayerConfig.Check).
 func ThreeLayerConvNet(c ThreeLayerConfig) ModelSpec {
 	d := DefaultThreeLayer()
 	if c.NumFilters == 0 {
@@ -41,22 +43,15 @@ func ThreeLayerConvNet(c ThreeLayerConfig) ModelSpec {
 	return ModelSpec{Layers: layers, Init: InitNormal, WeightScale: c.WeightScale, Reg: c.Reg}
 }
 
-// Check reports whether c makes a sensible three-layer net for images of
-// shape in (C, H, W) and the given number of classes: on top of
-// ModelSpec.Check it rejects an even filter size (the conv could not keep the
-// spatial size) and a filter larger than the image, which the "same" padding
-// would otherwise accept as a window seeing mostly zeros.
-func (c ThreeLayerConfig) Check(in [3]int, classes int) error {
-	spec := ThreeLayerConvNet(c)
-	f := spec.Layers[0].FilterH
-	if f%2 == 0 {
-		return fmt.Errorf("filter size %d is even: the conv keeps the spatial size only with an odd filter", f)
+// Check rejects settings ThreeLayerConvNet would turn into a net other than
+// the course's: an even filter size, with which the conv cannot keep the
+// spatial size. Everything else is checked against the data by
+// ModelSpec.Check.
+func (c ThreeLayerConfig) Check() error {
+	if c.FilterSize%2 == 0 {
+		return &SettingError{Name: "filter_size", Got: c.FilterSize, Want: "an odd size (the conv keeps the spatial size with (size-1)/2 padding)"}
 	}
-	if f > in[1] || f > in[2] {
-		return fmt.Errorf("filter size %d larger than the %dx%d input", f, in[1], in[2])
-	}
-	_, err := spec.Check(in, classes)
-	return err
+	return nil
 }
 
 // Check computes every layer's output shape for input (C, H, W) and the given
@@ -98,7 +93,11 @@ func (s ModelSpec) Check(in [3]int, classes int) ([]LayerShape, error) {
 		if out[0] < 1 || out[1] < 1 || out[2] < 1 {
 			return nil, fmt.Errorf("layer %d (%s): empty output %dx%dx%d from input %dx%dx%d", i, l.Kind, out[0], out[1], out[2], cur[0], cur[1], cur[2])
 		}
-		shapes = append(shapes, LayerShape{Layer: i, Kind: l.Kind, Out: out})
+		sh := LayerShape{Layer: i, Kind: l.Kind, Out: out}
+		if p := LookupLayer(l.Kind).params; p != nil {
+			sh.Params = p(l, cur, out)
+		}
+		shapes = append(shapes, sh)
 		cur = out
 	}
 	last := len(s.Layers) - 1
@@ -113,50 +112,9 @@ func (s ModelSpec) Check(in [3]int, classes int) ([]LayerShape, error) {
 
 // outShape is the output shape of one layer for input in, or what is wrong.
 func (l LayerSpec) outShape(in [3]int, classes int) ([3]int, error) {
-	c, h, w := in[0], in[1], in[2]
-	switch l.Kind {
-	case Conv:
-		switch {
-		case l.Filters < 1:
-			return in, fmt.Errorf("%d filters: need at least 1", l.Filters)
-		case l.FilterH < 1 || l.FilterW < 1:
-			return in, fmt.Errorf("filter %dx%d: both sizes must be at least 1", l.FilterH, l.FilterW)
-		case l.Stride < 1:
-			return in, fmt.Errorf("stride %d: must be at least 1", l.Stride)
-		case l.Pad < 0:
-			return in, fmt.Errorf("padding %d: must be ≥ 0", l.Pad)
-		}
-		ph, pw := h+2*l.Pad, w+2*l.Pad
-		if l.FilterH > ph || l.FilterW > pw {
-			return in, fmt.Errorf("%dx%d filter larger than padded input %dx%d", l.FilterH, l.FilterW, ph, pw)
-		}
-		return [3]int{l.Filters, (ph-l.FilterH)/l.Stride + 1, (pw-l.FilterW)/l.Stride + 1}, nil
-	case MaxPool:
-		switch {
-		case l.PoolH < 1 || l.PoolW < 1:
-			return in, fmt.Errorf("pool %dx%d: both sizes must be at least 1", l.PoolH, l.PoolW)
-		case l.PoolStride < 1:
-			return in, fmt.Errorf("pool stride %d: must be at least 1", l.PoolStride)
-		case l.PoolH > h || l.PoolW > w:
-			return in, fmt.Errorf("%dx%d pool larger than input %dx%d", l.PoolH, l.PoolW, h, w)
-		}
-		return [3]int{c, (h-l.PoolH)/l.PoolStride + 1, (w-l.PoolW)/l.PoolStride + 1}, nil
-	case ReLU:
-		return in, nil
-	case Dropout:
-		if !(l.P >= 0 && l.P < 1) {
-			return in, fmt.Errorf("drop probability %g: must be in [0, 1)", l.P)
-		}
-		return in, nil
-	case Affine:
-		out := l.Out
-		if out == 0 {
-			out = classes
-		}
-		if out < 1 {
-			return in, fmt.Errorf("%d outputs: need at least 1", l.Out)
-		}
-		return [3]int{out, 1, 1}, nil
+	t := LookupLayer(l.Kind)
+	if t == nil {
+		return in, fmt.Errorf("unknown layer kind (known: %s)", strings.Join(LayerKinds(), ", "))
 	}
-	return in, fmt.Errorf("unknown layer kind (known: %s, %s, %s, %s, %s)", Conv, ReLU, MaxPool, Affine, Dropout)
+	return t.shape(l, in, classes)
 }

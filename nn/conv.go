@@ -1,6 +1,70 @@
 package nn
 
-import "github.com/pipe-ml/pipe/nn/kernels"
+import (
+	"fmt"
+
+	"github.com/pipe-ml/pipe/nn/kernels"
+)
+
+// Conv is a 2-D convolution (convLayer).
+const Conv LayerKind = "conv"
+
+var _ = registerLayer(&LayerType{
+	Kind: Conv,
+	Doc:  "size x size convolution; pad None keeps the size: (size-1)//2 zeros a side.",
+	Args: []Arg{
+		{Name: "filters", Type: ArgInt, Min: 1, get: func(l LayerSpec) any { return l.Filters }},
+		{Name: "size", Type: ArgInt, Min: 1, get: func(l LayerSpec) any { return l.FilterH }},
+		{Name: "stride", Type: ArgInt, Default: "1", Min: 1, get: func(l LayerSpec) any { return l.Stride }},
+		{Name: "pad", Type: ArgInt, Default: "None", Min: 0, get: func(l LayerSpec) any { return l.Pad }},
+	},
+	spec: func(a ArgValues) LayerSpec {
+		size, pad := a.Int("size"), (a.Int("size")-1)/2
+		if a.Given("pad") {
+			pad = a.Int("pad")
+		}
+		return LayerSpec{Filters: a.Int("filters"), FilterH: size, FilterW: size, Stride: a.Int("stride"), Pad: pad}
+	},
+	shape: convShape,
+	params: func(l LayerSpec, in, _ [3]int) float64 {
+		return float64(l.Filters) * (float64(in[0]*l.FilterH*l.FilterW) + 1)
+	},
+	build: buildWith(buildConv[float32], buildConv[float64]),
+})
+
+// convShape checks a conv's settings against its input. A filter larger than
+// the unpadded input is rejected even when padding makes room: it would
+// mostly see zeros, and is the classic slip of a filter size meant for
+// larger images (filter_size=33 on 28x28 Fashion-MNIST).
+func convShape(l LayerSpec, in [3]int, _ int) ([3]int, error) {
+	h, w := in[1], in[2]
+	switch {
+	case l.Filters < 1:
+		return in, fmt.Errorf("%d filters: need at least 1", l.Filters)
+	case l.FilterH < 1 || l.FilterW < 1:
+		return in, fmt.Errorf("filter %dx%d: both sizes must be at least 1", l.FilterH, l.FilterW)
+	case l.Stride < 1:
+		return in, fmt.Errorf("stride %d: must be at least 1", l.Stride)
+	case l.Pad < 0:
+		return in, fmt.Errorf("padding %d: must be ≥ 0", l.Pad)
+	}
+	ph, pw := h+2*l.Pad, w+2*l.Pad
+	if l.FilterH > ph || l.FilterW > pw {
+		return in, fmt.Errorf("%dx%d filter larger than padded input %dx%d", l.FilterH, l.FilterW, ph, pw)
+	}
+	if l.FilterH > h || l.FilterW > w {
+		return in, fmt.Errorf("%dx%d filter larger than its %dx%d input", l.FilterH, l.FilterW, h, w)
+	}
+	return [3]int{l.Filters, (ph-l.FilterH)/l.Stride + 1, (pw-l.FilterW)/l.Stride + 1}, nil
+}
+
+func buildConv[T Float](b *builder[T], l LayerSpec) layer[T] {
+	g := newConvGeom(b.in, l.Filters, l.FilterH, l.FilterW, l.Stride, l.Pad)
+	w, bias := b.newParams([]int{l.Filters, b.in[0], l.FilterH, l.FilterW}, g.K, l.Filters)
+	conv := newConvLayer(g, w, bias, b.needDx())
+	conv.ex = b.m.ex
+	return conv
+}
 
 // convGeom is the geometry of a convolution: input (C, H, W), F filters of
 // FH x FW, stride S and P zero pixels on every side; output (F, OH, OW) with

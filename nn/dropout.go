@@ -1,6 +1,30 @@
 package nn
 
-import "math/rand/v2"
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// Dropout is inverted dropout (dropoutLayer).
+const Dropout LayerKind = "dropout"
+
+var _ = registerLayer(&LayerType{
+	Kind: Dropout,
+	Doc:  "Inverted dropout dropping each unit with probability p in [0, 1).",
+	Args: []Arg{{Name: "p", Type: ArgProb, get: func(l LayerSpec) any { return l.P }}},
+	spec: func(a ArgValues) LayerSpec { return LayerSpec{P: a.Float("p")} },
+	shape: func(l LayerSpec, in [3]int, _ int) ([3]int, error) {
+		if !(l.P >= 0 && l.P < 1) {
+			return in, fmt.Errorf("drop probability %g: must be in [0, 1)", l.P)
+		}
+		return in, nil
+	},
+	build: buildWith(buildDropout[float32], buildDropout[float64]),
+})
+
+func buildDropout[T Float](b *builder[T], l LayerSpec) layer[T] {
+	return newDropoutLayer[T](b.in, l.P, b.dropRNG, b.needDx())
+}
 
 // dropoutLayer is inverted dropout with drop probability p: in training each
 // unit is zeroed with probability p and the kept ones are scaled by 1/(1-p),

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -58,70 +57,67 @@ func (m *Model[T]) threads() int { return max(m.ex.threads, 1) }
 
 // Build checks spec against the input shape and class count and initialises
 // weights from a RNG seeded with seed; dropout masks come from a second
-// stream derived from the same seed.
+// stream derived from the same seed. Each layer is made by its registered
+// type (LayerType), in order.
 func Build[T Float](spec ModelSpec, in [3]int, classes int, seed uint64) (*Model[T], error) {
 	shapes, err := spec.Check(in, classes)
 	if err != nil {
 		return nil, err
 	}
 	m := &Model[T]{spec: spec, in: in, classes: classes, ex: &exec{threads: 1}}
-	initRNG := newRand(seed, streamInit)
 	m.dropout = rand.NewPCG(seed, streamDropout)
-	dropRNG := rand.New(m.dropout)
-	cur := in
-	numbered := 0
-	newParams := func(wShape []int, fanIn, bLen int) (*Param[T], *Param[T]) {
-		numbered++
-		k := strconv.Itoa(numbered)
-		w := &Param[T]{Name: "W" + k, Value: NewTensor[T](wShape...), Grad: NewTensor[T](wShape...), Decay: true}
-		b := &Param[T]{Name: "b" + k, Value: NewTensor[T](bLen), Grad: NewTensor[T](bLen)}
-		fillNormal(w.Value.Data, initStd(spec, fanIn), initRNG)
-		m.ps = append(m.ps, w, b)
-		return w, b
-	}
-	reluFirst := false // the previous layer was a ReLU, fused into this pool
+	b := &builder[T]{m: m, spec: spec, shapes: shapes, in: in,
+		initRNG: newRand(seed, streamInit), dropRNG: rand.New(m.dropout)}
 	for i, l := range spec.Layers {
-		needDx := i > 0
-		var ly layer[T]
-		switch l.Kind {
-		case Conv:
-			g := newConvGeom(cur, l.Filters, l.FilterH, l.FilterW, l.Stride, l.Pad)
-			w, b := newParams([]int{l.Filters, cur[0], l.FilterH, l.FilterW}, g.K, l.Filters)
-			conv := newConvLayer(g, w, b, needDx)
-			conv.ex = m.ex
-			ly = conv
-		case ReLU:
-			if i+1 < len(spec.Layers) && spec.Layers[i+1].Kind == MaxPool {
-				reluFirst = true // the pool applies it (see poolLayer)
-				continue
-			}
-			ly = newReLULayer[T](cur, needDx)
-		case MaxPool:
-			if reluFirst {
-				needDx = i-1 > 0
-			}
-			pool := newPoolLayer[T](cur, l.PoolH, l.PoolW, l.PoolStride, needDx)
-			pool.relu, reluFirst = reluFirst, false
-			pool.ex = m.ex
-			if conv, ok := m.lastLayer().(*convLayer[T]); ok && pool.is2x2() {
-				conv.cnhw, pool.cnhw = true, true // see convLayer.cnhw
-			}
-			ly = pool
-		case Dropout:
-			ly = newDropoutLayer[T](cur, l.P, dropRNG, needDx)
-		case Affine:
-			d, out := cur[0]*cur[1]*cur[2], shapes[i].Out[0]
-			w, b := newParams([]int{d, out}, d, out)
-			aff := newAffineLayer(cur, out, w, b, needDx)
-			aff.ex = m.ex
-			ly = aff
-		default: // Check rejects unknown kinds; this is a bug if reached.
-			panic(fmt.Sprintf("nn: Build: layer %d has unchecked kind %q", i, l.Kind))
+		b.i = i
+		if ly := buildLayer(LookupLayer(l.Kind), b, l); ly != nil {
+			m.layers = append(m.layers, ly)
 		}
-		m.layers = append(m.layers, ly)
-		cur = shapes[i].Out
+		b.in = shapes[i].Out
 	}
 	return m, nil
+}
+
+// builder is Build's state while it adds layers: the model so far, the
+// shapes Check computed, the RNG streams, and what neighbouring layers tell
+// each other (a ReLU fused into the pool after it).
+type builder[T Float] struct {
+	m         *Model[T]
+	spec      ModelSpec
+	shapes    []LayerShape
+	i         int    // the layer being built
+	in        [3]int // its input shape
+	initRNG   *rand.Rand
+	dropRNG   *rand.Rand
+	numbered  int  // weighted layers so far: W1, b1, W2, ...
+	reluFirst bool // the previous layer was a ReLU left to this one
+}
+
+// needDx says whether the layer must compute its input gradient: not the
+// first layer's, which nothing consumes.
+func (b *builder[T]) needDx() bool { return b.i > 0 }
+
+// out is the layer's output shape.
+func (b *builder[T]) out() [3]int { return b.shapes[b.i].Out }
+
+// next is the spec of the layer after this one, if any.
+func (b *builder[T]) next() (LayerSpec, bool) {
+	if b.i+1 < len(b.spec.Layers) {
+		return b.spec.Layers[b.i+1], true
+	}
+	return LayerSpec{}, false
+}
+
+// newParams adds the next numbered weight (drawn from the init stream) and
+// zero bias to the model.
+func (b *builder[T]) newParams(wShape []int, fanIn, bLen int) (*Param[T], *Param[T]) {
+	b.numbered++
+	k := strconv.Itoa(b.numbered)
+	w := &Param[T]{Name: "W" + k, Value: NewTensor[T](wShape...), Grad: NewTensor[T](wShape...), Decay: true}
+	bias := &Param[T]{Name: "b" + k, Value: NewTensor[T](bLen), Grad: NewTensor[T](bLen)}
+	fillNormal(w.Value.Data, initStd(b.spec, fanIn), b.initRNG)
+	b.m.ps = append(b.m.ps, w, bias)
+	return w, bias
 }
 
 // lastLayer is the last layer built so far, or nil.

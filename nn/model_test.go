@@ -96,17 +96,22 @@ func TestThreeLayerConfigCheck(t *testing.T) {
 		in   [3]int
 		want string
 	}{
-		{ThreeLayerConfig{FilterSize: 9}, [3]int{1, 7, 7}, "filter size 9 larger than the 7x7 input"},
-		{ThreeLayerConfig{FilterSize: 4}, [3]int{1, 28, 28}, "filter size 4 is even"},
+		{ThreeLayerConfig{FilterSize: 9}, [3]int{1, 7, 7}, "layer 0 (conv): 9x9 filter larger than its 7x7 input"},
 		{ThreeLayerConfig{Dropout: 1}, [3]int{1, 28, 28}, "layer 3 (dropout): drop probability 1"},
 		{ThreeLayerConfig{HiddenDim: -3}, [3]int{1, 28, 28}, "layer 3 (affine): -3 outputs"},
 		{ThreeLayerConfig{FilterSize: 1}, [3]int{1, 1, 1}, "layer 2 (max_pool): 2x2 pool larger than input 1x1"},
 	} {
-		if err := c.cfg.Check(c.in, 10); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := ThreeLayerConvNet(c.cfg).Check(c.in, 10); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v on %v: error %v, want one containing %q", c.cfg, c.in, err, c.want)
 		}
 	}
-	if err := DefaultThreeLayer().Check([3]int{1, 28, 28}, 2); err != nil {
+	if err := (ThreeLayerConfig{FilterSize: 4}).Check(); err == nil || err.Error() != "for parameter filter_size: got 4, want an odd size (the conv keeps the spatial size with (size-1)/2 padding)" {
+		t.Errorf("even filter size: %v", err)
+	}
+	if err := DefaultThreeLayer().Check(); err != nil {
+		t.Errorf("defaults rejected: %v", err)
+	}
+	if _, err := ThreeLayerConvNet(DefaultThreeLayer()).Check([3]int{1, 28, 28}, 2); err != nil {
 		t.Errorf("defaults rejected: %v", err)
 	}
 }
@@ -169,7 +174,7 @@ func TestInitialLoss(t *testing.T) {
 			t.Logf("initial loss with reg %g: %.5f", c.reg, l)
 		}
 	}
-	if _, err := InitialLoss(ThreeLayerConvNet(ThreeLayerConfig{}), [3]int{3, 1, 1}, 10, 50, 0); err == nil || !strings.Contains(err.Error(), "layer 2 (max_pool)") {
+	if _, err := InitialLoss(ThreeLayerConvNet(ThreeLayerConfig{FilterSize: 1}), [3]int{3, 1, 1}, 10, 50, 0); err == nil || !strings.Contains(err.Error(), "layer 2 (max_pool)") {
 		t.Errorf("2x2 pool on 1x1 images: %v", err)
 	}
 }

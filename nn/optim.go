@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pipe-ml/pipe/nn/kernels"
@@ -33,48 +34,137 @@ type Optimizer interface {
 	load(st OptimState, params []*Param[float32]) error
 }
 
-// optimizers is the registry of update rules by name. Each constructor takes
-// a spec whose zero fields have already been given the rule's defaults.
-var optimizers = map[string]func(OptimizerSpec) Optimizer{
-	"sgd":          func(s OptimizerSpec) Optimizer { return sgd{} },
-	"sgd_momentum": func(s OptimizerSpec) Optimizer { return &sgdMomentum{mu: float32(s.Momentum)} },
-	"rmsprop": func(s OptimizerSpec) Optimizer {
-		return &rmsprop{decay: float32(s.DecayRate), rest: float32(1 - s.DecayRate), eps: float32(s.Eps)}
-	},
-	"adam": func(s OptimizerSpec) Optimizer { return &adam{b1: s.Beta1, b2: s.Beta2, eps: s.Eps} },
+// OptimizerType is one update rule: its settings, with their defaults and
+// ranges, and its constructor. The Starlark optimisers, their reference,
+// their argument checks and WithDefaults all derive from this table.
+type OptimizerType struct {
+	Name string
+	// Settings are the rule's settings in call order, lr first.
+	Settings []OptimizerSetting
+	make     func(OptimizerSpec) Optimizer
+}
+
+// OptimizerSetting is one setting of an update rule.
+type OptimizerSetting struct {
+	Name string
+	// Default is the default as the reference shows it ("1e-3").
+	Default string
+	// Unit says the value lies in [0, 1) (a decay rate); else it is > 0.
+	Unit  bool
+	field func(*OptimizerSpec) *float64
+}
+
+// DefaultValue is the number Default names.
+func (s OptimizerSetting) DefaultValue() float64 {
+	v, err := strconv.ParseFloat(s.Default, 64)
+	if err != nil {
+		panic(fmt.Sprintf("nn: optimizer setting %s: default %q is not a number", s.Name, s.Default))
+	}
+	return v
+}
+
+// Check reports whether v is in the setting's range, as a *SettingError.
+func (s OptimizerSetting) Check(v float64) error {
+	if s.Unit {
+		if !(v >= 0 && v < 1) {
+			return &SettingError{Name: s.Name, Got: v, Want: "in [0, 1)"}
+		}
+	} else if !(v > 0) || math.IsInf(v, 0) {
+		return &SettingError{Name: s.Name, Got: v, Want: "> 0"}
+	}
+	return nil
+}
+
+func lrSetting(def string) OptimizerSetting {
+	return OptimizerSetting{Name: "lr", Default: def, field: func(s *OptimizerSpec) *float64 { return &s.LR }}
+}
+
+var (
+	momentumSetting = OptimizerSetting{Name: "momentum", Default: "0.9", Unit: true, field: func(s *OptimizerSpec) *float64 { return &s.Momentum }}
+	decaySetting    = OptimizerSetting{Name: "decay_rate", Default: "0.99", Unit: true, field: func(s *OptimizerSpec) *float64 { return &s.DecayRate }}
+	beta1Setting    = OptimizerSetting{Name: "beta1", Default: "0.9", Unit: true, field: func(s *OptimizerSpec) *float64 { return &s.Beta1 }}
+	beta2Setting    = OptimizerSetting{Name: "beta2", Default: "0.999", Unit: true, field: func(s *OptimizerSpec) *float64 { return &s.Beta2 }}
+	epsSetting      = OptimizerSetting{Name: "eps", Default: "1e-8", field: func(s *OptimizerSpec) *float64 { return &s.Eps }}
+)
+
+// optimizerTypes is the registry of update rules, in the order the
+// reference lists them.
+var optimizerTypes = []*OptimizerType{
+	{Name: "sgd", Settings: []OptimizerSetting{lrSetting("1e-2")},
+		make: func(s OptimizerSpec) Optimizer { return sgd{} }},
+	{Name: "sgd_momentum", Settings: []OptimizerSetting{lrSetting("1e-2"), momentumSetting},
+		make: func(s OptimizerSpec) Optimizer { return &sgdMomentum{mu: float32(s.Momentum)} }},
+	{Name: "rmsprop", Settings: []OptimizerSetting{lrSetting("1e-2"), decaySetting, epsSetting},
+		make: func(s OptimizerSpec) Optimizer {
+			return &rmsprop{decay: float32(s.DecayRate), rest: float32(1 - s.DecayRate), eps: float32(s.Eps)}
+		}},
+	{Name: "adam", Settings: []OptimizerSetting{lrSetting("1e-3"), beta1Setting, beta2Setting, epsSetting},
+		make: func(s OptimizerSpec) Optimizer { return &adam{b1: s.Beta1, b2: s.Beta2, eps: s.Eps} }},
+}
+
+// OptimizerTypes returns the registered update rules in reference order.
+func OptimizerTypes() []*OptimizerType { return optimizerTypes }
+
+// LookupOptimizer returns the rule called name, or nil.
+func LookupOptimizer(name string) *OptimizerType {
+	for _, t := range optimizerTypes {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
 }
 
 // OptimizerNames lists the registered update rules, sorted.
 func OptimizerNames() []string {
-	names := make([]string, 0, len(optimizers))
-	for n := range optimizers {
-		names = append(names, n)
+	names := make([]string, 0, len(optimizerTypes))
+	for _, t := range optimizerTypes {
+		names = append(names, t.Name)
 	}
 	slices.Sort(names)
 	return names
 }
 
-// WithDefaults returns s with its zero settings replaced by the rule's
-// defaults: sgd_momentum momentum 0.9; rmsprop decay 0.99, eps 1e-8; adam
-// β1 0.9, β2 0.999, eps 1e-8. Settings a rule does not use are cleared, so
-// that equal updates have equal specs.
-func (s OptimizerSpec) WithDefaults() OptimizerSpec {
-	out := OptimizerSpec{Name: s.Name, LR: s.LR}
-	or := func(v, d float64) float64 {
-		if v == 0 {
-			return d
+// Spec checks vals, the values of t's settings in Settings order, and
+// returns the spec they make; the first one out of range is a
+// *SettingError.
+func (t *OptimizerType) Spec(vals []float64) (OptimizerSpec, error) {
+	s := OptimizerSpec{Name: t.Name}
+	for i, set := range t.Settings {
+		if err := set.Check(vals[i]); err != nil {
+			return OptimizerSpec{}, err
 		}
-		return v
+		*set.field(&s) = vals[i]
 	}
-	switch s.Name {
-	case "sgd_momentum":
-		out.Momentum = or(s.Momentum, 0.9)
-	case "rmsprop":
-		out.DecayRate, out.Eps = or(s.DecayRate, 0.99), or(s.Eps, 1e-8)
-	case "adam":
-		out.Beta1, out.Beta2, out.Eps = or(s.Beta1, 0.9), or(s.Beta2, 0.999), or(s.Eps, 1e-8)
-	default:
+	return s, nil
+}
+
+// Values returns the settings of s in t's Settings order.
+func (t *OptimizerType) Values(s OptimizerSpec) []float64 {
+	out := make([]float64, len(t.Settings))
+	for i, set := range t.Settings {
+		out[i] = *set.field(&s)
+	}
+	return out
+}
+
+// WithDefaults returns s with its zero settings other than lr replaced by
+// the rule's defaults (sgd_momentum momentum 0.9; rmsprop decay 0.99, eps
+// 1e-8; adam β1 0.9, β2 0.999, eps 1e-8). Settings a rule does not use are
+// cleared, so that equal updates have equal specs. An unknown rule's spec is
+// returned as it is.
+func (s OptimizerSpec) WithDefaults() OptimizerSpec {
+	t := LookupOptimizer(s.Name)
+	if t == nil {
 		return s
+	}
+	out := OptimizerSpec{Name: s.Name, LR: s.LR}
+	for _, set := range t.Settings[1:] {
+		v := *set.field(&s)
+		if v == 0 {
+			v = set.DefaultValue()
+		}
+		*set.field(&out) = v
 	}
 	return out
 }
@@ -82,26 +172,15 @@ func (s OptimizerSpec) WithDefaults() OptimizerSpec {
 // NewOptimizer returns the update rule spec names, with defaults filled in.
 // An unknown name or a setting out of range is an error that names it.
 func NewOptimizer(spec OptimizerSpec) (Optimizer, error) {
-	mk, ok := optimizers[spec.Name]
-	if !ok {
+	t := LookupOptimizer(spec.Name)
+	if t == nil {
 		return nil, fmt.Errorf("unknown optimizer %q (known: %s)", spec.Name, strings.Join(OptimizerNames(), ", "))
 	}
 	s := spec.WithDefaults()
-	if !(s.LR > 0) || math.IsInf(s.LR, 0) {
-		return nil, fmt.Errorf("%s: learning rate %g must be positive and finite", s.Name, s.LR)
+	if _, err := t.Spec(t.Values(s)); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Name, err)
 	}
-	for _, c := range []struct {
-		name string
-		v    float64
-	}{{"momentum", s.Momentum}, {"decay_rate", s.DecayRate}, {"beta1", s.Beta1}, {"beta2", s.Beta2}} {
-		if !(c.v >= 0 && c.v < 1) {
-			return nil, fmt.Errorf("%s: %s %g must be in [0, 1)", s.Name, c.name, c.v)
-		}
-	}
-	if !(s.Eps >= 0) || math.IsInf(s.Eps, 0) {
-		return nil, fmt.Errorf("%s: eps %g must be ≥ 0 and finite", s.Name, s.Eps)
-	}
-	return mk(s), nil
+	return t.make(s), nil
 }
 
 // state returns one zeroed slice per parameter, allocated on first use.

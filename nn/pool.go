@@ -1,10 +1,70 @@
 package nn
 
 import (
+	"fmt"
 	"unsafe"
 
 	"github.com/pipe-ml/pipe/nn/kernels"
 )
+
+// MaxPool is max pooling (poolLayer).
+const MaxPool LayerKind = "max_pool"
+
+var _ = registerLayer(&LayerType{
+	Kind:  MaxPool,
+	Doc:   "size x size max pooling; stride None is size.",
+	Args:  poolArgs,
+	spec:  poolSpec,
+	shape: poolShape,
+	build: buildWith(buildMaxPool[float32], buildMaxPool[float64]),
+})
+
+// poolArgs are the arguments of the pooling layers: size=2, stride=None.
+var poolArgs = []Arg{
+	{Name: "size", Type: ArgInt, Default: "2", Min: 1, get: func(l LayerSpec) any { return l.PoolH }},
+	{Name: "stride", Type: ArgInt, Default: "None", Min: 1, get: func(l LayerSpec) any { return l.PoolStride }},
+}
+
+// poolSpec makes a pooling layer's spec; stride None is the window size.
+func poolSpec(a ArgValues) LayerSpec {
+	size, stride := a.Int("size"), a.Int("size")
+	if a.Given("stride") {
+		stride = a.Int("stride")
+	}
+	return LayerSpec{PoolH: size, PoolW: size, PoolStride: stride}
+}
+
+// poolShape checks a pooling layer against its input: windows that would
+// cross the bottom or right edge are dropped.
+func poolShape(l LayerSpec, in [3]int, _ int) ([3]int, error) {
+	c, h, w := in[0], in[1], in[2]
+	switch {
+	case l.PoolH < 1 || l.PoolW < 1:
+		return in, fmt.Errorf("pool %dx%d: both sizes must be at least 1", l.PoolH, l.PoolW)
+	case l.PoolStride < 1:
+		return in, fmt.Errorf("pool stride %d: must be at least 1", l.PoolStride)
+	case l.PoolH > h || l.PoolW > w:
+		return in, fmt.Errorf("%dx%d pool larger than input %dx%d", l.PoolH, l.PoolW, h, w)
+	}
+	return [3]int{c, (h-l.PoolH)/l.PoolStride + 1, (w-l.PoolW)/l.PoolStride + 1}, nil
+}
+
+// buildMaxPool adds a max pool, applying the ReLU before it if there is one
+// (buildReLU left it out), and lets a conv before it write its output in
+// the pool's layout (convLayer.cnhw).
+func buildMaxPool[T Float](b *builder[T], l LayerSpec) layer[T] {
+	needDx := b.needDx()
+	if b.reluFirst {
+		needDx = b.i-1 > 0
+	}
+	pool := newPoolLayer[T](b.in, l.PoolH, l.PoolW, l.PoolStride, needDx)
+	pool.relu, b.reluFirst = b.reluFirst, false
+	pool.ex = b.m.ex
+	if conv, ok := b.m.lastLayer().(*convLayer[T]); ok && pool.is2x2() {
+		conv.cnhw, pool.cnhw = true, true // see convLayer.cnhw
+	}
+	return pool
+}
 
 // poolLayer is max pooling over PH x PW windows moved by stride S, with no
 // padding; windows that would cross the bottom or right edge are dropped.

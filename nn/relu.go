@@ -2,6 +2,26 @@ package nn
 
 import "unsafe"
 
+// ReLU is max(0, x) (reluLayer).
+const ReLU LayerKind = "relu"
+
+var _ = registerLayer(&LayerType{
+	Kind:  ReLU,
+	spec:  func(ArgValues) LayerSpec { return LayerSpec{} },
+	shape: func(_ LayerSpec, in [3]int, _ int) ([3]int, error) { return in, nil },
+	build: buildWith(buildReLU[float32], buildReLU[float64]),
+})
+
+// buildReLU adds a ReLU, unless a max pool follows: that pool applies it
+// (see poolLayer.relu).
+func buildReLU[T Float](b *builder[T], _ LayerSpec) layer[T] {
+	if next, ok := b.next(); ok && next.Kind == MaxPool {
+		b.reluFirst = true
+		return nil
+	}
+	return newReLULayer[T](b.in, b.needDx())
+}
+
 // reluLayer is max(0, x) elementwise; any shape (N, ...). Backward passes the
 // gradient where the output is positive.
 type reluLayer[T Float] struct {

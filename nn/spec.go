@@ -1,16 +1,8 @@
 package nn
 
-// LayerKind names a layer type of a sequential model.
+// LayerKind names a layer type of a sequential model. Each kind is declared
+// and registered in its layer's file (see LayerType).
 type LayerKind string
-
-// The layer kinds a ModelSpec can hold.
-const (
-	Conv    LayerKind = "conv"
-	ReLU    LayerKind = "relu"
-	MaxPool LayerKind = "max_pool"
-	Affine  LayerKind = "affine"
-	Dropout LayerKind = "dropout"
-)
 
 // LayerSpec is one layer of a ModelSpec. Only the fields of its Kind are used;
 // the others stay zero so that specs compare and hash canonically.
@@ -25,7 +17,7 @@ type LayerSpec struct {
 	Stride  int `json:"stride,omitempty"`
 	Pad     int `json:"pad,omitempty"`
 
-	// MaxPool: PoolH x PoolW windows moved by PoolStride.
+	// Pooling layers: PoolH x PoolW windows moved by PoolStride.
 	PoolH      int `json:"pool_h,omitempty"`
 	PoolW      int `json:"pool_w,omitempty"`
 	PoolStride int `json:"pool_stride,omitempty"`
@@ -76,9 +68,10 @@ func DefaultThreeLayer() ThreeLayerConfig {
 }
 
 // LayerShape is the output shape (C, H, W; or D, 1, 1 after an affine) of one
-// layer, as ModelSpec.Check computes it.
+// layer, as ModelSpec.Check computes it, and its number of learnable values.
 type LayerShape struct {
-	Layer int       // index in Layers
-	Kind  LayerKind // for messages
-	Out   [3]int
+	Layer  int       // index in Layers
+	Kind   LayerKind // for messages
+	Out    [3]int
+	Params float64 // a float64 so that absurd sizes do not overflow before size checks reject them
 }
