@@ -3,8 +3,6 @@ package builtins
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
-	"slices"
 	"strings"
 
 	"go.starlark.net/starlark"
@@ -70,21 +68,6 @@ func (a *shapeArg) Unpack(v starlark.Value) error {
 	return nil
 }
 
-// randomBatch returns n N(0, 1) images of shape in and labels in
-// [0, classes), from a generator seeded by seed.
-func randomBatch(n int, in [3]int, classes int, seed uint64) (*nn.Tensor[float64], []int) {
-	r := rand.New(rand.NewPCG(seed, 0x70697065)) // "pipe"
-	x := &nn.Tensor[float64]{Shape: []int{n, in[0], in[1], in[2]}, Data: make([]float64, n*in[0]*in[1]*in[2])}
-	for i := range x.Data {
-		x.Data[i] = r.NormFloat64()
-	}
-	y := make([]int, n)
-	for i := range y {
-		y[i] = r.IntN(classes)
-	}
-	return x, y
-}
-
 func checkInitialLoss(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var m modelArg
 	var d dataArg
@@ -123,20 +106,9 @@ func checkInitialLoss(thread *starlark.Thread, b *starlark.Builtin, args starlar
 	}
 
 	var loss float64
-	err = recovered(fn, func() error {
-		// float32, the training type: as accurate as float64 here (nn sums
-		// the loss in float64) and many times faster.
-		net, err := nn.Build[float32](spec, shape.in, classes, uint64(seed))
-		if err != nil {
-			return err
-		}
-		x, y := randomBatch(images, shape.in, classes, uint64(seed))
-		x32 := &nn.Tensor[float32]{Shape: x.Shape, Data: make([]float32, len(x.Data))}
-		for i, v := range x.Data {
-			x32.Data[i] = float32(v)
-		}
-		loss = net.Loss(x32, y)
-		return nil
+	err = recovered(fn, func() (err error) {
+		loss, err = nn.InitialLoss(spec, shape.in, classes, images, uint64(seed))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", fn, err)
@@ -201,44 +173,25 @@ func gradientCheck(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		fmt.Fprintf(env.stdout(), "%s: %s on %dx%dx%d: not run in check mode\n", fn, m.m.kind, shape.in[0], shape.in[1], shape.in[2])
 		return starlark.NewDict(0), nil
 	}
-	var errs map[string]float64
-	var skipped map[string]int
-	var order []string
-	err = recovered(fn, func() error {
-		net, err := nn.Build[float64](spec, shape.in, classes, uint64(seed))
-		if err != nil {
-			return err
-		}
-		for _, p := range net.Params() {
-			order = append(order, p.Name)
-		}
-		x, y := randomBatch(inputs, shape.in, classes, uint64(seed))
-		errs, skipped = nn.GradCheckKinks(net, x, y, step)
-		return nil
+	var errs []nn.ParamError
+	err = recovered(fn, func() (err error) {
+		errs, err = nn.CheckGradients(spec, shape.in, classes, inputs, uint64(seed), step)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", fn, err)
 	}
-	// Report in layer order; any name GradCheck adds beyond Params, sorted.
-	for _, name := range sortedKeys(errs) {
-		if !slices.Contains(order, name) {
-			order = append(order, name)
-		}
-	}
-	out := starlark.NewDict(len(order))
+	out := starlark.NewDict(len(errs))
 	var bad, lines []string
-	for _, name := range order {
-		e, ok := errs[name]
-		if !ok {
-			continue
-		}
+	for _, pe := range errs {
+		name, e := pe.Name, pe.Err
 		verdict := "ok"
 		if !(e <= tol) {
 			verdict = "FAIL"
 			bad = append(bad, fmt.Sprintf("%s (%.2e)", name, e))
 		}
 		line := fmt.Sprintf("%s: %-4s max relative error %.2e (tol %.0e): %s", fn, name, e, tol, verdict)
-		if n := skipped[name]; n > 0 {
+		if n := pe.Skipped; n > 0 {
 			line += fmt.Sprintf(" (%d %s left out: on a ReLU or max-pool kink, where no step gives a derivative)", n, plural(n, "element", "elements"))
 		}
 		lines = append(lines, line)
@@ -305,7 +258,7 @@ func overfit(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 		return r, nil
 	}
 	res := r.rec.Result
-	if res.Status != "ok" {
+	if res.Status != nn.StatusOK {
 		return nil, fmt.Errorf("%s: training on %d images ended with status %q", fn, images, res.Status)
 	}
 	train, val := res.TrainAcc, res.ValAcc

@@ -61,7 +61,7 @@ type Progress struct {
 // Result is what a training run produced. Status is "ok" or "diverged"; a
 // diverged run stops at the iteration whose loss was NaN or Inf.
 type Result struct {
-	Status     string    `json:"status"`
+	Status     Status    `json:"status"`
 	DivergedAt int       `json:"diverged_at,omitempty"`
 	Loss       []float64 `json:"loss"`      // per iteration
 	TrainAccs  []float64 `json:"train_acc"` // per epoch

@@ -193,7 +193,8 @@ func TestCourseGradCheck(t *testing.T) {
 		if len(errs) != 6 {
 			t.Fatalf("errors for %d params, want 6", len(errs))
 		}
-		for name, e := range errs {
+		for _, pe := range errs {
+			name, e := pe.Name, pe.Err
 			if !(e < 1e-5) {
 				t.Errorf("weight scale %g reg %g dropout %g: %s max relative error %.3g, want < 1e-5", c.ws, c.reg, c.dropout, name, e)
 			} else {
@@ -265,10 +266,10 @@ func TestSequentialGradCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4"} {
-		e, ok := errs[name]
-		if !ok || !(e < 1e-5) {
-			t.Errorf("%s: max relative error %.3g (present %v), want < 1e-5", name, e, ok)
+	for i, name := range []string{"W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4"} {
+		if i >= len(errs) || errs[i].Name != name || !(errs[i].Err < 1e-5) {
+			t.Errorf("parameter %d: %+v, want %s with max relative error < 1e-5", i, errs, name)
+			break
 		}
 	}
 	t.Logf("errors %v", errs)

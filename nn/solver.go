@@ -10,10 +10,13 @@ import (
 	"github.com/pipe-ml/pipe/nn/data"
 )
 
-// Status values of a Result.
+// Status is how a training run ended, as its Result and record say.
+type Status string
+
+// The statuses of a finished run.
 const (
-	StatusOK       = "ok"
-	StatusDiverged = "diverged"
+	StatusOK       Status = "ok"
+	StatusDiverged Status = "diverged" // a loss became NaN or Inf
 )
 
 // DefaultAccSamples is how many training images the per-epoch training

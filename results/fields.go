@@ -214,7 +214,7 @@ func CompareMetrics(recs []Record) []FieldRow {
 		return func(r Record) string { return formatFixed(f(r), 3) }
 	}
 	ms := []m{
-		{"status", func(r Record) string { return r.Result.Status }},
+		{"status", func(r Record) string { return string(r.Result.Status) }},
 		{"train_acc", acc(func(r Record) float64 { return r.Result.TrainAcc })},
 		{"val_acc", acc(func(r Record) float64 { return r.Result.ValAcc })},
 		{"test_acc", acc(func(r Record) float64 { return r.Result.TestAcc })},

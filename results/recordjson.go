@@ -171,7 +171,7 @@ func (f *jsonFloat32) UnmarshalJSON(b []byte) error {
 // NaN-safe floats. TestResultJSONMirrorsNN fails when nn.Result gains a field
 // this copy lacks.
 type resultJSON struct {
-	Status     string      `json:"status"`
+	Status     nn.Status   `json:"status"`
 	DivergedAt int         `json:"diverged_at,omitempty"`
 	Loss       []jsonFloat `json:"loss"`
 	TrainAccs  []jsonFloat `json:"train_acc"`

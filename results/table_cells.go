@@ -129,10 +129,10 @@ func metricCell(g *group, m metric) string {
 func statusCell(g *group) string {
 	counts := map[string]int{}
 	for _, r := range g.recs {
-		counts[r.Result.Status]++
+		counts[string(r.Result.Status)]++
 	}
 	if len(counts) == 1 {
-		return g.recs[0].Result.Status
+		return string(g.recs[0].Result.Status)
 	}
 	names := make([]string, 0, len(counts))
 	for s := range counts {

@@ -21,7 +21,7 @@ import (
 // StatusNotRun is the Result.Status of the placeholder records that check
 // mode returns for trials it would have trained, and that a shard run
 // returns for uncached trials of other shards.
-const StatusNotRun = "not run"
+const StatusNotRun nn.Status = "not run"
 
 // Store is where finished trials live. *results.Cache is the real one; tests
 // use an in-memory map.

@@ -183,7 +183,7 @@ func TestRunShardRendersNothing(t *testing.T) {
 		}
 		// Shard 1 sees placeholders for shard 2's trials; shard 2 then
 		// finds shard 1's cached.
-		if i == 1 && !strings.Contains(out, StatusNotRun) || !strings.Contains(out, fmt.Sprintf("shard %d/2 done", i)) || !strings.Contains(out, "without --shard") {
+		if i == 1 && !strings.Contains(out, string(StatusNotRun)) || !strings.Contains(out, fmt.Sprintf("shard %d/2 done", i)) || !strings.Contains(out, "without --shard") {
 			t.Errorf("shard %d/2 printed %q; want placeholders and the closing line", i, out)
 		}
 		if _, err := os.Stat(filepath.Join("out", "manifest.json")); err == nil {
@@ -195,7 +195,7 @@ func TestRunShardRendersNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ft.count() != 0 || strings.Contains(out, StatusNotRun) || strings.Contains(out, "shard") {
+	if ft.count() != 0 || strings.Contains(out, string(StatusNotRun)) || strings.Contains(out, "shard") {
 		t.Errorf("plain run after both shards trained %d trials and printed %q; want all cached", ft.count(), out)
 	}
 	if _, err := os.Stat(filepath.Join("out", "manifest.json")); err != nil {

@@ -59,8 +59,8 @@ func fromText(t runtime.TrialInfo) string {
 // resultText summarises a finished trial.
 func resultText(rec results.Record) string {
 	r := rec.Result
-	if r.Status != "ok" {
-		if r.Status == "diverged" {
+	if r.Status != nn.StatusOK {
+		if r.Status == nn.StatusDiverged {
 			return fmt.Sprintf("diverged at iteration %d  (%.1fs)", r.DivergedAt, rec.Seconds)
 		}
 		return fmt.Sprintf("%s  (%.1fs)", r.Status, rec.Seconds)

@@ -173,10 +173,10 @@ func (o *termObserver) TrialFinished(t runtime.TrialInfo, rec results.Record, ca
 	}
 	o.done = append(o.done, text)
 	last := t.Label
-	if rec.Result.Status == "ok" {
+	if rec.Result.Status == nn.StatusOK {
 		last += fmt.Sprintf(" val %.3f", rec.Result.ValAcc)
 	} else {
-		last += " " + rec.Result.Status
+		last += " " + string(rec.Result.Status)
 	}
 	o.last.Store(&last)
 	if tb != nil {
