@@ -83,10 +83,8 @@ func buildMaxPool[T Float](b *builder[T], l LayerSpec) layer[T] {
 // that feeds a max pool so, which skips a pass over the larger tensor in
 // both directions.
 type poolLayer[T Float] struct {
-	C, H, W   int
-	PH, PW, S int
-	OH, OW    int
-	relu      bool
+	poolGeom
+	relu bool
 	// cnhw: the input (and dx) is laid out C x N x H x W, as a convLayer
 	// with cnhw set writes it; the output stays NCHW. 2x2 stride 2 only.
 	cnhw    bool
@@ -98,8 +96,22 @@ type poolLayer[T Float] struct {
 }
 
 func newPoolLayer[T Float](in [3]int, ph, pw, stride int, needDx bool) *poolLayer[T] {
-	return &poolLayer[T]{C: in[0], H: in[1], W: in[2], PH: ph, PW: pw, S: stride,
-		OH: (in[1]-ph)/stride + 1, OW: (in[2]-pw)/stride + 1, needDx: needDx}
+	return &poolLayer[T]{poolGeom: newPoolGeom(in, ph, pw, stride), needDx: needDx}
+}
+
+// poolGeom is the geometry of a pooling layer: input (C, H, W), PH x PW
+// windows moved by stride S without padding, output (C, OH, OW) with
+// OH = (H-PH)/S + 1 and OW = (W-PW)/S + 1 (windows that would cross the
+// bottom or right edge are dropped).
+type poolGeom struct {
+	C, H, W   int
+	PH, PW, S int
+	OH, OW    int
+}
+
+func newPoolGeom(in [3]int, ph, pw, stride int) poolGeom {
+	return poolGeom{C: in[0], H: in[1], W: in[2], PH: ph, PW: pw, S: stride,
+		OH: (in[1]-ph)/stride + 1, OW: (in[2]-pw)/stride + 1}
 }
 
 func (l *poolLayer[T]) params() []*Param[T] { return nil }
