@@ -102,7 +102,7 @@ func TestModelArgumentErrors(t *testing.T) {
 		`three_layer_convnet(init = "zeros")`:        `three_layer_convnet: for parameter init: unknown initialiser "zeros" (valid: "normal", "he", "xavier")`,
 		`three_layer_convnet(weight_scale = 0)`:      "three_layer_convnet: for parameter weight_scale: got 0, want > 0",
 		`three_layer_convnet(32)`:                    "three_layer_convnet: got 1 positional arguments, want keyword arguments only",
-		`three_layer_convnet().replace(filters = 3)`: `three_layer_convnet.replace: unknown setting "filters" (valid: dropout, filter_size,`,
+		`three_layer_convnet().replace(filters = 3)`: `three_layer_convnet.replace: unknown setting "filters" (valid: batchnorm, dropout, filter_size,`,
 		`three_layer_convnet().replace(reg = "x")`:   "three_layer_convnet.replace: for parameter reg: got string, want float",
 		`sequential([relu()])`:                       "sequential: for parameter layers: the last layer is relu, want affine",
 		`sequential([])`:                             "sequential: for parameter layers: no layers",
@@ -150,7 +150,7 @@ assert.eq(m2.dropout, 0.5)
 assert.eq(m.filter_size, 7)  # replace copies
 assert.eq(m2.hidden_dim, 500)
 assert.true("replace" in dir(m))
-assert.eq(str(three_layer_convnet(reg = 0)), "three_layer_convnet(num_filters=32, filter_size=7, hidden_dim=100, num_classes=None, weight_scale=0.001, reg=0.0, dropout=0.0, init=\"normal\")")
+assert.eq(str(three_layer_convnet(reg = 0)), "three_layer_convnet(num_filters=32, filter_size=7, hidden_dim=100, num_classes=None, weight_scale=0.001, reg=0.0, dropout=0.0, init=\"normal\", batchnorm=False)")
 
 c = conv(8, 5)
 assert.eq(c.pad, 2)
@@ -392,7 +392,7 @@ func TestSweepErrors(t *testing.T) {
 	f := newFixture(t)
 	pre := "m = three_layer_convnet()\nc = train_config()\n"
 	for src, want := range map[string]string{
-		`sweep(m, tiny, c, grid = {"filter": [3]})`:                                                                `sweep: unknown setting "filter": not a setting of three_layer_convnet or of the training configuration (valid: batch_size, beta1, beta2, dropout, epochs, eps, filter_size, hidden_dim, init, lr, lr_decay, num_classes, num_filters, optimizer, patience, reg, seed, train_images, weight_scale)`,
+		`sweep(m, tiny, c, grid = {"filter": [3]})`:                                                                `sweep: unknown setting "filter": not a setting of three_layer_convnet or of the training configuration (valid: batch_size, batchnorm, beta1, beta2, dropout, epochs, eps, filter_size, hidden_dim, init, lr, lr_decay, num_classes, num_filters, optimizer, patience, reg, seed, train_images, weight_scale)`,
 		`sweep(m, tiny, c, grid = {"reg": []})`:                                                                    "sweep: for parameter grid: reg has no values",
 		`sweep(m, tiny, c, grid = {"reg": 0.1})`:                                                                   "sweep: for parameter grid: reg is float, want a list of values",
 		`sweep(m, tiny, c, grid = {1: [0.1]})`:                                                                     "sweep: for parameter grid: key 1 is int, want string",

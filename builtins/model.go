@@ -15,10 +15,12 @@ import (
 // not weights, and is built and trained by train and sweep.
 //
 //	three_layer_convnet(num_filters=32, filter_size=7, hidden_dim=100, num_classes=None,
-//	                    weight_scale=1e-3, reg=0.0, dropout=0.0, init="normal")
+//	                    weight_scale=1e-3, reg=0.0, dropout=0.0, init="normal", batchnorm=False)
 //	    The course's net: conv - relu - 2x2 max pool - affine - relu - affine,
 //	    the conv keeping the spatial size (filter_size must be odd). dropout > 0
-//	    adds inverted dropout after the pool and after the hidden ReLU.
+//	    adds inverted dropout after the pool and after the hidden ReLU;
+//	    batchnorm True adds a batch norm after the conv and after the hidden
+//	    affine (conv - batchnorm - relu - pool - affine - batchnorm - relu - affine).
 //	    num_classes None takes the data set's class count. init is "normal"
 //	    (N(0, weight_scale²)), "he" or "xavier"; the last two ignore
 //	    weight_scale, which then does not enter the trial's key (changing
@@ -189,7 +191,7 @@ func makeThreeLayer(fn string, kwargs []starlark.Tuple) (*Model, error) {
 	if err := unpackArgs(fn, nil, kwargs,
 		"num_filters?", &c.NumFilters, "filter_size?", &c.FilterSize, "hidden_dim?", &c.HiddenDim,
 		"num_classes??", &c.NumClasses, "weight_scale?", fl(&c.WeightScale), "reg?", fl(&c.Reg),
-		"dropout?", fl(&c.Dropout), "init?", &in); err != nil {
+		"dropout?", fl(&c.Dropout), "init?", &in, "batchnorm?", &c.BatchNorm); err != nil {
 		return nil, err
 	}
 	if err := firstError(
@@ -220,6 +222,7 @@ func makeThreeLayer(fn string, kwargs []starlark.Tuple) (*Model, error) {
 	m.set.add("reg", starlark.Float(c.Reg))
 	m.set.add("dropout", starlark.Float(c.Dropout))
 	m.set.add("init", starlark.String(in.init))
+	m.set.add("batchnorm", starlark.Bool(c.BatchNorm))
 	return m, nil
 }
 

@@ -23,6 +23,10 @@ type Param[T Float] struct {
 	Value *Tensor[T]
 	Grad  *Tensor[T]
 	Decay bool // regularised by 0.5*reg*‖W‖² (weights yes, biases no)
+	// Buffer marks a tensor the model keeps but does not learn (batch
+	// norm's running averages): optimisers and the gradient check skip it,
+	// while states and the best epoch's copies keep it like the weights.
+	Buffer bool
 }
 
 // OptimizerSpec names an update rule and its settings; zero fields take the

@@ -8,7 +8,8 @@ import (
 
 // ThreeLayerConvNet returns the spec of conv - relu - 2x2 max pool - affine -
 // relu - affine, with dropout layers after the pool and the hidden ReLU when
-// c.Dropout > 0. Zero fields take DefaultThreeLayer's values. The conv keeps
+// c.Dropout > 0, and batch norms (momentum 0.9, eps 1e-5) after the conv and
+// the hidden affine when c.BatchNorm is set. Zero fields take DefaultThreeLayer's values. The conv keeps
 // the spatial size (stride 1, (FilterSize-1)/2 zero pixels per side), which
 // needs an odd FilterSize: an even one gives a valid spec whose conv output is
 // one pixel smaller, so callers that promise "same" size reject it first
@@ -27,15 +28,20 @@ func ThreeLayerConvNet(c ThreeLayerConfig) ModelSpec {
 	if c.WeightScale == 0 {
 		c.WeightScale = d.WeightScale
 	}
-	layers := []LayerSpec{
-		{Kind: Conv, Filters: c.NumFilters, FilterH: c.FilterSize, FilterW: c.FilterSize, Stride: 1, Pad: (c.FilterSize - 1) / 2},
-		{Kind: ReLU},
-		{Kind: MaxPool, PoolH: 2, PoolW: 2, PoolStride: 2},
+	bn := LayerSpec{Kind: BatchNorm, Momentum: 0.9, Eps: 1e-5}
+	layers := []LayerSpec{{Kind: Conv, Filters: c.NumFilters, FilterH: c.FilterSize, FilterW: c.FilterSize, Stride: 1, Pad: (c.FilterSize - 1) / 2}}
+	if c.BatchNorm {
+		layers = append(layers, bn)
 	}
+	layers = append(layers, LayerSpec{Kind: ReLU}, LayerSpec{Kind: MaxPool, PoolH: 2, PoolW: 2, PoolStride: 2})
 	if c.Dropout > 0 {
 		layers = append(layers, LayerSpec{Kind: Dropout, P: c.Dropout})
 	}
-	layers = append(layers, LayerSpec{Kind: Affine, Out: c.HiddenDim}, LayerSpec{Kind: ReLU})
+	layers = append(layers, LayerSpec{Kind: Affine, Out: c.HiddenDim})
+	if c.BatchNorm {
+		layers = append(layers, bn)
+	}
+	layers = append(layers, LayerSpec{Kind: ReLU})
 	if c.Dropout > 0 {
 		layers = append(layers, LayerSpec{Kind: Dropout, P: c.Dropout})
 	}

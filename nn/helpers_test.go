@@ -43,6 +43,12 @@ func maxRelErr[T Float](a, b []T) float64 {
 // L = Σ forward(x)·dout for a random dout, for the input and every parameter.
 func checkLayerGrad(t *testing.T, name string, l layer[float64], x *Tensor[float64], tol float64) {
 	t.Helper()
+	checkLayerGradStep(t, name, l, x, tol, 1e-6)
+}
+
+// checkLayerGradStep is checkLayerGrad with step h.
+func checkLayerGradStep(t *testing.T, name string, l layer[float64], x *Tensor[float64], tol, h float64) {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(7, 7))
 	out := l.forward(x, true)
 	if d, ok := l.(*dropoutLayer[float64]); ok {
@@ -62,7 +68,6 @@ func checkLayerGrad(t *testing.T, name string, l layer[float64], x *Tensor[float
 		}
 		return s
 	}
-	const h = 1e-6
 	numeric := func(v []float64) []float64 {
 		g := make([]float64, len(v))
 		for i := range v {

@@ -90,6 +90,7 @@ type builder[T Float] struct {
 	initRNG   *rand.Rand
 	dropRNG   *rand.Rand
 	numbered  int  // weighted layers so far: W1, b1, W2, ...
+	normed    int  // batch norms so far: gamma1, beta1, ...
 	reluFirst bool // the previous layer was a ReLU left to this one
 }
 

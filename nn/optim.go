@@ -215,6 +215,9 @@ func (sgd) load(st OptimState, params []*Param[float32]) error { return restoreS
 func (sgd) update(params []*Param[float32], lr, reg float64, _ int) {
 	r := float32(lr)
 	for _, p := range params {
+		if p.Buffer {
+			continue
+		}
 		d, decay := decayOf(p, reg)
 		w := p.Value.Data
 		g := p.Grad.Data[:len(w)]
@@ -249,6 +252,9 @@ func (o *sgdMomentum) update(params []*Param[float32], lr, reg float64, _ int) {
 	o.v = state(o.v, params)
 	r := float32(lr)
 	for k, p := range params {
+		if p.Buffer {
+			continue
+		}
 		d, decay := decayOf(p, reg)
 		w := p.Value.Data
 		v, g := o.v[k][:len(w)], p.Grad.Data[:len(w)]
@@ -284,6 +290,9 @@ func (o *rmsprop) update(params []*Param[float32], lr, reg float64, _ int) {
 	o.cache = state(o.cache, params)
 	r := float32(lr)
 	for k, p := range params {
+		if p.Buffer {
+			continue
+		}
 		d, decay := decayOf(p, reg)
 		w := p.Value.Data
 		c, g := o.cache[k][:len(w)], p.Grad.Data[:len(w)]
@@ -339,6 +348,9 @@ func (o *adam) update(params []*Param[float32], lr, reg float64, threads int) {
 		Step: float32(lr / bc1), InvSqrtBC2: float32(1 / math.Sqrt(bc2)), Eps: float32(o.eps),
 	}
 	for k, p := range params {
+		if p.Buffer {
+			continue
+		}
 		c.Decay, c.HasDecay = decayOf(p, reg)
 		w := p.Value.Data
 		kernels.AdamParallel(threads, w, p.Grad.Data[:len(w)], o.m[k][:len(w)], o.v[k][:len(w)], &c)

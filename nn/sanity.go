@@ -67,6 +67,9 @@ func CheckGradients(spec ModelSpec, in [3]int, classes, n int, seed uint64, h fl
 	errs, skipped := GradCheckKinks(m, x, y, h)
 	out := make([]ParamError, 0, len(m.ps))
 	for _, p := range m.ps {
+		if p.Buffer {
+			continue
+		}
 		out = append(out, ParamError{p.Name, errs[p.Name], skipped[p.Name]})
 	}
 	return out, nil

@@ -28,6 +28,11 @@ type LayerSpec struct {
 
 	// Dropout: drop probability P in [0, 1) (inverted dropout).
 	P float64 `json:"p,omitempty"`
+
+	// BatchNorm: the running averages' Momentum and the Eps added to the
+	// variance.
+	Momentum float64 `json:"momentum,omitempty"`
+	Eps      float64 `json:"eps,omitempty"`
 }
 
 // Init names a weight initialiser. Biases always start at zero.
@@ -59,6 +64,7 @@ type ThreeLayerConfig struct {
 	WeightScale float64 // default 1e-3
 	Reg         float64 // default 0
 	Dropout     float64 // default 0; > 0 adds a dropout after the pool and after the hidden ReLU
+	BatchNorm   bool    // adds a batch norm after the conv and after the hidden affine
 }
 
 // DefaultThreeLayer returns the course's defaults: 32 filters 7x7, hidden 100,
