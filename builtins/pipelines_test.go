@@ -54,6 +54,7 @@ func TestPipelines(t *testing.T) {
 		out    string // in the output
 	}{
 		"base.star":        {1, "Base model"},
+		"batchnorm.star":   {4, "Batch normalisation"},
 		"best_net.star":    {1, "Best net"},
 		"dropout.star":     {5, "Dropout probability"},
 		"filter_size.star": {3, "Conv filter size"},
@@ -62,7 +63,7 @@ func TestPipelines(t *testing.T) {
 		"overfit.star":     {1, "overfit: 100 images, 15 epochs"},
 		"reg.star":         {5, "L2 regularisation strength"},
 		"sanity.star":      {0, "gradient_check: W1"},
-		"report.star":      {22, "report: pipe: the ThreeLayerConvNet study: /"},
+		"report.star":      {26, "report: pipe: the ThreeLayerConvNet study: /"},
 	}
 	for _, file := range files {
 		name := filepath.Base(file)
@@ -96,7 +97,7 @@ func TestPipelines(t *testing.T) {
 					t.Fatal(err)
 				}
 				last := -1
-				for _, p := range []string{"sanity", "overfit", "base", "reg", "dropout", "hidden_dim", "num_filters", "filter_size", "best_net"} {
+				for _, p := range []string{"sanity", "overfit", "base", "reg", "dropout", "hidden_dim", "num_filters", "filter_size", "best_net", "batchnorm"} {
 					i := strings.Index(string(report), "\n## "+p+".star\n")
 					if i <= last {
 						t.Errorf("report: section %s.star at %d, want one after %d", p, i, last)
