@@ -30,7 +30,7 @@ import (
 //
 // The result is a data value with attributes name, source, classes, shape
 // (C, H, W), num_train, num_val, num_test, validation, split_seed and
-// fingerprint. Files are read once per process.
+// fingerprint. Files are read once per run.
 var dataBuiltins = starlark.StringDict{
 	"dataset": starlark.NewBuiltin("dataset", dataset),
 }
@@ -38,6 +38,7 @@ var dataBuiltins = starlark.StringDict{
 // Data is a data selection: its splits, shared read-only by every trial that
 // trains on it, and the spec that identifies it in trial keys.
 type Data struct {
+	valueType
 	spec   results.DataSpec
 	splits *data.Splits
 }
@@ -60,9 +61,6 @@ func (d *Data) String() string {
 	}
 	return s + ")"
 }
-func (d *Data) Type() string         { return "data" }
-func (d *Data) Freeze()              {}
-func (d *Data) Truth() starlark.Bool { return true }
 
 // CompareSameType makes two data values equal when they select the same
 // images the same way (equal specs, fingerprint included).
@@ -78,7 +76,6 @@ func (d *Data) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, 
 	}
 	return false, fmt.Errorf("data %s data not supported", op)
 }
-func (d *Data) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: data") }
 
 var dataAttrs = []string{"classes", "fingerprint", "name", "num_test", "num_train", "num_val", "shape", "source", "split_seed", "validation"}
 
@@ -169,11 +166,13 @@ func (a *classesArg) Unpack(v starlark.Value) error {
 	return nil
 }
 
-// loaded caches what dataset reads, per process: files by (name, folder),
-// and finished selections by every argument, so a data set loaded by several
-// pipelines, or twice by one, is read, selected and fingerprinted once.
-var loaded struct {
-	sync.Mutex
+// DataCache holds what dataset has read: files by (name, folder), and
+// finished selections by every argument, so a data set loaded by several
+// pipelines, or twice by one, is read, selected and fingerprinted once. It
+// lives in the Env (Env.Data); runs that share one share their data, and
+// it is safe for concurrent use.
+type DataCache struct {
+	mu     sync.Mutex
 	files  map[[2]string]*loadedFiles
 	splits map[string]*Data
 }
@@ -185,10 +184,10 @@ type loadedFiles struct {
 	warned      bool // the folder's look-alike warning was shown
 }
 
-// lookAlikeWarning returns, once per folder and process, a warning when
-// the images read as name (mnist or fashion-mnist, which share file names)
-// look like the other data set; "" otherwise.
-func lookAlikeWarning(name, dir, path string, train *data.Set) string {
+// lookAlikeWarning returns, once per folder and cache, a warning when the
+// images read as name (mnist or fashion-mnist, which share file names) look
+// like the other data set; "" otherwise.
+func (c *DataCache) lookAlikeWarning(name, dir, path string, train *data.Set) string {
 	if name != "mnist" && name != "fashion-mnist" || dir == "" {
 		return ""
 	}
@@ -196,13 +195,13 @@ func lookAlikeWarning(name, dir, path string, train *data.Set) string {
 	if like == "" || like == name {
 		return ""
 	}
-	loaded.Lock()
-	f := loaded.files[[2]string{name, dir}]
+	c.mu.Lock()
+	f := c.files[[2]string{name, dir}]
 	shown := f == nil || f.warned
 	if f != nil {
 		f.warned = true
 	}
-	loaded.Unlock()
+	c.mu.Unlock()
 	if shown {
 		return ""
 	}
@@ -213,18 +212,18 @@ func lookAlikeWarning(name, dir, path string, train *data.Set) string {
 		name, path, title[like], title[name], mean, title[like], like, path)
 }
 
-func loadFiles(name, dir string) (train, test *data.Set, err error) {
-	loaded.Lock()
-	if loaded.files == nil {
-		loaded.files = map[[2]string]*loadedFiles{}
+func (c *DataCache) loadFiles(name, dir string) (train, test *data.Set, err error) {
+	c.mu.Lock()
+	if c.files == nil {
+		c.files = map[[2]string]*loadedFiles{}
 	}
 	k := [2]string{name, dir}
-	f := loaded.files[k]
+	f := c.files[k]
 	if f == nil {
 		f = &loadedFiles{}
-		loaded.files[k] = f
+		c.files[k] = f
 	}
-	loaded.Unlock()
+	c.mu.Unlock()
 	f.once.Do(func() {
 		f.err = recovered("data", func() error {
 			var err error
@@ -260,6 +259,11 @@ func dataset(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if err := intAtLeast(b.Name(), "validation", validation, 0); err != nil {
 		return nil, err
 	}
+	env, err := envFor(thread, b.Name())
+	if err != nil {
+		return nil, err
+	}
+	cache := env.dataCache()
 	if splitSeed < 0 {
 		splitSeed = -1
 	}
@@ -277,18 +281,18 @@ func dataset(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	}
 	name = canonicalName(name)
 	key := fmt.Sprintf("%s\x00%s\x00%q\x00%d\x00%d", name, abs, cls.names, validation, splitSeed)
-	loaded.Lock()
-	d := loaded.splits[key]
-	loaded.Unlock()
+	cache.mu.Lock()
+	d := cache.splits[key]
+	cache.mu.Unlock()
 	if d != nil {
 		return d, nil
 	}
 
-	train, test, err := loadFiles(name, abs)
+	train, test, err := cache.loadFiles(name, abs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
-	if w := lookAlikeWarning(name, abs, path, train); w != "" {
+	if w := cache.lookAlikeWarning(name, abs, path, train); w != "" {
 		if env := EnvOf(thread); env != nil {
 			fmt.Fprintln(env.stdout(), w)
 		}
@@ -316,7 +320,7 @@ func dataset(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
-	d = &Data{
+	d = &Data{valueType: "data",
 		spec: results.DataSpec{
 			Name:        name,
 			Source:      source,
@@ -327,12 +331,12 @@ func dataset(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 		},
 		splits: splits,
 	}
-	loaded.Lock()
-	if loaded.splits == nil {
-		loaded.splits = map[string]*Data{}
+	cache.mu.Lock()
+	if cache.splits == nil {
+		cache.splits = map[string]*Data{}
 	}
-	loaded.splits[key] = d
-	loaded.Unlock()
+	cache.splits[key] = d
+	cache.mu.Unlock()
 	return d, nil
 }
 
@@ -342,5 +346,5 @@ func NewData(spec results.DataSpec, splits *data.Splits) *Data {
 	if spec.Classes == nil {
 		spec.Classes = slices.Clone(splits.Train.Classes)
 	}
-	return &Data{spec: spec, splits: splits}
+	return &Data{valueType: "data", spec: spec, splits: splits}
 }

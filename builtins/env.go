@@ -50,6 +50,10 @@ type Env struct {
 	// then has nothing to show).
 	Manifest *results.Manifest
 
+	// Data is what dataset has read; nil makes a cache of this Env's own
+	// on first use. Runs that share one read each data set once.
+	Data *DataCache
+
 	file  string         // the Manifest path of the file executing; see EnterFile
 	recs  recordSet      // records shown by table() and plot(), by key, for report()
 	slugs map[string]int // table and figure file names used so far; see uniqueSlug
@@ -117,6 +121,14 @@ func (env *Env) stdout() io.Writer {
 
 // envFor returns the thread's Env, or an error naming the builtin when the
 // runtime did not set one.
+// dataCache is env.Data, made on first use.
+func (env *Env) dataCache() *DataCache {
+	if env.Data == nil {
+		env.Data = &DataCache{}
+	}
+	return env.Data
+}
+
 func envFor(thread *starlark.Thread, fn string) (*Env, error) {
 	env := EnvOf(thread)
 	if env == nil {

@@ -77,7 +77,7 @@ func evaluate(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	var res nn.Evaluation
 	err = recovered(b.Name(), func() error {
 		var err error
-		res, err = nn.Evaluate(m, d.d.splits, set, r.rec.Trial.Train.BatchSize)
+		res, err = nn.Evaluate(m, d.d.splits.View(set), r.rec.Trial.Train.BatchSize)
 		return err
 	})
 	if err != nil {

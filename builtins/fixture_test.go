@@ -110,9 +110,13 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{t: t, runner: &fakeRunner{}, out: &bytes.Buffer{}}
 	f.env = &Env{Ctx: context.Background(), Stdout: f.out, OutDir: t.TempDir(), Runner: f.runner, Params: map[string]string{},
-		Manifest: &results.Manifest{Version: results.ManifestVersion}}
+		Manifest: &results.Manifest{Version: results.ManifestVersion}, Data: testData}
 	return f
 }
+
+// testData is the data cache every fixture shares, so that the tests read
+// the embedded data set once.
+var testData = &DataCache{}
 
 // exec runs src and returns its globals or its error.
 func (f *fixture) exec(src string) (starlark.StringDict, error) {

@@ -6,30 +6,17 @@ import (
 	"strings"
 
 	"go.starlark.net/starlark"
-	"go.starlark.net/syntax"
 
 	"github.com/pipe-ml/pipe/nn"
 )
 
 // Layer is one layer of a sequential model.
 type Layer struct {
-	kind string
-	set  settings
+	configured
 	spec nn.LayerSpec
 }
 
 var _ starlark.HasAttrs = (*Layer)(nil)
-
-func (l *Layer) String() string        { return l.set.format(l.kind) }
-func (l *Layer) Type() string          { return "layer" }
-func (l *Layer) Freeze()               {}
-func (l *Layer) Truth() starlark.Bool  { return true }
-func (l *Layer) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: layer") }
-func (l *Layer) AttrNames() []string   { return attrNames(l.set.names, "kind") }
-
-func (l *Layer) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
-	return equalByForm(op, l, y)
-}
 
 func (l *Layer) Attr(name string) (starlark.Value, error) {
 	if name == "kind" {
@@ -89,7 +76,7 @@ func makeLayer(t *nn.LayerType, fn string, args starlark.Tuple, kwargs []starlar
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", fn, err)
 	}
-	l := &Layer{kind: string(t.Kind), spec: spec}
+	l := &Layer{configured: configured{valueType: "layer", kind: string(t.Kind), methods: []string{"kind"}}, spec: spec}
 	for i, v := range t.Values(spec) {
 		l.set.add(t.Args[i].Name, starlarkValue(v))
 	}

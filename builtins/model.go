@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"go.starlark.net/starlark"
-	"go.starlark.net/syntax"
 
 	"github.com/pipe-ml/pipe/nn"
 )
@@ -46,8 +45,7 @@ var modelBuiltins = starlark.StringDict{
 // Model is a network description: the settings it was made with and the
 // constructor that checks them, so that replace and sweep grids rebuild it.
 type Model struct {
-	kind string // the builtin that made it
-	set  settings
+	configured
 	make func(fn string, kwargs []starlark.Tuple) (*Model, error)
 
 	three  nn.ThreeLayerConfig // three_layer_convnet
@@ -65,17 +63,6 @@ var (
 	_ starlark.HasAttrs = (*Model)(nil)
 	_ starlark.Unpacker = (*modelArg)(nil)
 )
-
-func (m *Model) String() string        { return m.set.format(m.kind) }
-func (m *Model) Type() string          { return "model" }
-func (m *Model) Freeze()               {} // settings are frozen when added
-func (m *Model) Truth() starlark.Bool  { return true }
-func (m *Model) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: model") }
-func (m *Model) AttrNames() []string   { return attrNames(m.set.names, "replace") }
-
-func (m *Model) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
-	return equalByForm(op, m, y)
-}
 
 func (m *Model) Attr(name string) (starlark.Value, error) {
 	if name == "replace" {
@@ -148,6 +135,11 @@ func (m *Model) specFor(in [3]int, classes, batch int) (nn.ModelSpec, error) {
 	return spec, nil
 }
 
+// modelKind is what a model made by the builtin kind starts as.
+func modelKind(kind string) configured {
+	return configured{valueType: "model", kind: kind, methods: []string{"replace"}}
+}
+
 // modelArg unpacks a model argument.
 type modelArg struct{ m *Model }
 
@@ -213,7 +205,7 @@ func makeThreeLayer(fn string, kwargs []starlark.Tuple) (*Model, error) {
 	} else {
 		classes = starlark.MakeInt(c.NumClasses)
 	}
-	m := &Model{kind: "three_layer_convnet", make: makeThreeLayer, three: c, init: in.init, scale: c.WeightScale, reg: c.Reg}
+	m := &Model{configured: modelKind("three_layer_convnet"), make: makeThreeLayer, three: c, init: in.init, scale: c.WeightScale, reg: c.Reg}
 	m.set.add("num_filters", starlark.MakeInt(c.NumFilters))
 	m.set.add("filter_size", starlark.MakeInt(c.FilterSize))
 	m.set.add("hidden_dim", starlark.MakeInt(c.HiddenDim))
@@ -250,7 +242,7 @@ func makeSequential(fn string, kwargs []starlark.Tuple) (*Model, error) {
 	if err := firstError(checkScale(fn, scale), checkReg(fn, reg)); err != nil {
 		return nil, err
 	}
-	m := &Model{kind: "sequential", make: makeSequential, init: in.init, scale: scale, reg: reg}
+	m := &Model{configured: modelKind("sequential"), make: makeSequential, init: in.init, scale: scale, reg: reg}
 	var tuple starlark.Tuple
 	for v := range starlark.Elements(layers) {
 		l, ok := v.(*Layer)

@@ -98,13 +98,14 @@ func runTrials(env *Env, fn, group string, trials []*trial) ([]*Result, error) {
 		// filter_size=7 in one sweep and reg=0.001 in another): label it with
 		// this call's.
 		rec.Trial.Settings = t.settings
-		out[i] = &Result{trial: t, rec: rec}
+		out[i] = &Result{valueType: "result", trial: t, rec: rec}
 	}
 	return out, nil
 }
 
 // Result is one finished trial: its record and the values that made it.
 type Result struct {
+	valueType
 	trial *trial
 	rec   results.Record
 }
@@ -114,10 +115,6 @@ var _ starlark.HasAttrs = (*Result)(nil)
 func (r *Result) String() string {
 	return fmt.Sprintf("result(%s val_acc=%.4f status=%s)", r.trial.describe(), r.rec.Result.ValAcc, r.rec.Result.Status)
 }
-func (r *Result) Type() string          { return "result" }
-func (r *Result) Freeze()               {}
-func (r *Result) Truth() starlark.Bool  { return true }
-func (r *Result) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: result") }
 
 // Record returns the trial's record, as the results package renders it.
 func (r *Result) Record() results.Record { return r.rec }

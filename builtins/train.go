@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"go.starlark.net/starlark"
-	"go.starlark.net/syntax"
 
 	"github.com/pipe-ml/pipe/nn"
 )
@@ -50,7 +49,7 @@ var trainBuiltins = starlark.StringDict{
 
 // Optimizer is an update rule with its settings.
 type Optimizer struct {
-	set  settings
+	configured
 	spec nn.OptimizerSpec
 }
 
@@ -60,17 +59,6 @@ var (
 	_ starlark.Unpacker = (*optimizerArg)(nil)
 	_ starlark.Unpacker = (*configArg)(nil)
 )
-
-func (o *Optimizer) String() string        { return o.set.format(o.spec.Name) }
-func (o *Optimizer) Type() string          { return "optimizer" }
-func (o *Optimizer) Freeze()               {}
-func (o *Optimizer) Truth() starlark.Bool  { return true }
-func (o *Optimizer) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: optimizer") }
-func (o *Optimizer) AttrNames() []string   { return attrNames(o.set.names, "name", "replace") }
-
-func (o *Optimizer) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
-	return equalByForm(op, o, y)
-}
 
 func (o *Optimizer) Attr(name string) (starlark.Value, error) {
 	switch name {
@@ -135,7 +123,7 @@ func makeOptimizer(name, fn string, kwargs []starlark.Tuple) (*Optimizer, error)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", fn, err)
 	}
-	o := &Optimizer{spec: spec}
+	o := &Optimizer{configured: configured{valueType: "optimizer", kind: name, methods: []string{"name", "replace"}}, spec: spec}
 	for i, s := range t.Settings {
 		o.set.add(s.Name, starlark.Float(vals[i]))
 	}
@@ -179,20 +167,9 @@ func (a *optimizerArg) Unpack(v starlark.Value) error {
 // TrainConfig is how a model is trained: the optimiser and the solver's
 // settings.
 type TrainConfig struct {
-	set  settings
+	configured
 	opt  *Optimizer
 	conf nn.TrainConfig
-}
-
-func (c *TrainConfig) String() string        { return c.set.format("train_config") }
-func (c *TrainConfig) Type() string          { return "train_config" }
-func (c *TrainConfig) Freeze()               {}
-func (c *TrainConfig) Truth() starlark.Bool  { return true }
-func (c *TrainConfig) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: train_config") }
-func (c *TrainConfig) AttrNames() []string   { return attrNames(c.set.names, "replace") }
-
-func (c *TrainConfig) CompareSameType(op syntax.Token, y starlark.Value, _ int) (bool, error) {
-	return equalByForm(op, c, y)
 }
 
 func (c *TrainConfig) Attr(name string) (starlark.Value, error) {
@@ -287,7 +264,7 @@ func makeTrainConfig(fn string, kwargs []starlark.Tuple) (*TrainConfig, error) {
 	if !(decay > 0 && decay <= 1) {
 		return nil, fmt.Errorf("%s: for parameter lr_decay: got %g, want in (0, 1]", fn, decay)
 	}
-	c := &TrainConfig{opt: opt.o, conf: nn.TrainConfig{
+	c := &TrainConfig{configured: configured{valueType: "train_config", kind: "train_config", methods: []string{"replace"}}, opt: opt.o, conf: nn.TrainConfig{
 		Optimizer: opt.o.spec, Epochs: epochs, BatchSize: batch, LRDecay: decay,
 		Seed: uint64(seed), TrainImages: images, Patience: patience,
 	}}

@@ -9,7 +9,7 @@ import (
 
 // fashionSplits is the embedded T-shirt/top (0) + Shirt (6) selection with the
 // last 1,000 training images as validation, as torch_ref.py accuracy uses.
-func fashionSplits(t *testing.T) *data.Splits {
+func fashionSplits(t *testing.T) Dataset {
 	t.Helper()
 	train, test, err := data.Load("fashion-mnist", "")
 	if err != nil {
@@ -25,7 +25,7 @@ func fashionSplits(t *testing.T) *data.Splits {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sp
+	return views(sp)
 }
 
 // TestOverfitSmallData is the course's overfit check on the embedded data:

@@ -3,8 +3,6 @@ package nn
 import (
 	"fmt"
 	"math"
-
-	"github.com/pipe-ml/pipe/nn/data"
 )
 
 // Evaluation is how a model classifies a set of images.
@@ -17,26 +15,26 @@ type Evaluation struct {
 	Prob      []float64 // the softmax probability of that prediction
 }
 
-// Evaluate runs m in test mode over every image of set, preprocessed by d
-// and in batches of batch images, the way Train measures accuracies: the
-// accuracy of a trial's kept model on d.Test equals its Result.TestAcc.
-func Evaluate(m *Model[float32], d *data.Splits, set *data.Set, batch int) (Evaluation, error) {
-	c := m.Classes()
-	if set.C != m.in[0] || set.H != m.in[1] || set.W != m.in[2] || len(set.Classes) != c {
+// Evaluate runs m in test mode over every image of set, in batches of
+// batch images, the way Train measures accuracies: the accuracy of a
+// trial's kept model on its test split equals its Result.TestAcc.
+func Evaluate(m *Model[float32], set Images, batch int) (Evaluation, error) {
+	c, n := m.Classes(), set.Len()
+	if sh := set.Shape(); sh != m.in || set.Classes() != c {
 		return Evaluation{}, fmt.Errorf("the model takes %dx%dx%d images of %d classes, the data has %dx%dx%d images of %d",
-			m.in[0], m.in[1], m.in[2], c, set.C, set.H, set.W, len(set.Classes))
+			m.in[0], m.in[1], m.in[2], c, sh[0], sh[1], sh[2], set.Classes())
 	}
 	if batch < 1 {
 		return Evaluation{}, fmt.Errorf("batch size %d: must be at least 1", batch)
 	}
-	ev := Evaluation{Confusion: make([][]int, c), Pred: make([]int, set.N), Prob: make([]float64, set.N)}
+	ev := Evaluation{Confusion: make([][]int, c), Pred: make([]int, n), Prob: make([]float64, n)}
 	for i := range ev.Confusion {
 		ev.Confusion[i] = make([]int, c)
 	}
-	s := newSession(m, d, batch)
+	s := newSession(m, batch)
 	var loss float64
-	for start := 0; start < set.N; start += batch {
-		idx := s.idx[:min(batch, set.N-start)]
+	for start := 0; start < n; start += batch {
+		idx := s.idx[:min(batch, n-start)]
 		for i := range idx {
 			idx[i] = start + i
 		}
@@ -59,9 +57,9 @@ func Evaluate(m *Model[float32], d *data.Splits, set *data.Set, batch int) (Eval
 			}
 		}
 	}
-	if set.N > 0 {
-		ev.Accuracy = float64(ev.Correct) / float64(set.N)
-		ev.Loss = loss / float64(set.N)
+	if n > 0 {
+		ev.Accuracy = float64(ev.Correct) / float64(n)
+		ev.Loss = loss / float64(n)
 	}
 	return ev, nil
 }

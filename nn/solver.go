@@ -6,8 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-
-	"github.com/pipe-ml/pipe/nn/data"
 )
 
 // Status is how a training run ended, as its Result and record say.
@@ -23,11 +21,24 @@ const (
 // accuracy uses when TrainConfig.AccSamples is 0.
 const DefaultAccSamples = 1000
 
-// batcher writes preprocessed images of a set into a float32 batch; it is
-// what the solver needs of *data.Splits, and lets tests feed it synthetic
-// data.
-type batcher interface {
-	Batch(s *data.Set, idx []int, dst []float32)
+// Images is one split of a labelled image set as the solver reads it: nn
+// knows nothing of files or pixel formats. nn/data's splits provide it
+// (data.Splits.View); so can tests, with synthetic data.
+type Images interface {
+	// Len is the number of images.
+	Len() int
+	// Shape is every image's (C, H, W); Classes the number of labels.
+	Shape() [3]int
+	Classes() int
+	// Batch writes the preprocessed images idx into dst (len(idx)·C·H·W)
+	// and their labels into labels (len(idx)). Concurrent trials call it at
+	// once: it must only read.
+	Batch(idx []int, dst []float32, labels []int)
+}
+
+// Dataset is what Train trains, validates and tests on.
+type Dataset struct {
+	Train, Val, Test Images
 }
 
 // Train builds spec for the data's shape and classes, trains it with cfg on
@@ -57,11 +68,11 @@ type batcher interface {
 //
 // The returned State is the run at its last epoch, from which a longer run
 // of the same trial continues (Run.From); it is nil for a diverged run.
-func Train(ctx context.Context, spec ModelSpec, d *data.Splits, cfg TrainConfig, run Run) (Result, *Model[float32], *State, error) {
-	if d == nil || d.Train == nil || d.Val == nil || d.Test == nil {
+func Train(ctx context.Context, spec ModelSpec, d Dataset, cfg TrainConfig, run Run) (Result, *Model[float32], *State, error) {
+	if d.Train == nil || d.Val == nil || d.Test == nil {
 		return Result{}, nil, nil, fmt.Errorf("train: data splits are missing (train, validation and test are all needed)")
 	}
-	return train(ctx, spec, d, d.Train, d.Val, d.Test, cfg, run)
+	return train(ctx, spec, d.Train, d.Val, d.Test, cfg, run)
 }
 
 // Run holds the optional parts of a Train call.
@@ -141,31 +152,31 @@ func checkConfig(cfg TrainConfig, nTrain int) (TrainConfig, error) {
 	return cfg, nil
 }
 
-func train(ctx context.Context, spec ModelSpec, src batcher, trainSet, valSet, testSet *data.Set, cfg TrainConfig, run Run) (Result, *Model[float32], *State, error) {
-	cfg, err := checkConfig(cfg, trainSet.N)
+func train(ctx context.Context, spec ModelSpec, trainSet, valSet, testSet Images, cfg TrainConfig, run Run) (Result, *Model[float32], *State, error) {
+	cfg, err := checkConfig(cfg, trainSet.Len())
 	if err != nil {
 		return Result{}, nil, nil, err
 	}
+	in, classes := trainSet.Shape(), trainSet.Classes()
 	for _, s := range []struct {
 		name string
-		set  *data.Set
+		set  Images
 	}{{"validation", valSet}, {"test", testSet}} {
-		if s.set.N > 0 && (s.set.C != trainSet.C || s.set.H != trainSet.H || s.set.W != trainSet.W || len(s.set.Classes) != len(trainSet.Classes)) {
+		if sh := s.set.Shape(); s.set.Len() > 0 && (sh != in || s.set.Classes() != classes) {
 			return Result{}, nil, nil, fmt.Errorf("the %s split holds %d classes of %dx%dx%d images, the training split %d classes of %dx%dx%d",
-				s.name, len(s.set.Classes), s.set.C, s.set.H, s.set.W, len(trainSet.Classes), trainSet.C, trainSet.H, trainSet.W)
+				s.name, s.set.Classes(), sh[0], sh[1], sh[2], classes, in[0], in[1], in[2])
 		}
 	}
 	opt, err := NewOptimizer(cfg.Optimizer)
 	if err != nil {
 		return Result{}, nil, nil, err
 	}
-	in := [3]int{trainSet.C, trainSet.H, trainSet.W}
-	m, err := Build[float32](spec, in, len(trainSet.Classes), cfg.Seed)
+	m, err := Build[float32](spec, in, classes, cfg.Seed)
 	if err != nil {
 		return Result{}, nil, nil, err
 	}
 	m.SetThreads(threadsFrom(ctx))
-	nTrain := trainSet.N
+	nTrain := trainSet.Len()
 	if cfg.TrainImages > 0 {
 		nTrain = cfg.TrainImages
 	}
@@ -173,7 +184,7 @@ func train(ctx context.Context, spec ModelSpec, src batcher, trainSet, valSet, t
 		return Result{}, nil, nil, fmt.Errorf("the training split is empty")
 	}
 
-	s := newSession(m, src, cfg.BatchSize)
+	s := newSession(m, cfg.BatchSize)
 	itersPerEpoch := (nTrain + cfg.BatchSize - 1) / cfg.BatchSize
 	iters := itersPerEpoch * cfg.Epochs
 	res := Result{Status: StatusOK, Loss: make([]float64, 0, iters),
@@ -246,7 +257,7 @@ func train(ctx context.Context, spec ModelSpec, src batcher, trainSet, valSet, t
 		valAcc := s.accuracy(valSet, nil)
 		res.TrainAccs = append(res.TrainAccs, trainAcc)
 		res.ValAccs = append(res.ValAccs, valAcc)
-		if valSet.N == 0 || res.BestEpoch == 0 || valAcc > res.ValAcc {
+		if valSet.Len() == 0 || res.BestEpoch == 0 || valAcc > res.ValAcc {
 			res.BestEpoch, res.ValAcc, res.TrainAcc = epoch, valAcc, trainAcc
 			best = copyValues(best, m.Params())
 		}
@@ -332,7 +343,6 @@ func copyValues(dst [][]float32, params []*Param[float32]) [][]float32 {
 // and predictions, all sized once for the batch size.
 type session struct {
 	m      *Model[float32]
-	src    batcher
 	x      buffer[float32]
 	y      []int
 	pred   []int
@@ -340,25 +350,22 @@ type session struct {
 	batchN int
 }
 
-func newSession(m *Model[float32], src batcher, batch int) *session {
-	return &session{m: m, src: src, batchN: batch, y: make([]int, batch), pred: make([]int, batch), idx: make([]int, batch)}
+func newSession(m *Model[float32], batch int) *session {
+	return &session{m: m, batchN: batch, y: make([]int, batch), pred: make([]int, batch), idx: make([]int, batch)}
 }
 
 // load fills the input batch with images idx of set and their labels.
-func (s *session) load(set *data.Set, idx []int) *Tensor[float32] {
+func (s *session) load(set Images, idx []int) *Tensor[float32] {
 	in := s.m.Input()
 	x := s.x.resize(len(idx), in[0], in[1], in[2])
-	s.src.Batch(set, idx, x.Data)
 	s.y = s.y[:len(idx)]
-	for i, j := range idx {
-		s.y[i] = int(set.Labels[j])
-	}
+	set.Batch(idx, x.Data, s.y)
 	return x
 }
 
 // step runs one training iteration on images idx and returns the loss; the
 // parameters are updated only when the loss is finite.
-func (s *session) step(set *data.Set, idx []int, opt Optimizer, lr float64) float64 {
+func (s *session) step(set Images, idx []int, opt Optimizer, lr float64) float64 {
 	x := s.load(set, idx)
 	loss := s.m.lossDeferDecay(x, s.y)
 	if isFinite(loss) {
@@ -370,8 +377,8 @@ func (s *session) step(set *data.Set, idx []int, opt Optimizer, lr float64) floa
 // accuracy is the fraction of images idx of set (all of them when idx is
 // nil) that the model classifies correctly, in batches of the training batch
 // size.
-func (s *session) accuracy(set *data.Set, idx []int) float64 {
-	n := set.N
+func (s *session) accuracy(set Images, idx []int) float64 {
+	n := set.Len()
 	if idx != nil {
 		n = len(idx)
 	}

@@ -35,13 +35,18 @@ func stripes(n int, seed uint64) *data.Set {
 	return s
 }
 
-func stripeSplits(t testing.TB) *data.Splits {
+func stripeSplits(t testing.TB) Dataset {
 	t.Helper()
 	sp, err := data.NewSplits(stripes(240, 1), stripes(100, 2), 40, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sp
+	return views(sp)
+}
+
+// views is the Dataset of sp's three splits.
+func views(sp *data.Splits) Dataset {
+	return Dataset{Train: sp.View(sp.Train), Val: sp.View(sp.Val), Test: sp.View(sp.Test)}
 }
 
 func smallNet() ModelSpec {
@@ -84,7 +89,7 @@ func TestTrainLearnsAndIsDeterministic(t *testing.T) {
 	if res.BestEpoch != best+1 || res.ValAcc != res.ValAccs[best] || res.TrainAcc != res.TrainAccs[best] {
 		t.Errorf("best epoch %d (val %v, train %v), want %d of %v / %v", res.BestEpoch, res.ValAcc, res.TrainAcc, best+1, res.ValAccs, res.TrainAccs)
 	}
-	s := newSession(m, sp, 50)
+	s := newSession(m, 50)
 	if got := s.accuracy(sp.Val, nil); got != res.ValAcc {
 		t.Errorf("returned model has val accuracy %v, best epoch had %v", got, res.ValAcc)
 	}
@@ -159,7 +164,7 @@ func TestTrainDiverges(t *testing.T) {
 			}
 		}
 	}
-	if s := newSession(m, sp, 20); s.accuracy(sp.Test, nil) != res.TestAcc {
+	if s := newSession(m, 20); s.accuracy(sp.Test, nil) != res.TestAcc {
 		t.Errorf("test accuracy %v is not that of the returned model", res.TestAcc)
 	}
 }
@@ -227,7 +232,7 @@ func TestTrainStepAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	opt, _ := NewOptimizer(OptimizerSpec{Name: "adam", LR: 1e-3})
-	s := newSession(m, sp, 32)
+	s := newSession(m, 32)
 	idx := make([]int, 32)
 	for i := range idx {
 		idx[i] = i

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pipe-ml/pipe/nn/data"
 )
 
 // TestContinueIsBitIdentical trains E2 epochs at once, and E1 epochs then
@@ -174,7 +176,7 @@ func TestEvaluateMatchesTestAcc(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, model := range []*Model[float32]{m, fresh} {
-		ev, err := Evaluate(model, sp, sp.Test, cfg.BatchSize)
+		ev, err := Evaluate(model, sp.Test, cfg.BatchSize)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,8 +192,8 @@ func TestEvaluateMatchesTestAcc(t *testing.T) {
 				}
 			}
 		}
-		if total != sp.Test.N || diag != ev.Correct || !(ev.Loss > 0) {
-			t.Errorf("confusion %v sums to %d (diagonal %d), want %d (%d); loss %v", ev.Confusion, total, diag, sp.Test.N, ev.Correct, ev.Loss)
+		if total != sp.Test.Len() || diag != ev.Correct || !(ev.Loss > 0) {
+			t.Errorf("confusion %v sums to %d (diagonal %d), want %d (%d); loss %v", ev.Confusion, total, diag, sp.Test.Len(), ev.Correct, ev.Loss)
 		}
 		for _, p := range ev.Prob {
 			if !(p >= 0.5 && p <= 1) {
@@ -202,12 +204,12 @@ func TestEvaluateMatchesTestAcc(t *testing.T) {
 	if err := fresh.SetParams(paramValues(m.Params())[1:]); err == nil {
 		t.Errorf("SetParams accepted too few tensors")
 	}
-	if _, err := Evaluate(m, sp, stripes(3, 1), 0); err == nil {
+	if _, err := Evaluate(m, sp.Test, 0); err == nil {
 		t.Errorf("batch 0 accepted")
 	}
 	three := stripes(3, 1)
 	three.Classes = append(three.Classes, "middle")
-	if _, err := Evaluate(m, sp, three, 10); err == nil || !strings.Contains(err.Error(), "the model takes 1x8x8 images of 2 classes, the data has 1x8x8 images of 3") {
+	if _, err := Evaluate(m, (&data.Splits{}).View(three), 10); err == nil || !strings.Contains(err.Error(), "the model takes 1x8x8 images of 2 classes, the data has 1x8x8 images of 3") {
 		t.Errorf("data of 3 classes: %v", err)
 	}
 }

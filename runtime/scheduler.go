@@ -30,9 +30,16 @@ type Store interface {
 	Put(rec results.Record) error
 }
 
-// TrainFunc trains one trial. It has nn.Train's signature so that tests can
-// substitute a fast fake.
+// TrainFunc trains one trial; tests substitute a fast fake for trainSplits.
 type TrainFunc func(ctx context.Context, spec nn.ModelSpec, d *data.Splits, cfg nn.TrainConfig, run nn.Run) (nn.Result, *nn.Model[float32], *nn.State, error)
+
+// trainSplits is nn.Train on the three splits of d.
+func trainSplits(ctx context.Context, spec nn.ModelSpec, d *data.Splits, cfg nn.TrainConfig, run nn.Run) (nn.Result, *nn.Model[float32], *nn.State, error) {
+	if d == nil {
+		return nn.Result{}, nil, nil, fmt.Errorf("train: no data splits")
+	}
+	return nn.Train(ctx, spec, nn.Dataset{Train: d.View(d.Train), Val: d.View(d.Val), Test: d.View(d.Test)}, cfg, run)
+}
 
 // Scheduler is the runtime's builtins.Runner: it answers trials from the
 // cache, trains the others on a pool of Jobs workers, saves each record the
@@ -66,7 +73,7 @@ type Scheduler struct {
 	Worker   string
 	Observer Observer  // nil: no progress
 	Out      io.Writer // check-mode listings and warnings; nil discards
-	Train    TrainFunc // nil: nn.Train
+	Train    TrainFunc // nil: nn.Train (trainSplits)
 
 	// beforeTraining, if set, is called once, when the first group of
 	// trials arrives; its error stops the run (the runtime checks -p names
@@ -398,7 +405,7 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 	}
 	trainFn := s.Train
 	if trainFn == nil {
-		trainFn = nn.Train
+		trainFn = trainSplits
 	}
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -35,7 +35,7 @@ type trainCounter struct {
 }
 
 func (c *trainCounter) train(ctx context.Context, spec nn.ModelSpec, d *data.Splits, cfg nn.TrainConfig, run nn.Run) (nn.Result, *nn.Model[float32], *nn.State, error) {
-	res, m, st, err := nn.Train(ctx, spec, d, cfg, run)
+	res, m, st, err := trainSplits(ctx, spec, d, cfg, run)
 	if err == nil {
 		c.mu.Lock()
 		c.finished[fmt.Sprintf("lr=%g seed=%d", cfg.Optimizer.LR, cfg.Seed)]++

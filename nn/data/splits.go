@@ -167,3 +167,29 @@ func (sp *Splits) Fingerprint() string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// View is one split of sp as nn's solver reads it (nn.Images): its images
+// preprocessed by sp, with their labels. It only reads sp and the set.
+type View struct {
+	sp  *Splits
+	set *Set
+}
+
+// View returns s, one of sp.Train, sp.Val and sp.Test, as a View.
+func (sp *Splits) View(s *Set) View { return View{sp, s} }
+
+// Len is the number of images.
+func (v View) Len() int { return v.set.N }
+
+// Shape is every image's (C, H, W).
+func (v View) Shape() [3]int { return [3]int{v.set.C, v.set.H, v.set.W} }
+
+// Classes is the number of classes.
+func (v View) Classes() int { return len(v.set.Classes) }
+
+// Batch writes the preprocessed images idx into dst and their labels into
+// labels (see Splits.Batch and Splits.Labels).
+func (v View) Batch(idx []int, dst []float32, labels []int) {
+	v.sp.Batch(v.set, idx, dst)
+	v.sp.Labels(v.set, idx, labels)
+}
