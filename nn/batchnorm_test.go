@@ -1,9 +1,12 @@
 package nn
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -158,6 +161,45 @@ func TestBatchNormModelGradCheck(t *testing.T) {
 	for _, p := range m.Params() {
 		if p.Decay && p.Name[0] != 'W' {
 			t.Errorf("%s is regularised", p.Name)
+		}
+	}
+}
+
+// TestBatchNormContinues: a batch-norm net trained 2 epochs and continued
+// to 4 from its State gives the 4-epoch run's Result and final State bit
+// for bit — the running averages travel in the State with the weights —
+// and the optimiser leaves them alone (they move only in training-mode
+// forward passes).
+func TestBatchNormContinues(t *testing.T) {
+	sp := stripeSplits(t)
+	spec := ThreeLayerConvNet(ThreeLayerConfig{NumFilters: 4, FilterSize: 3, HiddenDim: 16, WeightScale: 1e-1, Reg: 1e-3, BatchNorm: true})
+	cfg := TrainConfig{Optimizer: OptimizerSpec{Name: "adam", LR: 1e-2}, Epochs: 4, BatchSize: 32, Seed: 5, AccSamples: 50}
+	ctx := context.Background()
+	want, _, wantSt, err := Train(ctx, spec, sp, cfg, Run{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := cfg
+	short.Epochs = 2
+	_, _, st, err := Train(ctx, spec, sp, short, Run{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, gotSt, err := Train(ctx, spec, sp, cfg, Run{From: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotSt, wantSt) {
+		t.Errorf("continued run differs:\n got %+v\nwant %+v", got, want)
+	}
+	if want.TestAcc < 0.7 {
+		t.Errorf("test accuracy %.3f: the batch-norm net did not learn the stripes", want.TestAcc)
+	}
+	// The running averages moved away from their start (mean 0, variance 1).
+	m, _ := Build[float32](spec, [3]int{1, 8, 8}, 2, 0)
+	for i, p := range m.Params() {
+		if p.Buffer && slices.Equal(wantSt.Params[i], p.Value.Data) {
+			t.Errorf("%s did not move in training", p.Name)
 		}
 	}
 }
