@@ -9,6 +9,7 @@
 //	record.go        trial keys, records, first-layer filters, setting labels
 //	recordjson.go    the JSON form of records: typed settings, NaN-safe floats
 //	cache.go         the content-addressed record cache and atomic file writes
+//	verify.go        what makes a file read back trustworthy: checksums, record checks
 //	artifacts.go     per-trial state and weights files beside the records
 //	tensors.go       the safetensors format those files use, with a checksum
 //	table.go         a table's rows from records: columns, seed groups, sort

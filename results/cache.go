@@ -32,10 +32,11 @@ func (c *Cache) path(key string) string {
 // Get returns the record for key, or ok=false when there is none.
 //
 // A missing file is not an error: it is the normal "train this trial" case.
-// A file that cannot be read or decoded, or whose record carries another key,
-// is an error naming the file, and the caller decides what it costs: the
-// runtime's scheduler warns and retrains the trial over it, pipe report
-// stops and names it.
+// A file that VerifyRecord does not trust (unreadable, torn, edited, written
+// by an older pipe, or not the finished result of the trial its name says)
+// is an error naming the file and the reason, and the caller decides what it
+// costs: the runtime's scheduler warns and retrains the trial over it, pipe
+// report stops and names it.
 func (c *Cache) Get(key string) (rec Record, ok bool, err error) {
 	if !validKey(key) {
 		return Record{}, false, fmt.Errorf("results: invalid trial key %q (want hex digits)", key)
@@ -48,12 +49,9 @@ func (c *Cache) Get(key string) (rec Record, ok bool, err error) {
 	if err != nil {
 		return Record{}, false, fmt.Errorf("results: reading record: %w", err)
 	}
-	rec, err = decodeRecord(p, b)
+	rec, err = VerifyRecord(p, key, b)
 	if err != nil {
 		return Record{}, false, err
-	}
-	if rec.Key != key {
-		return Record{}, false, fmt.Errorf("results: %s: record has key %q, want %q (file renamed or copied?)", p, rec.Key, key)
 	}
 	return rec, true, nil
 }
@@ -62,20 +60,21 @@ func (c *Cache) Get(key string) (rec Record, ok bool, err error) {
 func decodeRecord(path string, b []byte) (Record, error) {
 	var rec Record
 	if err := json.Unmarshal(b, &rec); err != nil {
-		return Record{}, fmt.Errorf("results: %s: corrupt record: %v", path, err)
+		return Record{}, fmt.Errorf("%s: corrupt record: %v", path, err)
 	}
 	if !validKey(rec.Key) {
-		return Record{}, fmt.Errorf("results: %s: corrupt record: invalid key %q", path, rec.Key)
+		return Record{}, fmt.Errorf("%s: corrupt record: invalid key %q", path, rec.Key)
 	}
 	if rec.Filters != nil {
 		if err := rec.Filters.check(); err != nil {
-			return Record{}, fmt.Errorf("results: %s: corrupt record: %v", path, err)
+			return Record{}, fmt.Errorf("%s: corrupt record: %v", path, err)
 		}
 	}
 	return rec, nil
 }
 
-// Put writes rec atomically (temp file + rename).
+// Put writes rec atomically (temp file + rename), sealed with a checksum
+// (see Seal) that Get checks.
 //
 // The temp file is created in the same folder (so the rename cannot cross
 // file systems), synced to disk before the rename, and the folder is synced
@@ -86,11 +85,10 @@ func (c *Cache) Put(rec Record) error {
 	if !validKey(rec.Key) {
 		return fmt.Errorf("results: cannot store record with invalid key %q", rec.Key)
 	}
-	b, err := json.MarshalIndent(rec, "", "  ")
+	b, err := Seal(rec)
 	if err != nil {
 		return fmt.Errorf("results: encoding record %s: %w", rec.Key, err)
 	}
-	b = append(b, '\n')
 	dir := c.records()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("results: %w", err)

@@ -1,7 +1,13 @@
 package results
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -34,4 +40,117 @@ func FuzzDecodeRecord(f *testing.F) {
 			t.Fatalf("encoding is not stable:\n%s\n%s", once, twice)
 		}
 	})
+}
+
+// fuzzRecord is the valid record FuzzVerifyRecord mutates: every field set,
+// filters included.
+func fuzzRecord() Record {
+	rec := sweepRecord(3, 1, 0.8)
+	rec.Filters = &Filters{Shape: [4]int{1, 1, 1, 2}, Data: []float32{1, -1}}
+	return rec
+}
+
+// resealed puts a checksum line over body, as Seal would have: what a
+// hand-editor who recomputes the checksum (or a bug that seals garbage)
+// leaves in the store.
+func resealed(body []byte) []byte {
+	sum := sha256.Sum256(body)
+	return append([]byte(sealHead+hex.EncodeToString(sum[:])+`",`), body...)
+}
+
+// FuzzVerifyRecord mutates a valid record file and reads it through the
+// store's reader (Cache.Get, so VerifyRecord). With reseal false the
+// mutated bytes are the file: the reader must reject every change, since the
+// checksum covers every byte. With reseal true the mutated bytes get a fresh
+// checksum, so only the content checks stand between them and a table: an
+// accepted record must be the trial of its key with a complete result, and
+// must survive Put and Get unchanged. Nothing may panic.
+func FuzzVerifyRecord(f *testing.F) {
+	rec := fuzzRecord()
+	good, err := Seal(rec)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good, false)
+	f.Add(good[sealLineLen:], true)
+	f.Fuzz(func(t *testing.T, b []byte, reseal bool) {
+		if reseal {
+			b = resealed(b)
+		}
+		c := &Cache{Dir: t.TempDir()}
+		dir := filepath.Join(c.Dir, TrialsDir)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, rec.Key+".json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, ok, err := c.Get(rec.Key)
+		if err != nil || !ok {
+			return
+		}
+		if !reseal && !bytes.Equal(b, good) {
+			t.Fatalf("a changed file passed the checksum:\n%s", b)
+		}
+		if k := got.Trial.Key(); k != rec.Key {
+			t.Fatalf("accepted a record whose trial hashes to %s, not %s", k, rec.Key)
+		}
+		if err := checkResult(got.Result, got.Trial.Train.Epochs); err != nil {
+			t.Fatalf("accepted an incomplete result: %v", err)
+		}
+		if err := c.Put(got); err != nil {
+			t.Fatalf("an accepted record cannot be stored again: %v", err)
+		}
+		again, ok, err := c.Get(rec.Key)
+		if err != nil || !ok {
+			t.Fatalf("an accepted record, stored again, is rejected: %v", err)
+		}
+		x, _ := json.Marshal(got)
+		y, _ := json.Marshal(again)
+		if !bytes.Equal(x, y) {
+			t.Fatalf("record changed through Put and Get:\n%s\n%s", x, y)
+		}
+	})
+}
+
+// TestFuzzSeeds writes the seed corpora of this package's fuzz targets
+// under testdata/fuzz with -update, and otherwise checks they are current.
+func TestFuzzSeeds(t *testing.T) {
+	good, err := Seal(fuzzRecord())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := good[sealLineLen:]
+	edit := func(old, new string) []byte { return bytes.Replace(body, []byte(old), []byte(new), 1) }
+	seeds := map[string]struct {
+		b      []byte
+		reseal bool
+	}{
+		"sealed":             {good, false},
+		"sealed_val_edited":  {bytes.Replace(good, []byte(`"final_val_acc": 0.8`), []byte(`"final_val_acc": 0.999`), 1), false},
+		"sealed_truncated":   {good[:len(good)/2], false},
+		"unsealed":           {body, false},
+		"resealed":           {body, true},
+		"resealed_not_run":   {edit(`"status": "ok"`, `"status": "not run"`), true},
+		"resealed_null":      {edit(`"result": {`, `"result": null, "x": {`), true},
+		"resealed_numerics":  {edit(`"numerics_version": "`+NumericsVersion+`"`, `"numerics_version": "999"`), true},
+		"resealed_reg":       {edit(`"reg": 0.001`, `"reg": 0`), true},
+		"resealed_diverged":  {edit(`"status": "ok"`, `"status": "diverged", "diverged_at": 7`), true},
+		"resealed_acc_1e308": {edit(`"final_val_acc": 0.8`, `"final_val_acc": 1e308`), true},
+	}
+	dir := filepath.Join("testdata", "fuzz", "FuzzVerifyRecord")
+	for name, s := range seeds {
+		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nbool(%v)\n", s.b, s.reseal)
+		path := filepath.Join(dir, name)
+		if *update {
+			os.MkdirAll(dir, 0o755)
+			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if got, err := os.ReadFile(path); err != nil || string(got) != want {
+			t.Errorf("seed %s is missing or stale (go test -run TestFuzzSeeds -update rewrites it)", path)
+		}
+	}
 }

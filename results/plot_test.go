@@ -27,6 +27,8 @@ func curveSweep() []Record {
 	var recs []Record
 	for i, fs := range []int64{3, 5, 7} {
 		rec := sweepRecord(fs, 0, 0.8)
+		rec.Trial.Train.Epochs = 5
+		rec.Key = rec.Trial.Key()
 		rec.Result.Loss = make([]float64, 240)
 		for it := range rec.Result.Loss {
 			rec.Result.Loss[it] = 0.3 + 0.4*math.Exp(-float64(it)/(40+20*float64(i))) + 0.08*rng.NormFloat64()

@@ -74,6 +74,7 @@ type Options struct {
 	Lease    time.Duration
 	Observer Observer  // progress; nil shows none
 	Stdout   io.Writer // print(), tables, check listings; nil discards
+	Stderr   io.Writer // warnings; nil discards
 
 	// Predeclared are the names pipelines see; nil means builtins.Predeclared().
 	Predeclared starlark.StringDict
@@ -184,6 +185,7 @@ func Run(ctx context.Context, opt Options) error {
 		Worker:    worker,
 		Observer:  observer,
 		Out:       stdout,
+		Warn:      opt.Stderr,
 		Train:     opt.Train,
 	}
 	// A shard run has only its share of the results, so the builtins take

@@ -72,7 +72,8 @@ type Scheduler struct {
 	// each group: how many trials it trained, how many other processes did.
 	Worker   string
 	Observer Observer  // nil: no progress
-	Out      io.Writer // check-mode listings and warnings; nil discards
+	Out      io.Writer // check-mode listings and shard summaries; nil discards
+	Warn     io.Writer // warnings (untrusted records); nil discards
 	Train    TrainFunc // nil: nn.Train (trainSplits)
 
 	// beforeTraining, if set, is called once, when the first group of
@@ -86,6 +87,9 @@ type Scheduler struct {
 	// study) is read from the store once and, with Rerun, trained once.
 	// Touched only by Run, on the one Starlark thread.
 	seen map[string]results.Record
+	// warnedOld is set once a record without a checksum was met: those are
+	// all the records of an older pipe, and one warning says it for all.
+	warnedOld bool
 
 	// dealt is each unique trial's 0-based shard in a shard run, dealt
 	// when the trial is first met; ndealt counts them (see deal).
@@ -152,6 +156,26 @@ func (s *Scheduler) out() io.Writer {
 		return io.Discard
 	}
 	return s.Out
+}
+
+func (s *Scheduler) warn() io.Writer {
+	if s.Warn == nil {
+		return io.Discard
+	}
+	return s.Warn
+}
+
+// warnUntrusted says that the stored record of label cannot be trusted and
+// is retrained. Records of an older pipe (no checksum) are announced once.
+func (s *Scheduler) warnUntrusted(label string, err error) {
+	if errors.Is(err, results.ErrNoChecksum) {
+		if !s.warnedOld {
+			s.warnedOld = true
+			fmt.Fprintf(s.warn(), "warning: cached records written before pipe checksummed them are not trusted and are retrained (said once; the first is %s's: %v)\n", label, err)
+		}
+		return
+	}
+	fmt.Fprintf(s.warn(), "warning: cached record of %s is not trusted, retraining it: %v\n", label, err)
 }
 
 func (s *Scheduler) workers() int {
@@ -283,9 +307,10 @@ func (s *Scheduler) Run(ctx context.Context, group string, jobs []builtins.Job) 
 		jobSlot[i] = sl
 	}
 
-	// Cache lookup: this run's records first, then the store. An unreadable
-	// record is retrained (and overwritten), not fatal: the cache is a memo,
-	// never the only copy of an input.
+	// Cache lookup: this run's records first, then the store. A record the
+	// store does not trust (results.VerifyRecord) is retrained (and
+	// overwritten), not fatal: the cache is a memo, never the only copy of
+	// an input.
 	if s.seen == nil {
 		s.seen = map[string]results.Record{}
 	}
@@ -297,7 +322,7 @@ func (s *Scheduler) Run(ctx context.Context, group string, jobs []builtins.Job) 
 		if !ok && !s.Rerun {
 			var err error
 			if rec, ok, err = s.Store.Get(sl.info.Key); err != nil {
-				fmt.Fprintf(s.out(), "warning: cached record of %s is unreadable, retraining it: %v\n", sl.info.Label, err)
+				s.warnUntrusted(sl.info.Label, err)
 				sl.unreadable = true
 			}
 		}
@@ -523,7 +548,7 @@ func (s *Scheduler) take(sl *slot) (c *claim.Claim, ok bool, err error) {
 		rec, ok, err := s.Store.Get(sl.info.Key)
 		if err != nil {
 			if !sl.unreadable { // warned once per trial
-				fmt.Fprintf(s.out(), "warning: cached record of %s is unreadable, retraining it: %v\n", sl.info.Label, err)
+				s.warnUntrusted(sl.info.Label, err)
 				sl.unreadable = true
 			}
 			return false

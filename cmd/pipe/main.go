@@ -198,6 +198,7 @@ func runCmd(args []string, stdout, stderr io.Writer, check bool) int {
 		CheckOnly: check,
 		Observer:  obs,
 		Stdout:    stdout,
+		Stderr:    stderr,
 	})
 	obs.Close()
 	finished.Store(true)
