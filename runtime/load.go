@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
@@ -92,6 +93,9 @@ func (l *loader) exec(thread *starlark.Thread, path string) (starlark.StringDict
 		}
 		return nil, err // *PathError names the file and the reason
 	}
+	if err := checkSource(path, src); err != nil {
+		return nil, err
+	}
 	m := &module{executing: true}
 	l.modules[abs] = m
 	l.stack = append(l.stack, path)
@@ -104,6 +108,34 @@ func (l *loader) exec(thread *starlark.Thread, path string) (starlark.StringDict
 	l.stack = l.stack[:len(l.stack)-1]
 	m.executing = false
 	return m.globals, m.err
+}
+
+// checkSource reports the first byte of src that Starlark's scanner cannot
+// take as a syntax error at its line and column: a NUL byte, which the
+// scanner reads as the end of the file (so the rest of the pipeline would
+// silently not run), or a byte that is not part of valid UTF-8.
+func checkSource(path string, src []byte) error {
+	line, col := 1, 1
+	for i := 0; i < len(src); {
+		r, size := utf8.DecodeRune(src[i:])
+		var msg string
+		switch {
+		case r == 0:
+			msg = "NUL byte"
+		case r == utf8.RuneError && size == 1:
+			msg = fmt.Sprintf("invalid UTF-8 byte %#x", src[i])
+		}
+		if msg != "" {
+			return syntax.Error{Pos: syntax.MakePosition(&path, int32(line), int32(col)), Msg: msg + ": a pipeline must be UTF-8 text"}
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i += size
+	}
+	return nil
 }
 
 // cycle renders the load chain from the first execution of abs to its
