@@ -120,17 +120,21 @@ func VerifyRecord(path, key string, b []byte) (Record, error) {
 
 // checkResult reports whether r is the complete result of a run of epochs
 // epochs: a final status, one accuracy per finished epoch (all of them
-// unless it diverged), at least one loss per epoch, accuracies in [0, 1] and
+// unless it diverged or stopped early), at least one loss per epoch, accuracies in [0, 1] and
 // a best epoch among the finished ones.
 func checkResult(r nn.Result, epochs int) error {
 	finished := len(r.ValAccs)
 	switch r.Status {
 	case nn.StatusOK:
-		if epochs < 1 || finished != epochs {
-			return fmt.Errorf("status ok with %d of %d epochs' accuracies", finished, epochs)
+		ran := epochs
+		if r.StoppedAt != 0 { // early stopping (patience) ended the run
+			ran = r.StoppedAt
 		}
-		if len(r.Loss) < epochs {
-			return fmt.Errorf("%d losses for %d epochs", len(r.Loss), epochs)
+		if epochs < 1 || ran < 1 || ran > epochs || finished != ran {
+			return fmt.Errorf("status ok with %d of %d epochs' accuracies (stopped at %d)", finished, epochs, r.StoppedAt)
+		}
+		if len(r.Loss) < ran {
+			return fmt.Errorf("%d losses for %d epochs", len(r.Loss), ran)
 		}
 	case nn.StatusDiverged:
 		if r.DivergedAt < 1 || len(r.Loss) != r.DivergedAt-1 || finished >= max(epochs, 1) {

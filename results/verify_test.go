@@ -79,7 +79,7 @@ func TestGetRejectsEditedRecords(t *testing.T) {
 
 // TestGetAcceptsWhatPutWrote: the checks accept every kind of result a real
 // run writes: several epochs, a run that diverged after an epoch, one that
-// diverged in its first epoch.
+// diverged in its first epoch, one that early stopping ended.
 func TestGetAcceptsWhatPutWrote(t *testing.T) {
 	ok := sweepRecord(5, 1, 0.81)
 	div := sweepRecord(5, 2, 0.7)
@@ -88,8 +88,12 @@ func TestGetAcceptsWhatPutWrote(t *testing.T) {
 	div.Result.TrainAccs, div.Result.ValAccs, div.Result.BestEpoch = div.Result.TrainAccs[:1], div.Result.ValAccs[:1], 1
 	early := sweepRecord(5, 3, 0)
 	early.Result = nn.Result{Status: "diverged", DivergedAt: 1}
+	stopped := sweepRecord(5, 4, 0.7)
+	stopped.Trial.Train.Epochs = 4
+	stopped.Key = stopped.Trial.Key()
+	stopped.Result.StoppedAt = 2
 	c := &Cache{Dir: t.TempDir()}
-	for _, rec := range []Record{ok, div, early} {
+	for _, rec := range []Record{ok, div, early, stopped} {
 		if err := c.Put(rec); err != nil {
 			t.Fatal(err)
 		}
