@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pipe-ml/pipe/builtins"
@@ -89,7 +90,7 @@ type Scheduler struct {
 	seen map[string]results.Record
 	// warnedOld is set once a record without a checksum was met: those are
 	// all the records of an older pipe, and one warning says it for all.
-	warnedOld bool
+	warnedOld atomic.Bool
 
 	// dealt is each unique trial's 0-based shard in a shard run, dealt
 	// when the trial is first met; ndealt counts them (see deal).
@@ -169,8 +170,7 @@ func (s *Scheduler) warn() io.Writer {
 // is retrained. Records of an older pipe (no checksum) are announced once.
 func (s *Scheduler) warnUntrusted(label string, err error) {
 	if errors.Is(err, results.ErrNoChecksum) {
-		if !s.warnedOld {
-			s.warnedOld = true
+		if s.warnedOld.CompareAndSwap(false, true) {
 			fmt.Fprintf(s.warn(), "warning: cached records written before pipe checksummed them are not trusted and are retrained (said once; the first is %s's: %v)\n", label, err)
 		}
 		return
