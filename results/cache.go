@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // TrialsDir is the sub-folder of the output root (Cache.Dir) holding one
@@ -172,4 +173,80 @@ func writeFileAtomic(path string, data []byte) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// probeSize is how much CheckWritable writes: more than a record with its
+// filters, so a folder too full for one fails the check.
+const probeSize = 256 << 10
+
+// CheckWritable makes dir (and its parents) and proves that a file of
+// probeSize bytes can be written, synced and removed in it. A run calls it
+// for its output folders before it trains anything, so that a folder that
+// is not a folder, is read-only or is full is named at once instead of
+// when the first finished trial cannot be saved. The error is the system's
+// reason ("not a directory", "read-only file system", "no space left on
+// device"), without the path, for the caller to name the folder as the
+// user gave it.
+func CheckWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return cause(err)
+	}
+	f, err := os.CreateTemp(dir, ".probe.*.tmp")
+	if err != nil {
+		return cause(err)
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(make([]byte, probeSize))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return cause(err)
+}
+
+// cause strips the operation and path from a file system error.
+func cause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// StaleTempAge is how old a temp file of writeFileAtomic must be before
+// RemoveStaleTemps deletes it. A live writer creates, writes, syncs and
+// renames its temp file within seconds; one untouched for an hour belongs to
+// a process that was killed between create and rename.
+const StaleTempAge = time.Hour
+
+// RemoveStaleTemps deletes the temp files that writeFileAtomic leaves in dir
+// when its process is killed mid-write (".<name>.<n>.tmp"), if they were last
+// modified more than age ago, and returns how many it removed. Younger ones
+// may belong to a run writing right now and are left alone. A missing dir
+// holds none.
+func RemoveStaleTemps(dir string, age time.Duration) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".tmp") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || time.Since(info.ModTime()) <= age {
+			continue // gone meanwhile, or maybe still being written
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err == nil {
+			n++
+		}
+	}
+	return n, nil
 }

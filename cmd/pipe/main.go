@@ -157,6 +157,14 @@ func runCmd(args []string, stdout, stderr io.Writer, check bool) int {
 		legacyNote(stderr)
 	}
 	outDir := runtime.OutDir(root, f.file)
+	if err := checkOut(stderr, root, outDir, check); err != nil {
+		name := "run"
+		if check {
+			name = "check"
+		}
+		fmt.Fprintf(stderr, "pipe %s: %v\n", name, err)
+		return exitUsage
+	}
 
 	// The first SIGINT or SIGTERM cancels the run: training stops, finished
 	// trials stay saved, and the exit status is 1. After it the default
@@ -261,4 +269,36 @@ func legacyNote(stderr io.Writer) {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb"
+}
+
+// checkOut makes sure, before anything is evaluated or trained, that the
+// output root and the pipeline's folder under it can take the run's files:
+// not a regular file, not read-only, not full. pipe check writes nothing,
+// so it only refuses a root that exists and is not a folder. A run also
+// removes the temp files that killed runs left in the store and the
+// pipeline's folders (old enough that no live run can be writing them),
+// and says so on stderr.
+func checkOut(stderr io.Writer, root, outDir string, check bool) error {
+	if check {
+		if info, err := os.Stat(root); err == nil && !info.IsDir() {
+			return fmt.Errorf("output folder %s: not a directory", root)
+		}
+		return nil
+	}
+	trials := filepath.Join(root, results.TrialsDir)
+	for _, dir := range []string{trials, outDir} {
+		if err := results.CheckWritable(dir); err != nil {
+			return fmt.Errorf("output folder %s: %v", dir, err)
+		}
+	}
+	for _, dir := range []string{trials, outDir, filepath.Join(outDir, "tables"), filepath.Join(outDir, "figures")} {
+		if n, _ := results.RemoveStaleTemps(dir, results.StaleTempAge); n > 0 {
+			files := "files"
+			if n == 1 {
+				files = "file"
+			}
+			fmt.Fprintf(stderr, "pipe: removed %d temp %s of killed runs from %s\n", n, files, dir)
+		}
+	}
+	return nil
 }
