@@ -291,7 +291,8 @@ func checkOut(stderr io.Writer, root, outDir string, check bool) error {
 			return fmt.Errorf("output folder %s: %v", dir, err)
 		}
 	}
-	for _, dir := range []string{trials, outDir, filepath.Join(outDir, "tables"), filepath.Join(outDir, "figures")} {
+	for _, dir := range []string{trials, filepath.Join(root, results.StatesDir), filepath.Join(root, results.WeightsDir),
+		outDir, filepath.Join(outDir, "tables"), filepath.Join(outDir, "figures")} {
 		if n, _ := results.RemoveStaleTemps(dir, results.StaleTempAge); n > 0 {
 			files := "files"
 			if n == 1 {
