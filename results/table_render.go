@@ -2,7 +2,9 @@ package results
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -201,9 +203,16 @@ func (t Table) writeFiles(dir, slug string) (md, csvPath string, err error) {
 	return md, csvPath, nil
 }
 
+// maxSlug bounds the file name stems Slug makes, far below the 255 bytes
+// file systems allow, so that "-2" suffixes and extensions still fit.
+const maxSlug = 100
+
 // Slug turns a title into a file name stem: lower-case letters, digits and
 // single dashes ("Filter size (3, 5, 7)" → "filter-size-3-5-7"); "table" when
-// nothing is left.
+// nothing is left. A stem longer than maxSlug is cut to 81 characters and
+// ends in "-" and 8 hex digits of the SHA-256 of the whole title, so long
+// titles that share their first words still get different files. Slug of a
+// stem it returned is that stem.
 func Slug(title string) string {
 	var b strings.Builder
 	dash := false
@@ -221,5 +230,10 @@ func Slug(title string) string {
 	if b.Len() == 0 {
 		return "table"
 	}
-	return b.String()
+	slug := b.String()
+	if len(slug) > maxSlug {
+		sum := sha256.Sum256([]byte(title))
+		slug = strings.TrimRight(slug[:maxSlug-19], "-") + "-" + hex.EncodeToString(sum[:4])
+	}
+	return slug
 }

@@ -234,6 +234,31 @@ func TestSlug(t *testing.T) {
 	}
 }
 
+// TestSlugLongTitles: a 251-character title (which made a file name too
+// long to create) gives a bounded stem; titles that differ only past the
+// cut give different stems; a stem is its own slug (manifests check that).
+func TestSlugLongTitles(t *testing.T) {
+	long := strings.Repeat("accuracy of the base model ", 10)[:251]
+	a, b := Slug(long+" seed 1"), Slug(long+" seed 2")
+	if len(a) > maxSlug || len(b) > maxSlug {
+		t.Errorf("Slug of a %d-character title is %d and %d long, want at most %d", len(long)+7, len(a), len(b), maxSlug)
+	}
+	if a == b {
+		t.Errorf("two long titles share the stem %q", a)
+	}
+	if !strings.HasPrefix(a, "accuracy-of-the-base-model-") {
+		t.Errorf("Slug = %q; want it to start with the title's words", a)
+	}
+	for _, s := range []string{a, b, a + "-2"} {
+		if Slug(s) != s {
+			t.Errorf("Slug(%q) = %q; a stem (with a -2 suffix) must be its own slug", s, Slug(s))
+		}
+	}
+	if got := Slug(strings.Repeat("x", maxSlug)); got != strings.Repeat("x", maxSlug) {
+		t.Errorf("a stem of exactly %d characters was changed to %q", maxSlug, got)
+	}
+}
+
 func TestFormatFixed(t *testing.T) {
 	for _, c := range []struct {
 		x    float64
