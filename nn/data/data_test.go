@@ -347,6 +347,28 @@ func TestLoadIDXFolder(t *testing.T) {
 	errContains(t, err, "mnist is not embedded")
 }
 
+// TestLoadIDXFolderEmpty: an IDX file of 0 images is named as such, whether
+// classes are given or not (it used to say "it holds only " and nothing, or
+// "0 class selected").
+func TestLoadIDXFolderEmpty(t *testing.T) {
+	for _, split := range []string{"train", "t10k"} {
+		dir := t.TempDir()
+		for _, s := range []string{"train", "t10k"} {
+			n := 2
+			if s == split {
+				n = 0
+			}
+			writeFile(t, dir, s+"-images-idx3-ubyte", idxBytes(t, []int{n, 2, 2}, seq(4*n), false))
+			writeFile(t, dir, s+"-labels-idx1-ubyte", idxBytes(t, []int{n}, []byte{0, 6}[:n], false))
+		}
+		images := filepath.Join(dir, split+"-images-idx3-ubyte")
+		for _, classes := range [][]string{nil, {"T-shirt/top", "Shirt"}} {
+			_, err := LoadSplits("fashion-mnist", dir, classes, 0, -1)
+			errContains(t, err, images+": holds no images")
+		}
+	}
+}
+
 func TestLoadCIFAR10(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cifar-10-batches-bin")
 	os.Mkdir(dir, 0o755)

@@ -257,7 +257,12 @@ func readIDXPair(imagesPath, labelsPath string, numClasses int) (images, labels 
 		return nil, nil, 0, 0, 0, err
 	}
 	n, h, w = dims[0], dims[1], dims[2]
-	if n > 0 && (h == 0 || w == 0) {
+	if n == 0 {
+		// Left to class selection, this read "class 0 has no images; it
+		// holds only " (and nothing), which hides the real problem.
+		return nil, nil, 0, 0, 0, fmt.Errorf("data: %s: holds no images (an IDX file with a count of 0)", imagesPath)
+	}
+	if h == 0 || w == 0 {
 		return nil, nil, 0, 0, 0, fmt.Errorf("%s: images of %dx%d pixels", imagesPath, h, w)
 	}
 	ldims, labels, err := readIDXFile(labelsPath, IDXLabelsMagic)
