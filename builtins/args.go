@@ -7,6 +7,8 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strings"
+	"unicode"
 
 	"go.starlark.net/starlark"
 )
@@ -75,4 +77,47 @@ func fl(p *float64) *num { return (*num)(p) }
 
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// text unpacks a string that pipe prints and writes into files: a label or
+// a title. Control characters are refused: an escape sequence in a label
+// would repaint the user's terminal and end up raw in report.md and the
+// table files, a carriage return would hide what came before it. prose is
+// the same for Markdown paragraphs (report intros), which may also hold
+// newlines and tabs.
+type (
+	text  string
+	prose string
+)
+
+var (
+	_ starlark.Unpacker = (*text)(nil)
+	_ starlark.Unpacker = (*prose)(nil)
+)
+
+func (t *text) Unpack(v starlark.Value) error {
+	s, err := unpackText(v, "")
+	*t = text(s)
+	return err
+}
+
+func (p *prose) Unpack(v starlark.Value) error {
+	s, err := unpackText(v, "\n\t")
+	*p = prose(s)
+	return err
+}
+
+// unpackText returns v's string unless it holds a control character other
+// than those in allowed.
+func unpackText(v starlark.Value, allowed string) (string, error) {
+	s, ok := starlark.AsString(v)
+	if !ok {
+		return "", fmt.Errorf("got %s, want string", v.Type())
+	}
+	for i, r := range s {
+		if unicode.IsControl(r) && !strings.ContainsRune(allowed, r) {
+			return "", fmt.Errorf("control character %+q at byte %d is not allowed in text that pipe prints and writes to files", r, i)
+		}
+	}
+	return s, nil
 }

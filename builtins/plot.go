@@ -46,7 +46,7 @@ func plot(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	}
 	var rs resultsArg
 	metric, title := "val_acc", ""
-	if err := unpackArgs(b.Name(), args, kwargs, "results", &rs, "metric?", &metric, "title?", &title); err != nil {
+	if err := unpackArgs(b.Name(), args, kwargs, "results", &rs, "metric?", &metric, "title?", (*text)(&title)); err != nil {
 		return nil, err
 	}
 	env, err := envFor(thread, b.Name())

@@ -43,7 +43,7 @@ func sweep(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	var seeds starlark.Value = starlark.None
 	var label string
 	if err := unpackArgs(b.Name(), args, kwargs, "model", &m, "data", &d, "config", &c,
-		"grid?", &grid, "zip?", &zip, "seeds?", &seeds, "label??", &label); err != nil {
+		"grid?", &grid, "zip?", &zip, "seeds?", &seeds, "label??", (*text)(&label)); err != nil {
 		return nil, err
 	}
 	env, err := envFor(thread, b.Name())

@@ -74,7 +74,7 @@ func table(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	var cols stringsArg
 	var title, sortBy string
 	if err := unpackArgs(b.Name(), args, kwargs, "results", &rs, "columns?", &cols,
-		"title?", &title, "sort??", &sortBy); err != nil {
+		"title?", (*text)(&title), "sort??", &sortBy); err != nil {
 		return nil, err
 	}
 	env, err := envFor(thread, b.Name())

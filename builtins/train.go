@@ -295,7 +295,7 @@ func train(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	var c configArg
 	var label string
 	var init warmArg
-	if err := unpackArgs(b.Name(), args, kwargs, "model", &m, "data", &d, "config", &c, "label??", &label, "init_from?", &init); err != nil {
+	if err := unpackArgs(b.Name(), args, kwargs, "model", &m, "data", &d, "config", &c, "label??", (*text)(&label), "init_from?", &init); err != nil {
 		return nil, err
 	}
 	env, err := envFor(thread, b.Name())

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
@@ -115,3 +117,27 @@ func guardBuiltin(b *starlark.Builtin) *starlark.Builtin {
 		return b.CallInternal(thread, args, kwargs)
 	})
 }
+
+// EscapeControls writes the control characters of s other than newline and
+// tab as Go escapes (ESC as \x1b, CR as \r), so that what a pipeline
+// prints — print() and its error messages, fail() included — cannot move
+// the cursor, clear the screen or hide a line, whether it goes to a terminal
+// or a log file. Builtins refuse such characters in labels and titles
+// outright; print() shows any value, so it escapes instead.
+func EscapeControls(s string) string {
+	if !strings.ContainsFunc(s, isEscaped) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if !isEscaped(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r)
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
+}
+
+func isEscaped(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }

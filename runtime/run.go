@@ -224,7 +224,7 @@ func Run(ctx context.Context, opt Options) error {
 	}
 	thread := &starlark.Thread{
 		Name:  opt.File,
-		Print: func(_ *starlark.Thread, msg string) { fmt.Fprintln(stdout, msg) },
+		Print: func(_ *starlark.Thread, msg string) { fmt.Fprintln(stdout, EscapeControls(msg)) },
 		Load:  ld.load,
 		OnMaxSteps: func(th *starlark.Thread) {
 			th.Cancel(fmt.Sprintf("the pipeline ran away: more than %d evaluation steps (an endless loop?)", maxSteps))
@@ -264,7 +264,7 @@ func Run(ctx context.Context, opt Options) error {
 		return &UserError{Msg: pe.Error(), cause: pe} // a command-line problem: no traceback
 	}
 	if err != nil {
-		return &UserError{Msg: formatError(err), cause: err}
+		return &UserError{Msg: EscapeControls(formatError(err)), cause: err}
 	}
 	if err := checkParams(opt.File, env, ""); err != nil {
 		return &UserError{Msg: err.Error(), cause: err}
