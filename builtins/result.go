@@ -32,12 +32,41 @@ func newTrial(fn string, m *Model, d *Data, c *TrainConfig, named []namedValue) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", fn, err)
 	}
+	if err := iterationsFit(c.conf, d); err != nil {
+		return nil, fmt.Errorf("%s: %v", fn, err)
+	}
 	t := &trial{model: m, data: d, config: c, spec: spec}
 	for _, nv := range named {
 		t.settings = append(t.settings, results.Setting{Name: nv.name, Value: settingValue(nv.value)})
 		t.values = append(t.values, nv.value)
 	}
 	return t, nil
+}
+
+// maxIterations bounds one trial's iterations (epochs × batches per epoch).
+// The solver keeps every iteration's loss and sizes that history up front,
+// so a slip such as epochs = 10**9 asked for gigabytes (or overflowed)
+// before the first step. Ten million iterations (80 MB of history) is days
+// of training even for a tiny model.
+const maxIterations = 10_000_000
+
+// iterationsFit rejects a configuration whose run on d would take more than
+// maxIterations iterations, computed as the solver does (a smaller last
+// batch counts) and without overflow.
+func iterationsFit(conf nn.TrainConfig, d *Data) error {
+	if d.splits == nil || d.splits.Train == nil || conf.BatchSize < 1 {
+		return nil // nothing to train on: the solver says so
+	}
+	n := d.splits.Train.N
+	if conf.TrainImages > 0 && conf.TrainImages < n {
+		n = conf.TrainImages
+	}
+	perEpoch := max((n+conf.BatchSize-1)/conf.BatchSize, 1)
+	if conf.Epochs > maxIterations/perEpoch {
+		return fmt.Errorf("%d epochs of %d batches are %.3g iterations, more than the %d pipe runs in one trial",
+			conf.Epochs, perEpoch, float64(conf.Epochs)*float64(perEpoch), maxIterations)
+	}
+	return nil
 }
 
 type namedValue struct {

@@ -90,6 +90,12 @@ type Options struct {
 	Train TrainFunc
 	// MaxSteps bounds evaluation; 0 means DefaultMaxSteps.
 	MaxSteps uint64
+	// MaxMemory bounds the Go heap while the pipeline is evaluated
+	// (training excluded), in bytes; 0 means DefaultMaxMemory, < 0 none.
+	MaxMemory int64
+	// EvalTimeout bounds the wall-clock time of evaluation, training
+	// excluded; 0 means DefaultEvalTimeout, < 0 none.
+	EvalTimeout time.Duration
 }
 
 // DefaultRoot is the output root without --out or $PIPE_OUT: every
@@ -164,6 +170,14 @@ func Run(ctx context.Context, opt Options) error {
 	if maxSteps == 0 {
 		maxSteps = DefaultMaxSteps
 	}
+	maxMemory := opt.MaxMemory
+	if maxMemory == 0 {
+		maxMemory = DefaultMaxMemory
+	}
+	evalTimeout := opt.EvalTimeout
+	if evalTimeout == 0 {
+		evalTimeout = DefaultEvalTimeout
+	}
 	params := opt.Params
 	if params == nil {
 		params = map[string]string{}
@@ -201,7 +215,6 @@ func Run(ctx context.Context, opt Options) error {
 		Ctx:       ctx,
 		Stdout:    builtinsOut,
 		OutDir:    outDir,
-		Runner:    sched,
 		CheckOnly: opt.CheckOnly || sharded,
 		Params:    params,
 		Used:      map[string]bool{},
@@ -211,7 +224,11 @@ func Run(ctx context.Context, opt Options) error {
 		env.Models = m
 	}
 
-	ld := newLoader(fileOptions, guard(predeclared))
+	g := newEvalGuard(maxMemory, evalTimeout)
+	defer g.close()
+	env.Runner = pausingRunner{sched, g}
+
+	ld := newLoader(fileOptions, guard(boundSizes(predeclared, maxMemory)))
 	mainDir := filepath.Dir(filepath.Clean(opt.File))
 	ld.enter = func(path string, src []byte) func() {
 		// Paths relative to the main file, so the manifest (and the report
@@ -236,19 +253,49 @@ func Run(ctx context.Context, opt Options) error {
 		return checkParams(opt.File, env, "before its first train or sweep")
 	}
 
-	// Ctrl-C stops Starlark code between steps; builtins that train see the
-	// same ctx through Env.Ctx and return promptly.
+	// Ctrl-C and the limits stop Starlark code between steps; builtins that
+	// train see the same ctx through Env.Ctx and return promptly. A builtin
+	// that computes for long (str of a deeply nested list) cannot be
+	// interrupted: once the grace has passed, evaluation is abandoned, and
+	// the process ends with the error below. Training is never abandoned,
+	// so every trial finished before the stop is saved.
 	done := make(chan struct{})
 	defer close(done)
-	go func() {
-		select {
-		case <-ctx.Done():
-			thread.Cancel("interrupted")
-		case <-done:
+	stops := g.watch(ctx, thread, done)
+	evaluated := make(chan error, 1)
+	go func() { evaluated <- execGuarded(thread, ld, opt.File) }()
+	var err error
+	select {
+	case err = <-evaluated:
+	case st := <-stops:
+		grace := stopGrace
+		if st.memory {
+			grace = memoryStopGrace
 		}
-	}()
-
-	err := execGuarded(thread, ld, opt.File)
+		timer := time.NewTimer(grace)
+		defer timer.Stop()
+		for err == nil {
+			select {
+			case err = <-evaluated:
+				if err == nil { // finished before it noticed the stop
+					err = errEvaluatedAnyway
+				}
+			case <-timer.C:
+				if g.isTraining() { // the scheduler stops and saves promptly
+					timer.Reset(watchEvery)
+					continue
+				}
+				err = &abandonedError{file: opt.File, reason: st.reason}
+			}
+		}
+		if err == errEvaluatedAnyway {
+			err = nil
+		}
+	}
+	var ab *abandonedError
+	if errors.As(err, &ab) && ctx.Err() == nil {
+		return &UserError{Msg: ab.Error(), cause: ab}
+	}
 	if err != nil && ctx.Err() != nil {
 		// Whatever failed, it failed because the user interrupted; a run
 		// that completed before the signal was noticed is a success.
@@ -282,6 +329,18 @@ func Run(ctx context.Context, opt Options) error {
 		}
 	}
 	return nil
+}
+
+// errEvaluatedAnyway marks an evaluation that completed although a stop
+// was asked for meanwhile.
+var errEvaluatedAnyway = errors.New("evaluated")
+
+// abandonedError is an evaluation stopped inside a builtin that did not
+// return within the grace: its position is not known, only its file.
+type abandonedError struct{ file, reason string }
+
+func (e *abandonedError) Error() string {
+	return fmt.Sprintf("%s: %s; stopped inside a builtin that could not be interrupted (str() of a deeply nested value?)", e.file, e.reason)
 }
 
 // execGuarded runs the main file. Builtins are guarded one by one (see

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -24,6 +25,9 @@ type runFlags struct {
 	shard  runtime.Shard
 	worker bool
 	lease  time.Duration
+
+	maxMemory   sizeFlag      // 0: no limit
+	evalTimeout time.Duration // 0: no limit
 }
 
 const runUsage = `Usage: pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q] [--shard i/n | --worker] [--lease D]
@@ -66,6 +70,30 @@ with their cache keys. Nothing is trained or written.
 
 Flags:
 `
+
+// sizeFlag is a byte count given as a number with an optional binary unit
+// (K, M, G, T, with or without "iB" or "B": 512M, 4GiB); 0 means no limit.
+type sizeFlag int64
+
+func (s *sizeFlag) String() string {
+	if *s == 0 {
+		return "0"
+	}
+	return strings.ReplaceAll(runtime.FormatSize(int64(*s)), " ", "")
+}
+
+func (s *sizeFlag) Set(v string) error {
+	num := strings.TrimRight(v, "KMGTkmgtiB")
+	unit := strings.ToUpper(strings.TrimSuffix(strings.TrimSuffix(v[len(num):], "B"), "i"))
+	shift := map[string]uint{"": 0, "K": 10, "M": 20, "G": 30, "T": 40}
+	sh, ok := shift[unit]
+	n, err := strconv.ParseFloat(num, 64)
+	if !ok || err != nil || n < 0 || n*float64(uint64(1)<<sh) >= 1<<62 {
+		return fmt.Errorf("want a size such as 512MiB or 4GiB, got %q", v)
+	}
+	*s = sizeFlag(n * float64(uint64(1)<<sh))
+	return nil
+}
 
 // paramFlag collects repeated -p name=value flags.
 type paramFlag map[string]string
@@ -126,6 +154,9 @@ func parseRunFlags(args []string, stdout, stderr io.Writer, check bool) (*runFla
 	var shard string
 	c.fs.Var(paramFlag(f.params), "p", "set the pipeline parameter `name=value` declared with param() (repeatable)")
 	c.fs.StringVar(&f.out, "out", "", "use `DIR` as the output root: outputs in DIR/<pipeline>, records in DIR/trials (default $PIPE_OUT, else out)")
+	f.maxMemory = sizeFlag(runtime.DefaultMaxMemory)
+	c.fs.Var(&f.maxMemory, "max-memory", "stop evaluating the pipeline (training excluded) when it holds more than `SIZE` of memory, e.g. 512MiB, 4GiB; 0 for no limit")
+	c.fs.DurationVar(&f.evalTimeout, "eval-timeout", runtime.DefaultEvalTimeout, "stop evaluating the pipeline when it has run for `D` (e.g. 30s, 10m), training excluded; 0 for no limit")
 	if !check {
 		c.fs.IntVar(&f.jobs, "jobs", 0, "train at most `N` trials at once (default: the number of CPUs)")
 		c.fs.BoolVar(&f.rerun, "rerun", false, "retrain every trial, even those in the cache (each once, however many sweeps share it)")
@@ -143,6 +174,8 @@ func parseRunFlags(args []string, stdout, stderr io.Writer, check bool) (*runFla
 		return nil, c.fail(errors.New("missing FILE (a .star pipeline)"))
 	case len(files) > 1:
 		return nil, c.fail(fmt.Errorf("want one FILE, got %d: %s", len(files), quoteList(files)))
+	case f.evalTimeout < 0:
+		return nil, c.fail(fmt.Errorf("--eval-timeout must not be negative, got %s", f.evalTimeout))
 	case f.jobs < 0:
 		return nil, c.fail(fmt.Errorf("--jobs must be at least 1, got %d", f.jobs))
 	case !check && f.lease <= 0:

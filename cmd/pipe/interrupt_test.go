@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // sweepStar is a 4-trial sweep whose first trial takes a fraction of a
@@ -112,4 +113,60 @@ func TestInterruptKeepsFinishedTrials(t *testing.T) {
 			}
 		})
 	}
+}
+
+// deepStr spends its time inside one builtin that Starlark cannot
+// interrupt: str() of a million-deep list takes minutes.
+const deepStr = `x = []
+for i in range(1000000):
+    x = [x]
+print("built")
+s = str(x)
+`
+
+// TestInterruptInsideBuiltin: Ctrl-C stops evaluation promptly even inside
+// a builtin that computes for minutes (it used to take effect when str()
+// returned, 11 s later for a 200000-deep list). The evaluation gets half a
+// second to notice; the test allows 2 s for a loaded machine.
+func TestInterruptInsideBuiltin(t *testing.T) {
+	pipe, err := exec.LookPath("pipe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "deep.star"), []byte(deepStr), 0o644)
+	cmd := exec.Command(pipe, "check", "deep.star")
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() || sc.Text() != "built" {
+		t.Fatalf("no 'built' line: %v; stderr %s", sc.Err(), stderr.String())
+	}
+	time.Sleep(300 * time.Millisecond) // inside str() now
+	sent := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	kill := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() }) // str() would go on for minutes
+	defer kill.Stop()
+	err = cmd.Wait()
+	took := time.Since(sent)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitFail {
+		t.Errorf("exit: %v, want status %d", err, exitFail)
+	}
+	if took > 2*time.Second {
+		t.Errorf("the run stopped %v after SIGINT, want well under 2 s", took)
+	}
+	if !strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("stderr %q does not say it was interrupted", stderr.String())
+	}
+	t.Logf("stopped %v after SIGINT", took)
 }

@@ -28,6 +28,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 
@@ -195,18 +196,20 @@ func runCmd(args []string, stdout, stderr io.Writer, check bool) int {
 		obs = newPlainObserver(stdout)
 	}
 	err = runtime.Run(ctx, runtime.Options{
-		File:      f.file,
-		Params:    f.params,
-		OutDir:    outDir,
-		Jobs:      f.jobs,
-		Rerun:     f.rerun,
-		Shard:     f.shard,
-		Worker:    f.worker,
-		Lease:     f.lease,
-		CheckOnly: check,
-		Observer:  obs,
-		Stdout:    stdout,
-		Stderr:    stderr,
+		File:        f.file,
+		Params:      f.params,
+		OutDir:      outDir,
+		Jobs:        f.jobs,
+		Rerun:       f.rerun,
+		Shard:       f.shard,
+		Worker:      f.worker,
+		Lease:       f.lease,
+		CheckOnly:   check,
+		Observer:    obs,
+		Stdout:      stdout,
+		Stderr:      stderr,
+		MaxMemory:   noLimit(int64(f.maxMemory)),
+		EvalTimeout: time.Duration(noLimit(int64(f.evalTimeout))),
 	})
 	obs.Close()
 	finished.Store(true)
@@ -225,6 +228,14 @@ func runCmd(args []string, stdout, stderr io.Writer, check bool) int {
 		fmt.Fprintf(stdout, "%s: ok\n", f.file)
 	}
 	return exitOK
+}
+
+// noLimit turns a flag's 0 ("no limit") into the runtime's -1.
+func noLimit(v int64) int64 {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
 
 // outEnv names the environment variable that sets the output root when
