@@ -109,7 +109,6 @@ func FuzzVerifyRecord(f *testing.F) {
 	})
 }
 
-
 // TestFuzzSeeds writes the seed corpora of this package's fuzz targets
 // under testdata/fuzz with -update, and otherwise checks they are current.
 func TestFuzzSeeds(t *testing.T) {

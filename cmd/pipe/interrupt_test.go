@@ -45,19 +45,8 @@ func TestInterruptKeepsFinishedTrials(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "sweep.star"), []byte(sweepStar), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command(pipe, "run", "sweep.star", "--jobs", "1")
-			cmd.Dir = dir
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			out, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			cmd, sc, stderr := startPipe(t, pipe, dir, "run", "sweep.star", "--jobs", "1")
 			sent := false
-			sc := bufio.NewScanner(out)
 			for sc.Scan() {
 				if !sent && strings.Contains(sc.Text(), " done lr=") {
 					if err := cmd.Process.Signal(sig); err != nil {
@@ -115,6 +104,24 @@ func TestInterruptKeepsFinishedTrials(t *testing.T) {
 	}
 }
 
+// startPipe starts pipe with args in dir and returns it with a scanner of
+// its stdout and the buffer its stderr goes to.
+func startPipe(t *testing.T, pipe, dir string, args ...string) (*exec.Cmd, *bufio.Scanner, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(pipe, args...)
+	cmd.Dir = dir
+	stderr := new(bytes.Buffer)
+	cmd.Stderr = stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, bufio.NewScanner(out), stderr
+}
+
 // deepStr spends its time inside one builtin that Starlark cannot
 // interrupt: str() of a million-deep list takes minutes.
 const deepStr = `x = []
@@ -135,19 +142,8 @@ func TestInterruptInsideBuiltin(t *testing.T) {
 	}
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "deep.star"), []byte(deepStr), 0o644)
-	cmd := exec.Command(pipe, "check", "deep.star")
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, sc, stderr := startPipe(t, pipe, dir, "check", "deep.star")
 	defer cmd.Process.Kill()
-	sc := bufio.NewScanner(out)
 	if !sc.Scan() || sc.Text() != "built" {
 		t.Fatalf("no 'built' line: %v; stderr %s", sc.Err(), stderr.String())
 	}
