@@ -340,7 +340,7 @@ var errEvaluatedAnyway = errors.New("evaluated")
 type abandonedError struct{ file, reason string }
 
 func (e *abandonedError) Error() string {
-	return fmt.Sprintf("%s: %s; stopped inside a builtin that could not be interrupted (str() of a deeply nested value?)", e.file, e.reason)
+	return fmt.Sprintf("%s: %s; stopped inside an operation that could not be interrupted", e.file, e.reason)
 }
 
 // execGuarded runs the main file. Builtins are guarded one by one (see
