@@ -92,7 +92,7 @@ func Unseal(b []byte) error {
 // over an untrusted record; pipe report stops and names it.
 func VerifyRecord(path, key string, b []byte) (Record, error) {
 	if err := Unseal(b); err != nil {
-		return Record{}, fmt.Errorf("%s: %w", path, err)
+		return Record{}, fmt.Errorf("%s: corrupt record: %w", path, err)
 	}
 	rec, err := decodeRecord(path, b)
 	if err != nil {

@@ -284,7 +284,7 @@ func TestBrowserLiveProgress(t *testing.T) {
 			}
 			run.Progress(nn.Progress{Epoch: 1, Epochs: 1, Iter: i, Iters: iters, Loss: 1 / float64(i)})
 		}
-		return nn.Result{Status: "ok", Loss: []float64{1, 0.5}, TrainAccs: []float64{0.5}, ValAccs: []float64{0.5}}, nil, nil, nil
+		return nn.Result{Status: "ok", Loss: []float64{1, 0.5}, TrainAccs: []float64{0.5}, ValAccs: []float64{0.5}, BestEpoch: 1, ValAcc: 0.5, TrainAcc: 0.5}, nil, nil, nil
 	}
 	runErr := make(chan error, 1)
 	go func() {
