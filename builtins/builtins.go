@@ -23,6 +23,7 @@ import (
 // starlark.ExecFileOptions. Each concern documents its builtins where they
 // are declared; that comment is the user reference:
 //
+//	lang.go    math
 //	param.go   param
 //	data.go    dataset
 //	model.go   three_layer_convnet, sequential
@@ -43,7 +44,7 @@ import (
 func Predeclared() starlark.StringDict {
 	all := starlark.StringDict{}
 	for _, m := range []starlark.StringDict{
-		paramBuiltins, dataBuiltins, modelBuiltins, layerBuiltins(), optimizerBuiltins(), trainBuiltins,
+		langBuiltins, paramBuiltins, dataBuiltins, modelBuiltins, layerBuiltins(), optimizerBuiltins(), trainBuiltins,
 		sweepBuiltins, checkBuiltins, tableBuiltins, plotBuiltins, reportBuiltins, artifactsBuiltins,
 	} {
 		for name, v := range m {

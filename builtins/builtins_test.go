@@ -22,7 +22,7 @@ import (
 // optimisers come from nn's registries (a registered layer is a builtin).
 func TestPredeclared(t *testing.T) {
 	want := []string{
-		"check_initial_loss", "dataset", "evaluate", "export", "gradient_check", "overfit", "param", "plot", "report",
+		"check_initial_loss", "dataset", "evaluate", "export", "gradient_check", "math", "overfit", "param", "plot", "report",
 		"sequential", "sweep", "table", "three_layer_convnet", "train", "train_config", "weights",
 	}
 	want = append(want, nn.LayerKinds()...)

@@ -41,8 +41,8 @@ func (e *UserError) Unwrap() error { return e.cause }
 // user sees. It picks the innermost Starlark EvalError of the chain: loads
 // run on the same thread, so the innermost one has the full stack through
 // every load() down to the failing line, while the outer ones only say
-// "cannot load X".
-func formatError(err error) string {
+// "cannot load X". An undefined name gets a hint (see undefinedHint).
+func formatError(err error, predeclared starlark.StringDict) string {
 	var deepest *starlark.EvalError
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		if ee, ok := e.(*starlark.EvalError); ok {
@@ -56,7 +56,7 @@ func formatError(err error) string {
 	if errors.As(err, &rl) {
 		lines := make([]string, len(rl))
 		for i, e := range rl {
-			lines[i] = e.Error()
+			lines[i] = undefinedHint(e, predeclared)
 		}
 		return strings.Join(lines, "\n")
 	}

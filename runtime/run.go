@@ -311,7 +311,7 @@ func Run(ctx context.Context, opt Options) error {
 		return &UserError{Msg: pe.Error(), cause: pe} // a command-line problem: no traceback
 	}
 	if err != nil {
-		return &UserError{Msg: EscapeControls(formatError(err)), cause: err}
+		return &UserError{Msg: EscapeControls(formatError(err, predeclared)), cause: err}
 	}
 	if err := checkParams(opt.File, env, ""); err != nil {
 		return &UserError{Msg: err.Error(), cause: err}
