@@ -31,6 +31,7 @@ import (
 //	train.go   one constructor per update rule of nn's registry (sgd, adam, ...),
 //	           train_config, train
 //	sweep.go   sweep
+//	search.go  uniform, log_uniform, int_uniform, choice
 //	checks.go  check_initial_loss, gradient_check, overfit
 //	table.go   table
 //	plot.go    plot
@@ -45,7 +46,7 @@ func Predeclared() starlark.StringDict {
 	all := starlark.StringDict{}
 	for _, m := range []starlark.StringDict{
 		langBuiltins, paramBuiltins, dataBuiltins, modelBuiltins, layerBuiltins(), optimizerBuiltins(), trainBuiltins,
-		sweepBuiltins, checkBuiltins, tableBuiltins, plotBuiltins, reportBuiltins, artifactsBuiltins,
+		sweepBuiltins, searchBuiltins, checkBuiltins, tableBuiltins, plotBuiltins, reportBuiltins, artifactsBuiltins,
 	} {
 		for name, v := range m {
 			if _, dup := all[name]; dup {

@@ -22,8 +22,9 @@ import (
 // optimisers come from nn's registries (a registered layer is a builtin).
 func TestPredeclared(t *testing.T) {
 	want := []string{
-		"check_initial_loss", "dataset", "evaluate", "export", "gradient_check", "math", "overfit", "param", "plot", "report",
-		"sequential", "sweep", "table", "three_layer_convnet", "train", "train_config", "weights",
+		"check_initial_loss", "choice", "dataset", "evaluate", "export", "gradient_check", "int_uniform",
+		"log_uniform", "math", "overfit", "param", "plot", "report", "sequential", "sweep", "table",
+		"three_layer_convnet", "train", "train_config", "uniform", "weights",
 	}
 	want = append(want, nn.LayerKinds()...)
 	for _, o := range nn.OptimizerTypes() {

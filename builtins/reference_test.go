@@ -32,7 +32,7 @@ func reference(t *testing.T) string {
 	var b strings.Builder
 	b.WriteString("# pipe builtins reference\n\n")
 	b.WriteString("Generated from the doc comments in builtins/*.go by `go test ./builtins -run Reference -update`; edit those, not this file.\n")
-	for _, file := range []string{"lang.go", "param.go", "data.go", "model.go", "train.go", "sweep.go", "checks.go", "table.go", "plot.go", "report.go", "artifacts.go"} {
+	for _, file := range []string{"lang.go", "param.go", "data.go", "model.go", "train.go", "sweep.go", "search.go", "checks.go", "table.go", "plot.go", "report.go", "artifacts.go"} {
 		f, err := parser.ParseFile(fset, file, nil, parser.ParseComments)
 		if err != nil {
 			t.Fatal(err)

@@ -202,6 +202,8 @@ func axisValues(fn, param, name string, v starlark.Value) ([]starlark.Value, err
 		for e := range starlark.Elements(v.(starlark.Iterable)) {
 			vs = append(vs, e)
 		}
+	case *Dist:
+		return nil, fmt.Errorf("%s: for parameter %s: %s is %s; a grid takes a list of values, search() takes distributions", fn, param, name, v)
 	default:
 		return nil, fmt.Errorf("%s: for parameter %s: %s is %s, want a list of values", fn, param, name, v.Type())
 	}
