@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.starlark.net/starlark"
+
+	"github.com/pipe-ml/pipe/search"
 )
 
 // Dist is one axis of a search space: a distribution of a setting's
@@ -56,6 +58,19 @@ func (d *Dist) bounds() (lo, hi float64) {
 		return 0, float64(len(d.choices))
 	}
 	return d.lo, d.hi
+}
+
+// axis is d as the samplers see it.
+func (d *Dist) axis(name string) search.Axis {
+	lo, hi := d.bounds()
+	kind := search.Float
+	switch d.kind {
+	case "int_uniform":
+		kind = search.Int
+	case "choice":
+		kind = search.Choice
+	}
+	return search.Axis{Name: name, Kind: kind, Lo: lo, Hi: hi}
 }
 
 // value turns an internal coordinate (in bounds) into the setting's value:

@@ -54,6 +54,8 @@ type Env struct {
 	// on first use. Runs that share one read each data set once.
 	Data *DataCache
 
+	unfinished []string // searches stopped at an unfinished round; see Unfinished
+
 	file  string         // the Manifest path of the file executing; see EnterFile
 	recs  recordSet      // records shown by table() and plot(), by key, for report()
 	slugs map[string]int // table and figure file names used so far; see uniqueSlug
@@ -73,6 +75,12 @@ func (env *Env) EnterFile(path, doc string) (leave func()) {
 	env.file = path
 	return func() { env.file = prev }
 }
+
+// Unfinished describes the searches of the run that stopped before their
+// last round because a round had trials this run did not train (another
+// shard's, or all of them in pipe check): "search lr (tpe) stopped at
+// round 2 of 3".
+func (env *Env) Unfinished() []string { return env.unfinished }
 
 // addItem appends it, attributed to the executing file, to the manifest, and
 // remembers the records it shows for report().

@@ -1,7 +1,15 @@
 package builtins
 
 import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
 	"go.starlark.net/starlark"
+
+	"github.com/pipe-ml/pipe/nn"
+	"github.com/pipe-ml/pipe/search"
 )
 
 // searchBuiltins search a space of settings instead of a grid:
@@ -17,9 +25,233 @@ import (
 //	    are rounded to 3 significant digits, so a table prints exactly the
 //	    value that was trained. lo >= hi, lo <= 0 for log_uniform and an
 //	    empty choice are errors at the line that makes them.
+//	search(model, data, config, space, trials=20, sampler="random", seed=0, metric="val_acc", batch=8, seeds=None, label=None)
+//	    Trains trials proposals of settings drawn from space (a dict of
+//	    setting name to distribution, the names as in sweep grids) and
+//	    returns their results in proposal order. Proposals come in rounds
+//	    of batch, trained in parallel; a round depends only on seed and on
+//	    the results of earlier rounds, in proposal order, so a search
+//	    proposes and trains the same trials at any --jobs, under any
+//	    --shard layout and after any interrupt. Every proposal is an
+//	    ordinary cached trial: raising trials from 20 to 40 trains only the
+//	    20 new ones. sampler "random" draws each proposal independently;
+//	    "tpe" (tree-structured Parzen estimator, Bergstra et al. 2011, with
+//	    Optuna's defaults) draws at random until 10 results exist, then
+//	    models the best 10% of the results against the rest, each setting
+//	    on its own and log axes in log space, and proposes where the ratio
+//	    is highest. metric ("val_acc" or "train_acc") is maximised; a
+//	    diverged trial counts as the worst. seeds (a list of training
+//	    seeds) trains every proposal once per seed and maximises the mean.
+//	    In a --shard run a search trains this shard's part of its first
+//	    unfinished round and stops there (its later rounds depend on the
+//	    other shards' results): run the shards again to go on, or once
+//	    without --shard to finish; pipe check lists the first round only.
+//
+// Example: search(base_model, data, base_train, space = {"lr":
+// log_uniform(1e-4, 1e-2), "dropout": uniform(0, 0.8)}, trials = 24,
+// sampler = "tpe").
 var searchBuiltins = starlark.StringDict{
 	"uniform":     starlark.NewBuiltin("uniform", uniformBuiltin),
 	"log_uniform": starlark.NewBuiltin("log_uniform", uniformBuiltin),
 	"int_uniform": starlark.NewBuiltin("int_uniform", uniformBuiltin),
 	"choice":      starlark.NewBuiltin("choice", choiceBuiltin),
+	"search":      starlark.NewBuiltin("search", searchBuiltin),
+}
+
+// searchMetrics are the objectives search may maximise; test accuracy is
+// not one (choosing by it would leak the test set into the choice).
+var searchMetrics = []string{"val_acc", "train_acc"}
+
+// spaceAxis is one setting of a search space.
+type spaceAxis struct {
+	name string
+	dist *Dist
+}
+
+func searchBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	fn := b.Name()
+	var m modelArg
+	var d dataArg
+	var c configArg
+	var space *starlark.Dict
+	trials, seed, batch := 20, 0, 8
+	sampler, metric := "random", "val_acc"
+	var seeds starlark.Value = starlark.None
+	var label string
+	if err := unpackArgs(fn, args, kwargs, "model", &m, "data", &d, "config", &c, "space", &space,
+		"trials?", &trials, "sampler?", &sampler, "seed?", &seed, "metric?", &metric, "batch?", &batch,
+		"seeds?", &seeds, "label??", &label); err != nil {
+		return nil, err
+	}
+	if err := firstError(intAtLeast(fn, "trials", trials, 1), intAtLeast(fn, "seed", seed, 0), intAtLeast(fn, "batch", batch, 1)); err != nil {
+		return nil, err
+	}
+	if s := search.Sampler(sampler); s != search.Random && s != search.TPE {
+		return nil, fmt.Errorf("%s: for parameter sampler: got %q, want \"random\" or \"tpe\"", fn, sampler)
+	}
+	if !slices.Contains(searchMetrics, metric) {
+		return nil, fmt.Errorf("%s: for parameter metric: got %q, want one of %q (the test accuracy must not choose)", fn, metric, searchMetrics)
+	}
+	env, err := envFor(thread, fn)
+	if err != nil {
+		return nil, err
+	}
+	axes, err := searchSpace(fn, space)
+	if err != nil {
+		return nil, err
+	}
+	var seedVals []starlark.Value
+	if seeds != starlark.None {
+		sa, err := sweepAxes(fn, nil, nil, seeds)
+		if err != nil {
+			return nil, err
+		}
+		seedVals = sa[0].values[0]
+		if _, ok, _ := space.Get(starlark.String("seed")); ok {
+			return nil, fmt.Errorf("%s: seed is both in space and in seeds", fn)
+		}
+	}
+	names := make([]string, len(axes))
+	for i, a := range axes {
+		names[i] = a.name
+	}
+	if err := checkSettings(fn, m.m, c.c, names); err != nil {
+		return nil, err
+	}
+
+	// The sampler sees the axes sorted by name, so that the order in which
+	// the space is written does not change the proposals.
+	sorted := slices.Clone(axes)
+	slices.SortFunc(sorted, func(a, b spaceAxis) int { return strings.Compare(a.name, b.name) })
+	saxes := make([]search.Axis, len(sorted))
+	for i, a := range sorted {
+		saxes[i] = a.dist.axis(a.name)
+	}
+
+	perProposal := max(1, len(seedVals))
+	rounds := (trials + batch - 1) / batch
+	var all []*Result
+	var obs []search.Observation
+	for r := range rounds {
+		lo, hi := r*batch, min((r+1)*batch, trials)
+		var ts []*trial
+		points := make([][]float64, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			x, err := search.Propose(search.Sampler(sampler), saxes, uint64(seed), i, obs)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", fn, err)
+			}
+			vals := map[string]starlark.Value{}
+			point := make([]float64, len(sorted))
+			for k, a := range sorted {
+				vals[a.name] = a.dist.value(x[k])
+				point[k] = a.dist.internal(vals[a.name])
+			}
+			points = append(points, point)
+			combo := make([]namedValue, len(axes))
+			for k, a := range axes {
+				combo[k] = namedValue{a.name, vals[a.name]}
+			}
+			for _, sv := range seedValsOrNone(seedVals) {
+				cb := combo
+				if sv != nil {
+					cb = append(slices.Clone(combo), namedValue{"seed", sv})
+				}
+				t, err := settingsTrial(fn, m.m, d.d, c.c, cb)
+				if err != nil {
+					return nil, err
+				}
+				t.label = label
+				ts = append(ts, t)
+			}
+		}
+		group := label
+		if group == "" {
+			group = fmt.Sprintf("search %s (%s)", strings.Join(names, ","), sampler)
+		}
+		if rounds > 1 {
+			group += fmt.Sprintf(" round %d/%d", r+1, rounds)
+		}
+		rs, err := runTrials(env, fn, group, ts)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, rs...)
+		for p := range points {
+			v, done := proposalValue(rs[p*perProposal:(p+1)*perProposal], metric)
+			if !done {
+				// Another shard's (or, in pipe check, every) trial of this
+				// round is not trained: later rounds cannot be proposed.
+				if r+1 < rounds {
+					env.unfinished = append(env.unfinished, fmt.Sprintf("%s stopped at round %d of %d", strings.TrimSuffix(group, fmt.Sprintf(" round %d/%d", r+1, rounds)), r+1, rounds))
+				}
+				return resultList(all), nil
+			}
+			obs = append(obs, search.Observation{X: points[p], Value: v})
+		}
+	}
+	return resultList(all), nil
+}
+
+func seedValsOrNone(vs []starlark.Value) []starlark.Value {
+	if len(vs) == 0 {
+		return []starlark.Value{nil}
+	}
+	return vs
+}
+
+// proposalValue is the objective of one proposal: the mean of metric over
+// its trials (one per seed), -Inf if one diverged; done is false when a
+// trial was not trained in this run (pipe check, another shard's).
+func proposalValue(rs []*Result, metric string) (v float64, done bool) {
+	sum := 0.0
+	for _, r := range rs {
+		res := r.rec.Result
+		switch res.Status {
+		case nn.StatusOK:
+		case nn.StatusDiverged:
+			return math.Inf(-1), true
+		default:
+			return 0, false
+		}
+		if metric == "train_acc" {
+			sum += res.TrainAcc
+		} else {
+			sum += res.ValAcc
+		}
+	}
+	return sum / float64(len(rs)), true
+}
+
+func resultList(rs []*Result) *starlark.List {
+	out := make([]starlark.Value, len(rs))
+	for i, r := range rs {
+		out[i] = r
+	}
+	return starlark.NewList(out)
+}
+
+// searchSpace checks space: a non-empty dict of setting names to
+// distributions, in the order written.
+func searchSpace(fn string, space *starlark.Dict) ([]spaceAxis, error) {
+	if space == nil || space.Len() == 0 {
+		return nil, fmt.Errorf("%s: for parameter space: got an empty dict, want settings mapped to distributions", fn)
+	}
+	var axes []spaceAxis
+	for _, kv := range space.Items() {
+		name, ok := kv[0].(starlark.String)
+		if !ok {
+			return nil, fmt.Errorf("%s: for parameter space: key %s is %s, want string", fn, kv[0], kv[0].Type())
+		}
+		dist, ok := kv[1].(*Dist)
+		if !ok {
+			hint := ""
+			if _, isList := kv[1].(*starlark.List); isList {
+				hint = fmt.Sprintf(" (for a list of values write choice(%s))", kv[1])
+			}
+			return nil, fmt.Errorf("%s: for parameter space: %s is %s, want a distribution (uniform, log_uniform, int_uniform or choice)%s", fn, string(name), kv[1].Type(), hint)
+		}
+		axes = append(axes, spaceAxis{string(name), dist})
+	}
+	return axes, nil
 }

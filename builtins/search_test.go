@@ -1,9 +1,14 @@
 package builtins
 
 import (
+	"fmt"
+	"regexp"
+	"slices"
 	"testing"
 
 	"go.starlark.net/starlark"
+
+	"github.com/pipe-ml/pipe/nn"
 )
 
 func TestDistributions(t *testing.T) {
@@ -62,5 +67,122 @@ func TestDistValue(t *testing.T) {
 	}
 	if lo, hi := lg.bounds(); lg.internal(lg.value(lo)) != lo || lg.internal(lg.value(hi)) < hi-1e-12 {
 		t.Errorf("log_uniform bounds do not round-trip: %g %g", lo, hi)
+	}
+}
+
+// searchKeys runs a search with trials proposals and returns the keys and
+// labels of the trials it asked for, and the runner's calls.
+func searchKeys(t *testing.T, sampler string, trials int, result func(i int, j Job) nn.Result) (keys, labels []string, f *fixture) {
+	t.Helper()
+	f = newFixture(t)
+	f.runner.result = result
+	f.run(fmt.Sprintf(`
+m = three_layer_convnet(num_filters = 2, filter_size = 3, hidden_dim = 4)
+runs = search(m, tiny, train_config(batch_size = 4), trials = %d, sampler = %q, seed = 7, batch = 4,
+              space = {"lr": log_uniform(1e-4, 1e-1), "dropout": uniform(0, 0.8), "hidden_dim": int_uniform(2, 9),
+                       "optimizer": choice([adam(), sgd()])})
+assert.eq(len(runs), %d)
+`, trials, sampler, trials))
+	for _, j := range f.runner.jobs() {
+		keys = append(keys, j.Trial.Key())
+		labels = append(labels, j.Label)
+	}
+	return keys, labels, f
+}
+
+// byDropout scores a trial by its settings, so that TPE has something to
+// learn: the lower the dropout, the better.
+func byDropout(_ int, j Job) nn.Result {
+	v := 0.9
+	for _, s := range j.Trial.Settings {
+		if s.Name == "dropout" {
+			v -= s.Value.(float64) / 2
+		}
+	}
+	return nn.Result{Status: "ok", ValAcc: v, TrainAcc: v, ValAccs: []float64{v}, TrainAccs: []float64{v}, Loss: []float64{1}, BestEpoch: 1}
+}
+
+func TestSearchRounds(t *testing.T) {
+	for _, sampler := range []string{"random", "tpe"} {
+		keys, labels, f := searchKeys(t, sampler, 20, byDropout)
+		if len(f.runner.calls) != 5 {
+			t.Fatalf("%s: %d runner calls, want 5 rounds of 4", sampler, len(f.runner.calls))
+		}
+		if g := f.runner.calls[1].group; g != "search lr,dropout,hidden_dim,optimizer ("+sampler+") round 2/5" {
+			t.Errorf("group %q", g)
+		}
+		// Settings are in the space's order and rounded to 3 digits.
+		if !regexp.MustCompile(`^lr=0\.\d{1,3}e?-?\d* dropout=0?\.?\d{0,3} hidden_dim=\d optimizer=(adam|sgd)\(`).MatchString(labels[0]) {
+			t.Errorf("label %q", labels[0])
+		}
+		// Same search again: same trials. More trials: the same first ones.
+		again, _, _ := searchKeys(t, sampler, 20, byDropout)
+		more, _, _ := searchKeys(t, sampler, 30, byDropout)
+		if !slices.Equal(keys, again) {
+			t.Errorf("%s: a repeated search proposed other trials", sampler)
+		}
+		if !slices.Equal(keys, more[:20]) {
+			t.Errorf("%s: raising trials from 20 to 30 changed the first 20 proposals", sampler)
+		}
+	}
+	rnd, _, _ := searchKeys(t, "random", 20, byDropout)
+	tpe, _, _ := searchKeys(t, "tpe", 20, byDropout)
+	if !slices.Equal(rnd[:12], tpe[:12]) || slices.Equal(rnd[12:], tpe[12:]) {
+		t.Error("TPE should share random search's first 12 trials (3 rounds before 10 results) and differ after")
+	}
+}
+
+// TestSearchStopsAtUnfinishedRound: when a round has trials this run does
+// not train (another shard's), later rounds are not proposed.
+func TestSearchStopsAtUnfinishedRound(t *testing.T) {
+	calls := 0
+	f := newFixture(t)
+	f.runner.result = func(i int, j Job) nn.Result {
+		r := byDropout(i, j)
+		if len(f.runner.calls) == 2 && i == 1 {
+			r.Status = "not run"
+		}
+		calls++
+		return r
+	}
+	f.run(`
+runs = search(three_layer_convnet(num_filters = 2, filter_size = 3, hidden_dim = 4), tiny, train_config(batch_size = 4),
+              space = {"lr": log_uniform(1e-4, 1e-1)}, trials = 12, batch = 4, sampler = "tpe")
+assert.eq(len(runs), 8)
+`)
+	if len(f.runner.calls) != 2 || !slices.Equal(f.env.Unfinished(), []string{"search lr (tpe) stopped at round 2 of 3"}) {
+		t.Errorf("calls %d, unfinished %q", len(f.runner.calls), f.env.Unfinished())
+	}
+}
+
+func TestSearchSeeds(t *testing.T) {
+	f := newFixture(t)
+	f.run(`
+runs = search(three_layer_convnet(num_filters = 2, filter_size = 3, hidden_dim = 4), tiny, train_config(batch_size = 4),
+              space = {"reg": log_uniform(1e-5, 1e-1)}, trials = 3, seeds = [0, 1])
+assert.eq(len(runs), 6)
+assert.eq(runs[0].settings["reg"], runs[1].settings["reg"])
+assert.eq([r.settings["seed"] for r in runs], [0, 1, 0, 1, 0, 1])
+assert.eq([r.config.seed for r in runs], [0, 1, 0, 1, 0, 1])
+`)
+}
+
+func TestSearchErrors(t *testing.T) {
+	f := newFixture(t)
+	pre := `m = three_layer_convnet(num_filters = 2, filter_size = 3, hidden_dim = 4)
+c = train_config(batch_size = 4)
+`
+	for _, c := range []struct{ src, want string }{
+		{`search(m, tiny, c, space = {})`, "search: for parameter space: got an empty dict, want settings mapped to distributions"},
+		{`search(m, tiny, c, space = {"lr": [1e-3, 1e-2]})`, "search: for parameter space: lr is list, want a distribution (uniform, log_uniform, int_uniform or choice) (for a list of values write choice([0.001, 0.01]))"},
+		{`search(m, tiny, c, space = {"lrr": uniform(0, 1)})`, `search: unknown setting "lrr"`},
+		{`search(m, tiny, c, space = {"lr": uniform(0, 1)}, sampler = "grid")`, `search: for parameter sampler: got "grid", want "random" or "tpe"`},
+		{`search(m, tiny, c, space = {"lr": uniform(0, 1)}, metric = "test_acc")`, `search: for parameter metric: got "test_acc", want one of ["val_acc" "train_acc"] (the test accuracy must not choose)`},
+		{`search(m, tiny, c, space = {"lr": uniform(0, 1)}, trials = 0)`, "search: for parameter trials: got 0, want >= 1"},
+		{`search(m, tiny, c, space = {"lr": uniform(0, 1)}, batch = 0)`, "search: for parameter batch: got 0, want >= 1"},
+		{`search(m, tiny, c, space = {"seed": int_uniform(0, 3)}, seeds = [1])`, "search: seed is both in space and in seeds"},
+		{`search(m, tiny, c, space = {"hidden_dim": int_uniform(-5, -1)})`, "search: trial hidden_dim=-"},
+	} {
+		f.fails(pre+c.src, c.want)
 	}
 }

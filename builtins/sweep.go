@@ -54,42 +54,17 @@ func sweep(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	if err != nil {
 		return nil, err
 	}
-	// Every key must name a setting; say which ones exist otherwise.
+	var names []string
 	for _, ax := range axes {
-		for _, name := range ax.names {
-			if !m.m.set.has(name) && !c.c.has(name) {
-				valid := append(slices.Clone(m.m.set.names), c.c.keys()...)
-				return nil, fmt.Errorf("%s: unknown setting %q: not a setting of %s or of the training configuration (valid: %s)",
-					b.Name(), name, m.m.kind, strings.Join(sortedCopy(valid), ", "))
-			}
-		}
+		names = append(names, ax.names...)
+	}
+	if err := checkSettings(b.Name(), m.m, c.c, names); err != nil {
+		return nil, err
 	}
 
 	var trials []*trial
 	for combo := range product(axes) {
-		modelOv := map[string]starlark.Value{}
-		configOv := map[string]starlark.Value{}
-		for _, nv := range combo {
-			if m.m.set.has(nv.name) {
-				modelOv[nv.name] = nv.value
-			} else {
-				configOv[nv.name] = nv.value
-			}
-		}
-		where := fmt.Sprintf("%s: trial %s", b.Name(), describeCombo(combo))
-		model := m.m
-		if len(modelOv) > 0 {
-			if model, err = model.with(m.m.kind, modelOv); err != nil {
-				return nil, fmt.Errorf("%s: %v", where, err)
-			}
-		}
-		config := c.c
-		if len(configOv) > 0 {
-			if config, err = config.with("train_config", configOv); err != nil {
-				return nil, fmt.Errorf("%s: %v", where, err)
-			}
-		}
-		t, err := newTrial(where, model, d.d, config, combo)
+		t, err := settingsTrial(b.Name(), m.m, d.d, c.c, combo)
 		if err != nil {
 			return nil, err
 		}
@@ -98,10 +73,6 @@ func sweep(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	}
 	group := label
 	if group == "" {
-		var names []string
-		for _, ax := range axes {
-			names = append(names, ax.names...)
-		}
 		group = "sweep " + strings.Join(names, ",")
 	}
 	rs, err := runTrials(env, b.Name(), group, trials)
@@ -113,6 +84,48 @@ func sweep(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 		out[i] = r
 	}
 	return starlark.NewList(out), nil
+}
+
+// checkSettings reports the first of names that is not a setting of the
+// model m or the configuration c, listing the valid ones.
+func checkSettings(fn string, m *Model, c *TrainConfig, names []string) error {
+	for _, name := range names {
+		if !m.set.has(name) && !c.has(name) {
+			valid := append(slices.Clone(m.set.names), c.keys()...)
+			return fmt.Errorf("%s: unknown setting %q: not a setting of %s or of the training configuration (valid: %s)",
+				fn, name, m.kind, strings.Join(sortedCopy(valid), ", "))
+		}
+	}
+	return nil
+}
+
+// settingsTrial is the trial of m, d and c with the settings of combo
+// changed (each a model setting if the model has it, else one of the
+// configuration or its optimiser), named by combo in messages.
+func settingsTrial(fn string, m *Model, d *Data, c *TrainConfig, combo []namedValue) (*trial, error) {
+	modelOv := map[string]starlark.Value{}
+	configOv := map[string]starlark.Value{}
+	for _, nv := range combo {
+		if m.set.has(nv.name) {
+			modelOv[nv.name] = nv.value
+		} else {
+			configOv[nv.name] = nv.value
+		}
+	}
+	where := fmt.Sprintf("%s: trial %s", fn, describeCombo(combo))
+	model, config := m, c
+	var err error
+	if len(modelOv) > 0 {
+		if model, err = model.with(m.kind, modelOv); err != nil {
+			return nil, fmt.Errorf("%s: %v", where, err)
+		}
+	}
+	if len(configOv) > 0 {
+		if config, err = config.with("train_config", configOv); err != nil {
+			return nil, fmt.Errorf("%s: %v", where, err)
+		}
+	}
+	return newTrial(where, model, d, config, combo)
 }
 
 // describeCombo names a trial of a sweep in error messages by the values as

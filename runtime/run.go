@@ -319,7 +319,18 @@ func Run(ctx context.Context, opt Options) error {
 	if sharded {
 		fmt.Fprintf(stdout, "shard %s done: its trials are saved; tables, figures and the report are not rendered in a shard run.\n"+
 			"Once every shard has finished, run the same command without --shard to render them from the cache.\n", opt.Shard)
+		for _, u := range env.Unfinished() {
+			// A search's next round is proposed from this round's results,
+			// which other shards are still training.
+			fmt.Fprintf(stdout, "%s: its next round depends on every shard's results of this one.\n"+
+				"Run the shards again once all have finished (each goes one round further), or once without --shard to finish it.\n", u)
+		}
 		return nil
+	}
+	if opt.CheckOnly {
+		for _, u := range env.Unfinished() {
+			fmt.Fprintf(stdout, "%s: later rounds depend on its results, so only the trials up to it are listed\n", u)
+		}
 	}
 	if !opt.CheckOnly {
 		// Only a complete run gets a manifest: pipe report must never
