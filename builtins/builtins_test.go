@@ -23,7 +23,7 @@ import (
 func TestPredeclared(t *testing.T) {
 	want := []string{
 		"check_initial_loss", "choice", "dataset", "evaluate", "export", "gradient_check", "int_uniform",
-		"log_uniform", "math", "overfit", "param", "plot", "report", "sequential", "sweep", "table",
+		"log_uniform", "math", "overfit", "param", "plot", "report", "search", "sequential", "sweep", "table",
 		"three_layer_convnet", "train", "train_config", "uniform", "weights",
 	}
 	want = append(want, nn.LayerKinds()...)

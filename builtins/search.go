@@ -183,7 +183,11 @@ func searchBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 				// Another shard's (or, in pipe check, every) trial of this
 				// round is not trained: later rounds cannot be proposed.
 				if r+1 < rounds {
-					env.unfinished = append(env.unfinished, fmt.Sprintf("%s stopped at round %d of %d", strings.TrimSuffix(group, fmt.Sprintf(" round %d/%d", r+1, rounds)), r+1, rounds))
+					name := fmt.Sprintf("%s (%s)", strings.Join(names, ","), sampler)
+					if label != "" {
+						name = label
+					}
+					env.unfinished = append(env.unfinished, fmt.Sprintf("search %s stopped at round %d of %d", name, r+1, rounds))
 				}
 				return resultList(all), nil
 			}

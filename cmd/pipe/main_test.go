@@ -21,8 +21,18 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the CLI scripts in testdata/script: each writes small
 // .star files, runs pipe and checks its output and exit status.
+// $PIPELINES is the repository's pipelines folder, for scripts that run
+// the shipped pipelines on small budgets.
 func TestScripts(t *testing.T) {
+	pipelines, err := filepath.Abs("../../pipelines")
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
+		Setup: func(e *testscript.Env) error {
+			e.Setenv("PIPELINES", pipelines)
+			return nil
+		},
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
