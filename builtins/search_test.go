@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"go.starlark.net/starlark"
@@ -184,5 +185,29 @@ c = train_config(batch_size = 4)
 		{`search(m, tiny, c, space = {"hidden_dim": int_uniform(-5, -1)})`, "search: trial hidden_dim=-"},
 	} {
 		f.fails(pre+c.src, c.want)
+	}
+}
+
+// TestTableCompareArg: table(compare = True) reaches the results table
+// and its manifest entry.
+func TestTableCompareArg(t *testing.T) {
+	f := newFixture(t)
+	f.runner.result = func(i int, j Job) nn.Result {
+		v := 0.8 + 0.01*float64(j.Trial.Train.Seed) + 0.001*float64(i%2)
+		if d, _ := j.Trial.Setting("dropout"); d == 0.5 {
+			v -= 0.05
+		}
+		return nn.Result{Status: "ok", ValAcc: v, TrainAcc: v, ValAccs: []float64{v}, TrainAccs: []float64{v}, Loss: []float64{1}, BestEpoch: 1}
+	}
+	g := f.run(`
+runs = sweep(three_layer_convnet(num_filters = 2, filter_size = 3, hidden_dim = 4), tiny, train_config(batch_size = 4),
+             grid = {"dropout": [0.0, 0.5]}, seeds = [0, 1, 2])
+rows = table(runs, columns = ["dropout", "val_acc"], compare = True)
+`)
+	if got := g["rows"].String(); !strings.Contains(got, `"best"`) || !strings.Contains(got, `"p=`) {
+		t.Errorf("rows %s", got)
+	}
+	if it := f.env.Manifest.Items; len(it) != 1 || !it[0].Table.Compare {
+		t.Errorf("manifest items %+v", it)
 	}
 }

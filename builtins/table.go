@@ -10,17 +10,26 @@ import (
 
 // tableBuiltins compare results:
 //
-//	table(results, columns=None, title="", sort=None)
+//	table(results, columns=None, title="", sort=None, compare=False)
 //	    Prints a table of results (one row per configuration; trials that
-//	    differ only in their seed share a row showing mean ± std) and writes
+//	    differ only in their seed share a row showing mean ± std, and
+//	    val_acc's 95% confidence interval by Student's t) and writes
 //	    it as <out>/tables/<slug of title>.md and .csv (slug-2, slug-3, ...
 //	    when an earlier table of the run has that title). columns are setting
 //	    names (filter_size, seed, ...) and metrics: train_acc, val_acc
 //	    (the kept best epoch's), test_acc, seconds (core-seconds), status,
 //	    last_train_acc, last_val_acc (the last epoch's), best_epoch, loss,
-//	    seeds. None shows every
-//	    setting, then train_acc, val_acc, test_acc and seconds. sort is a
-//	    column, "-column" for descending; None keeps the pipeline's order.
+//	    seeds. None shows every setting, then train_acc, val_acc, test_acc
+//	    and seconds; a metric's confidence interval is the column
+//	    <metric>_ci95. sort is a column, "-column" for descending; None keeps
+//	    the pipeline's order. compare
+//	    adds a "vs best" column: the row with the highest mean val_acc is
+//	    "best", every other row shows the p-value of a paired t-test of its
+//	    val_acc against the best's over the seeds they share, "≈ best" when
+//	    p >= 0.05 (the difference is not significant), "-" with fewer than
+//	    two shared seeds. Paired, because a seed fixes the initial weights,
+//	    batch order and dropout masks: pairing cancels the seed-to-seed
+//	    spread, which is often larger than the difference compared.
 //	    The CSV holds numbers for pandas and spreadsheets: a mean ± std cell
 //	    is three columns, <metric>_mean, <metric>_std and <metric>_n, and a
 //	    missing value is empty. Returns the table's rows as a list of lists
@@ -73,8 +82,9 @@ func table(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	var rs resultsArg
 	var cols stringsArg
 	var title, sortBy string
+	var compare bool
 	if err := unpackArgs(b.Name(), args, kwargs, "results", &rs, "columns?", &cols,
-		"title?", (*text)(&title), "sort??", &sortBy); err != nil {
+		"title?", (*text)(&title), "sort??", &sortBy, "compare?", &compare); err != nil {
 		return nil, err
 	}
 	env, err := envFor(thread, b.Name())
@@ -82,7 +92,7 @@ func table(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 		return nil, err
 	}
 	recs := rs.records()
-	spec := &results.TableSpec{Title: title, Columns: cols.s, Sort: sortBy, Trials: results.Refs(recs)}
+	spec := &results.TableSpec{Title: title, Columns: cols.s, Sort: sortBy, Compare: compare, Trials: results.Refs(recs)}
 	t, err := spec.Table(recs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)

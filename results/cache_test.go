@@ -29,11 +29,11 @@ func TestCacheRoundTrip(t *testing.T) {
 	}
 	// A record read back renders the same table as the fresh one (settings
 	// keep their Go types).
-	fresh, err := newTable("t", []Record{rec}, nil, "")
+	fresh, err := newTable("t", []Record{rec}, nil, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	loaded, err := newTable("t", []Record{got}, nil, "")
+	loaded, err := newTable("t", []Record{got}, nil, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,6 +80,7 @@ type TableSpec struct {
 	Title   string     `json:"title"`
 	Columns []string   `json:"columns"`
 	Sort    string     `json:"sort,omitempty"`
+	Compare bool       `json:"compare,omitempty"`
 	Slug    string     `json:"slug"`
 	Trials  []TrialRef `json:"trials"`
 }
@@ -115,7 +116,7 @@ func Refs(recs []Record) []TrialRef {
 // Table builds the table the spec describes from recs, the records of
 // s.Trials in order.
 func (s *TableSpec) Table(recs []Record) (Table, error) {
-	return newTable(s.Title, recs, s.Columns, s.Sort)
+	return newTable(s.Title, recs, s.Columns, s.Sort, s.Compare)
 }
 
 // WriteFiles writes t, the table of s, as <dir>/tables/<slug>.md and .csv.

@@ -56,7 +56,7 @@ func TestManifestRoundTripAndRender(t *testing.T) {
 
 	// The same table and figure drawn straight from the records.
 	direct := t.TempDir()
-	tbl, err := newTable("Filter size", recs, []string{"filter_size", "val_acc"}, "-val_acc")
+	tbl, err := newTable("Filter size", recs, []string{"filter_size", "val_acc"}, "-val_acc", false)
 	if err != nil {
 		t.Fatal(err)
 	}

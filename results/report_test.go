@@ -12,11 +12,11 @@ import (
 func writeStudy(t *testing.T, dir string) string {
 	t.Helper()
 	recs := curveSweep()
-	tbl, err := newTable("Filter size", recs, sweepColumns[:5], "")
+	tbl, err := newTable("Filter size", recs, sweepColumns[:5], "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	seeds, err := newTable("Filter size", seededSweep(), []string{"filter_size", "val_acc"}, "filter_size")
+	seeds, err := newTable("Filter size", seededSweep(), []string{"filter_size", "val_acc"}, "filter_size", false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,7 +110,11 @@ type group struct {
 // sort is a column name, "-name" for descending; rows with equal values, and
 // all rows when sort is "", keep the order in which their first record appears
 // in recs (the pipeline's order).
-func newTable(title string, recs []Record, columns []string, sortBy string) (Table, error) {
+//
+// Grouped rows that show val_acc also get its 95% confidence interval
+// (val_acc_ci95; any metric's is a column named <metric>_ci95). compare
+// adds the "vs best" column of compareCells.
+func newTable(title string, recs []Record, columns []string, sortBy string, compare bool) (Table, error) {
 	settings := settingNames(recs)
 	groups := groupRecords(recs)
 	grouped := false
@@ -135,6 +139,9 @@ func newTable(title string, recs []Record, columns []string, sortBy string) (Tab
 		}
 	}
 	cols := slices.Clone(columns)
+	if i := slices.Index(cols, compareMetric); grouped && i >= 0 && !slices.Contains(cols, compareMetric+ciSuffix) {
+		cols = slices.Insert(cols, i+1, compareMetric+ciSuffix)
+	}
 	if grouped && !slices.Contains(cols, seedsColumn) {
 		cols = append(cols, seedsColumn)
 	}
@@ -154,6 +161,11 @@ func newTable(title string, recs []Record, columns []string, sortBy string) (Tab
 		})
 	}
 
+	var vsBest []string
+	if compare {
+		cols = append(cols, compareColumn)
+		vsBest = compareCells(groups)
+	}
 	t := Table{Title: title, Columns: cols, Rows: make([][]string, len(groups))}
 	if slices.Contains(cols, "seconds") {
 		t.Note = secondsNote
@@ -161,6 +173,10 @@ func newTable(title string, recs []Record, columns []string, sortBy string) (Tab
 	for i, g := range groups {
 		row := make([]string, len(cols))
 		for j, c := range cols {
+			if c == compareColumn {
+				row[j] = vsBest[i]
+				continue
+			}
 			row[j] = cell(g, c)
 		}
 		t.Rows[i] = row
@@ -201,6 +217,7 @@ func validColumns(settings []string) map[string]bool {
 	valid := map[string]bool{statusColumn: true, seedsColumn: true}
 	for _, m := range metrics {
 		valid[m.name] = true
+		valid[m.name+ciSuffix] = true
 	}
 	for _, s := range settings {
 		valid[s] = true

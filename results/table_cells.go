@@ -13,6 +13,9 @@ func cell(g *group, c string) string {
 	if m, ok := findMetric(c); ok {
 		return metricCell(g, m)
 	}
+	if m, ok := findMetric(strings.TrimSuffix(c, ciSuffix)); ok {
+		return ciCell(g, m)
+	}
 	switch c {
 	case statusColumn:
 		return statusCell(g)

@@ -33,7 +33,7 @@ func TestTableGolden(t *testing.T) {
 		recs []Record
 		sort string
 	}{{"filter_size", filterSweep(), ""}, {"filter_size_seeds", seededSweep(), "-val_acc"}} {
-		tbl, err := newTable("Filter size", c.recs, sweepColumns, c.sort)
+		tbl, err := newTable("Filter size", c.recs, sweepColumns, c.sort, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestTableSecondsAreCoreSeconds(t *testing.T) {
 	recs[0].Seconds, recs[0].Threads = 20.5, 1
 	recs[1].Seconds, recs[1].Threads = 8.5, 2
 	recs[2].Seconds, recs[2].Threads = 9, 0
-	tbl, err := newTable("", recs, []string{"filter_size", "seconds"}, "")
+	tbl, err := newTable("", recs, []string{"filter_size", "seconds"}, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestTableSecondsAreCoreSeconds(t *testing.T) {
 	if recs[1].WithoutTiming().Threads != 0 {
 		t.Error("WithoutTiming keeps Threads, which varies with --jobs")
 	}
-	noSeconds, err := newTable("", recs, []string{"filter_size", "val_acc"}, "")
+	noSeconds, err := newTable("", recs, []string{"filter_size", "val_acc"}, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,20 +95,21 @@ func TestTableSecondsAreCoreSeconds(t *testing.T) {
 }
 
 func TestTableGroupsSeeds(t *testing.T) {
-	tbl, err := newTable("", seededSweep(), []string{"filter_size", "seed", "val_acc", "best_epoch", "seconds"}, "")
+	tbl, err := newTable("", seededSweep(), []string{"filter_size", "seed", "val_acc", "best_epoch", "seconds"}, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCols := []string{"filter_size", "seed", "val_acc", "best_epoch", "seconds", "seeds"}
+	wantCols := []string{"filter_size", "seed", "val_acc", "val_acc_ci95", "best_epoch", "seconds", "seeds"}
 	if !reflect.DeepEqual(tbl.Columns, wantCols) {
 		t.Errorf("columns %v, want %v", tbl.Columns, wantCols)
 	}
 	// Mean and sample standard deviation, computed by hand:
 	// filter 5: 0.84, 0.85, 0.86 → 0.850 ± 0.010; seconds 15.0, 15.1, 15.2 → 15.1 ± 0.1
 	// filter 3: 0.80, 0.81, 0.83 → 0.81333 ± 0.015275
+	// 95% CI: mean ± t(0.975, 2 df) = 4.3027 · std/√3: 0.850 ± 0.0248, 0.813 ± 0.0379
 	want := [][]string{
-		{"5", "0,1,2", "0.850 ± 0.010", "2.0 ± 0.0", "15.1 ± 0.1", "3"},
-		{"3", "0,1,2", "0.813 ± 0.015", "2.0 ± 0.0", "13.1 ± 0.1", "3"},
+		{"5", "0,1,2", "0.850 ± 0.010", "[0.825, 0.875]", "2.0 ± 0.0", "15.1 ± 0.1", "3"},
+		{"3", "0,1,2", "0.813 ± 0.015", "[0.775, 0.851]", "2.0 ± 0.0", "13.1 ± 0.1", "3"},
 	}
 	if !reflect.DeepEqual(tbl.Rows, want) {
 		t.Errorf("rows\n%v\nwant\n%v", tbl.Rows, want)
@@ -121,7 +122,7 @@ func TestTableGroupsSeeds(t *testing.T) {
 func TestTableKeepsDifferentSpecsApart(t *testing.T) {
 	a, b := sweepRecord(3, 0, 0.8), sweepRecord(3, 1, 0.9)
 	b.Trial.Train.Epochs = 10 // same settings, but not the same configuration
-	tbl, err := newTable("", []Record{a, b}, []string{"filter_size", "val_acc"}, "")
+	tbl, err := newTable("", []Record{a, b}, []string{"filter_size", "val_acc"}, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func TestTableStatusOfMixedSeeds(t *testing.T) {
 	recs := seededSweep()[1:3]
 	recs[0].Result.Status = "diverged"
 	recs[0].Result.Loss = append(recs[0].Result.Loss, math.NaN())
-	tbl, err := newTable("", recs, []string{"status", "loss"}, "")
+	tbl, err := newTable("", recs, []string{"status", "loss"}, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +156,7 @@ func TestTableSort(t *testing.T) {
 		{"seed", []string{"3", "5", "7"}}, // ties keep pipeline order
 	} {
 		recs := filterSweep()
-		tbl, err := newTable("", recs, []string{"filter_size"}, c.sort)
+		tbl, err := newTable("", recs, []string{"filter_size"}, c.sort, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +171,7 @@ func TestTableSort(t *testing.T) {
 }
 
 func TestTableColumnErrors(t *testing.T) {
-	_, err := newTable("Filter size", filterSweep(), []string{"filter_size", "val_accuracy"}, "")
+	_, err := newTable("Filter size", filterSweep(), []string{"filter_size", "val_accuracy"}, "", false)
 	if err == nil {
 		t.Fatal("unknown column accepted")
 	}
@@ -179,7 +180,7 @@ func TestTableColumnErrors(t *testing.T) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
-	if _, err := newTable("", filterSweep(), nil, "-speed"); err == nil || !strings.Contains(err.Error(), `"speed"`) {
+	if _, err := newTable("", filterSweep(), nil, "-speed", false); err == nil || !strings.Contains(err.Error(), `"speed"`) {
 		t.Errorf("unknown sort column: err = %v", err)
 	}
 }
@@ -187,7 +188,7 @@ func TestTableColumnErrors(t *testing.T) {
 func TestTableDefaultsAndMissingSettings(t *testing.T) {
 	recs := filterSweep()
 	recs[1].Trial.Settings = recs[1].Trial.Settings[:1] // no seed setting
-	tbl, err := newTable("", recs, nil, "")
+	tbl, err := newTable("", recs, nil, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +273,7 @@ func TestFormatFixed(t *testing.T) {
 }
 
 func TestEmptyTable(t *testing.T) {
-	tbl, err := newTable("Empty", nil, []string{"val_acc"}, "")
+	tbl, err := newTable("Empty", nil, []string{"val_acc"}, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +301,7 @@ func TestWithoutTiming(t *testing.T) {
 // _mean, _std and _n cell parses as a number, and they agree with the
 // "mean ± std" cells the Markdown shows (to its rounding) and the seed count.
 func TestTableCSVNumericColumns(t *testing.T) {
-	tbl, err := newTable("Filter size", seededSweep(), sweepColumns, "")
+	tbl, err := newTable("Filter size", seededSweep(), sweepColumns, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,5 +347,57 @@ func TestTableCSVNumericColumns(t *testing.T) {
 	}
 	if got := rows[1][col("filter_size")]; got != "5" {
 		t.Errorf("filter_size of the first row: %q", got)
+	}
+}
+
+// TestTableCompare: compare = True marks each row against the best by the
+// paired t-test over shared seeds. filter 5 - filter 3 per seed: 0.04,
+// 0.04, 0.03: t = 0.03667/(0.005774/√3) = 11.0 on 2 df, p = 2(1 - F(11)) =
+// 0.00816 (for 2 df, F(t) = 1/2 + t/(2√(2+t²))).
+func TestTableCompare(t *testing.T) {
+	recs := append(seededSweep(), sweepRecord(7, 0, 0.85), sweepRecord(7, 1, 0.84), sweepRecord(7, 2, 0.87), sweepRecord(9, 0, 0.9))
+	tbl, err := newTable("", recs, []string{"filter_size", "val_acc"}, "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tbl.Columns; !slices.Equal(got, []string{"filter_size", "val_acc", "val_acc_ci95", "seeds", "vs best"}) {
+		t.Errorf("columns %q", got)
+	}
+	// filter 9 (one seed) is the best by mean but shares one seed only with
+	// each other row: no test.
+	for i, r := range tbl.Rows[:3] {
+		if r[4] != "-" {
+			t.Errorf("row %d: %q, want - (one shared seed)", i, r[4])
+		}
+	}
+	if tbl.Rows[3][4] != "best" {
+		t.Errorf("best row: %q", tbl.Rows[3][4])
+	}
+
+	tbl, err = newTable("", recs[:9], []string{"filter_size", "val_acc"}, "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{tbl.Rows[0][4], tbl.Rows[1][4], tbl.Rows[2][4]}
+	// 7 (0.8533) is best; 7 - 5: 0.01, -0.01, 0.01: t = 0.00333/(0.011547/√3) = 0.5, p = 0.667;
+	// 7 - 3: 0.05, 0.03, 0.04: t = 0.04/(0.01/√3) = 6.928, p = 0.0202.
+	if want := []string{"≈ best (p=0.667)", "p=0.0202", "best"}; !slices.Equal(got, want) {
+		t.Errorf("vs best %q, want %q", got, want)
+	}
+}
+
+func TestPairedT(t *testing.T) {
+	// scipy.stats.ttest_1samp([1, 2, 3, 4, 5], 0): t = 4.2426, p = 0.013244.
+	if p, ok := pairedT([]float64{1, 2, 3, 4, 5}); !ok || math.Abs(p-0.013244) > 1e-5 {
+		t.Errorf("p = %v, %v; want 0.013244", p, ok)
+	}
+	if p, ok := pairedT([]float64{0.02, 0.02}); !ok || p != 0 {
+		t.Errorf("constant nonzero differences: p = %v", p)
+	}
+	if p, ok := pairedT([]float64{0, 0, 0}); !ok || p != 1 {
+		t.Errorf("no differences: p = %v", p)
+	}
+	if _, ok := pairedT([]float64{1}); ok {
+		t.Error("one pair tested")
 	}
 }
