@@ -31,7 +31,7 @@ import (
 //	train.go   one constructor per update rule of nn's registry (sgd, adam, ...),
 //	           train_config, train
 //	sweep.go   sweep
-//	search.go  uniform, log_uniform, int_uniform, choice
+//	search.go  uniform, log_uniform, int_uniform, choice, search, halving
 //	checks.go  check_initial_loss, gradient_check, overfit
 //	table.go   table
 //	plot.go    plot

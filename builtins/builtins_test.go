@@ -22,7 +22,7 @@ import (
 // optimisers come from nn's registries (a registered layer is a builtin).
 func TestPredeclared(t *testing.T) {
 	want := []string{
-		"check_initial_loss", "choice", "dataset", "evaluate", "export", "gradient_check", "int_uniform",
+		"check_initial_loss", "choice", "dataset", "evaluate", "export", "gradient_check", "halving", "int_uniform",
 		"log_uniform", "math", "overfit", "param", "plot", "report", "search", "sequential", "sweep", "table",
 		"three_layer_convnet", "train", "train_config", "uniform", "weights",
 	}

@@ -46,6 +46,21 @@ import (
 //	    unfinished round and stops there (its later rounds depend on the
 //	    other shards' results): run the shards again to go on, or once
 //	    without --shard to finish; pipe check lists the first round only.
+//	halving(model, data, config, space, trials=27, seed=0, min_epochs=1, max_epochs=9, eta=3, metric="val_acc", label=None)
+//	    Successive halving (Jamieson and Talwalkar 2016, one bracket of
+//	    Hyperband): trials candidates from space (random search's
+//	    proposals for seed, so a random search with the same seed and
+//	    min_epochs shares the first rung) each train min_epochs; the best
+//	    1/eta by metric go on to eta times the epochs, and so on up to
+//	    max_epochs. A candidate trained further is an ordinary trial with
+//	    more epochs, which the trial store continues from the saved state
+//	    of its shorter run, so no epoch is trained twice. Promotions are
+//	    decided only when a rung is complete, so the outcome is the same at
+//	    any --jobs, under any --shard layout (a shard stops at its first
+//	    unfinished rung, as search does) and after any interrupt; pruned
+//	    trials stay in the store. Returns every rung's results in order,
+//	    each with the setting epochs; prints the epochs trained against
+//	    training every candidate to max_epochs.
 //
 // Example: search(base_model, data, base_train, space = {"lr":
 // log_uniform(1e-4, 1e-2), "dropout": uniform(0, 0.8)}, trials = 24,
@@ -56,6 +71,7 @@ var searchBuiltins = starlark.StringDict{
 	"int_uniform": starlark.NewBuiltin("int_uniform", uniformBuiltin),
 	"choice":      starlark.NewBuiltin("choice", choiceBuiltin),
 	"search":      starlark.NewBuiltin("search", searchBuiltin),
+	"halving":     starlark.NewBuiltin("halving", halvingBuiltin),
 }
 
 // searchMetrics are the objectives search may maximise; test accuracy is
@@ -258,4 +274,162 @@ func searchSpace(fn string, space *starlark.Dict) ([]spaceAxis, error) {
 		axes = append(axes, spaceAxis{string(name), dist})
 	}
 	return axes, nil
+}
+
+// halvingRung is one rung of successive halving: how many candidates
+// train to how many epochs.
+type halvingRung struct{ candidates, epochs int }
+
+// halvingRungs plans successive halving (Jamieson and Talwalkar 2016; the
+// rungs of Li et al.'s Hyperband bracket): n candidates at minEpochs, then
+// the best n/eta (at least 1) at eta times the epochs, and so on while the
+// epochs stay within maxEpochs; the last rung is maxEpochs.
+func halvingRungs(n, minEpochs, maxEpochs, eta int) []halvingRung {
+	rungs := []halvingRung{{n, minEpochs}}
+	for {
+		last := rungs[len(rungs)-1]
+		if last.epochs >= maxEpochs || last.candidates <= 1 {
+			return rungs
+		}
+		rungs = append(rungs, halvingRung{max(1, last.candidates/eta), min(last.epochs*eta, maxEpochs)})
+	}
+}
+
+func halvingBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	fn := b.Name()
+	var m modelArg
+	var d dataArg
+	var c configArg
+	var space *starlark.Dict
+	trials, seed, minEpochs, maxEpochs, eta := 27, 0, 1, 9, 3
+	metric := "val_acc"
+	var label string
+	if err := unpackArgs(fn, args, kwargs, "model", &m, "data", &d, "config", &c, "space", &space,
+		"trials?", &trials, "seed?", &seed, "min_epochs?", &minEpochs, "max_epochs?", &maxEpochs, "eta?", &eta,
+		"metric?", &metric, "label??", &label); err != nil {
+		return nil, err
+	}
+	if err := firstError(intAtLeast(fn, "trials", trials, 1), intAtLeast(fn, "seed", seed, 0),
+		intAtLeast(fn, "min_epochs", minEpochs, 1), intAtLeast(fn, "max_epochs", maxEpochs, minEpochs), intAtLeast(fn, "eta", eta, 2)); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(searchMetrics, metric) {
+		return nil, fmt.Errorf("%s: for parameter metric: got %q, want one of %q (the test accuracy must not choose)", fn, metric, searchMetrics)
+	}
+	env, err := envFor(thread, fn)
+	if err != nil {
+		return nil, err
+	}
+	axes, err := searchSpace(fn, space)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(axes))
+	for i, a := range axes {
+		names[i] = a.name
+		if a.name == "epochs" {
+			return nil, fmt.Errorf("%s: for parameter space: epochs is what halving allots; it cannot be searched", fn)
+		}
+	}
+	if err := checkSettings(fn, m.m, c.c, names); err != nil {
+		return nil, err
+	}
+	sorted := slices.Clone(axes)
+	slices.SortFunc(sorted, func(a, b spaceAxis) int { return strings.Compare(a.name, b.name) })
+	saxes := make([]search.Axis, len(sorted))
+	for i, a := range sorted {
+		saxes[i] = a.dist.axis(a.name)
+	}
+	// The candidates are random search's proposals with the same seed, so
+	// a random search of min_epochs trains the first rung for both.
+	cands := make([][]namedValue, trials)
+	for i := range cands {
+		x, err := search.Propose(search.Random, saxes, uint64(seed), i, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", fn, err)
+		}
+		vals := map[string]starlark.Value{}
+		for k, a := range sorted {
+			vals[a.name] = a.dist.value(x[k])
+		}
+		for _, a := range axes {
+			cands[i] = append(cands[i], namedValue{a.name, vals[a.name]})
+		}
+	}
+
+	rungs := halvingRungs(trials, minEpochs, maxEpochs, eta)
+	name := label
+	if name == "" {
+		name = "halving " + strings.Join(names, ",")
+	}
+	alive := make([]int, trials) // candidate indices in this rung, in candidate order
+	for i := range alive {
+		alive[i] = i
+	}
+	var all []*Result
+	trained, prev := 0, 0
+	for k, rung := range rungs {
+		var ts []*trial
+		for _, i := range alive {
+			combo := append(slices.Clone(cands[i]), namedValue{"epochs", starlark.MakeInt(rung.epochs)})
+			t, err := settingsTrial(fn, m.m, d.d, c.c, combo)
+			if err != nil {
+				return nil, err
+			}
+			t.label = label
+			ts = append(ts, t)
+		}
+		group := fmt.Sprintf("%s rung %d/%d (%d epochs)", name, k+1, len(rungs), rung.epochs)
+		rs, err := runTrials(env, fn, group, ts)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, rs...)
+		trained += len(alive) * (rung.epochs - prev)
+		prev = rung.epochs
+		vals := make([]float64, len(rs))
+		for j, r := range rs {
+			v, done := proposalValue([]*Result{r}, metric)
+			if !done {
+				if k+1 < len(rungs) {
+					env.unfinished = append(env.unfinished, fmt.Sprintf("%s stopped at rung %d of %d", name, k+1, len(rungs)))
+				}
+				return resultList(all), nil
+			}
+			vals[j] = v
+		}
+		if k+1 < len(rungs) {
+			// Promote the best; ties keep candidate order.
+			order := make([]int, len(alive))
+			for j := range order {
+				order[j] = j
+			}
+			slices.SortStableFunc(order, func(a, b int) int {
+				switch {
+				case vals[a] > vals[b]:
+					return -1
+				case vals[a] < vals[b]:
+					return 1
+				}
+				return 0
+			})
+			next := make([]int, rungs[k+1].candidates)
+			for j := range next {
+				next[j] = alive[order[j]]
+			}
+			slices.Sort(next)
+			alive = next
+		}
+	}
+	fmt.Fprintf(env.stdout(), "%s: %d candidates, rungs %s: %d epochs to train with continuation, %d to train every candidate to %d epochs\n",
+		fn, trials, describeRungs(rungs), trained, trials*rungs[len(rungs)-1].epochs, rungs[len(rungs)-1].epochs)
+	return resultList(all), nil
+}
+
+func describeRungs(rungs []halvingRung) string {
+	parts := make([]string, len(rungs))
+	for i, r := range rungs {
+		parts[i] = fmt.Sprintf("%d×%d", r.candidates, r.epochs)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -211,3 +211,66 @@ rows = table(runs, columns = ["dropout", "val_acc"], compare = True)
 		t.Errorf("manifest items %+v", it)
 	}
 }
+
+func TestHalvingRungs(t *testing.T) {
+	for _, c := range []struct {
+		n, lo, hi, eta int
+		want           string
+	}{
+		{27, 1, 9, 3, "27×1, 9×3, 3×9"},
+		{9, 1, 9, 3, "9×1, 3×3, 1×9"},
+		{10, 1, 8, 2, "10×1, 5×2, 2×4, 1×8"},
+		{5, 2, 5, 3, "5×2, 1×5"},
+		{4, 3, 3, 3, "4×3"},
+	} {
+		if got := describeRungs(halvingRungs(c.n, c.lo, c.hi, c.eta)); got != c.want {
+			t.Errorf("halvingRungs(%d, %d, %d, %d) = %s, want %s", c.n, c.lo, c.hi, c.eta, got, c.want)
+		}
+	}
+}
+
+// TestHalving: the best third by val_acc (here: the lowest dropout) go on
+// to three times the epochs; the candidates are random search's; the
+// epoch counts are printed.
+func TestHalving(t *testing.T) {
+	f := newFixture(t)
+	f.runner.result = byDropout
+	f.run(`
+m = three_layer_convnet(num_filters = 2, filter_size = 3, hidden_dim = 4)
+space = {"dropout": uniform(0, 0.8), "lr": log_uniform(1e-4, 1e-2)}
+runs = halving(m, tiny, train_config(batch_size = 4), space = space, trials = 9, seed = 3)
+rs = search(m, tiny, train_config(batch_size = 4), space = space, trials = 9, seed = 3, batch = 9)
+assert.eq(len(runs), 13)
+assert.eq([r.settings["epochs"] for r in runs], [1] * 9 + [3] * 3 + [9])
+first = sorted(runs[:9], key = lambda r: r.settings["dropout"])
+assert.eq(sorted([r.settings["dropout"] for r in runs[9:12]]), [r.settings["dropout"] for r in first[:3]])
+assert.eq(runs[12].settings["dropout"], first[0].settings["dropout"])
+assert.eq([r.key for r in runs[:9]], [r.key for r in rs])
+`)
+	if !strings.Contains(f.out.String(), "halving: 9 candidates, rungs 9×1, 3×3, 1×9: 21 epochs to train with continuation, 81 to train every candidate to 9 epochs") {
+		t.Errorf("output:\n%s", f.out)
+	}
+	if gs := []string{f.runner.calls[0].group, f.runner.calls[2].group}; !slices.Equal(gs, []string{"halving dropout,lr rung 1/3 (1 epochs)", "halving dropout,lr rung 3/3 (9 epochs)"}) {
+		t.Errorf("groups %q", gs)
+	}
+
+	f = newFixture(t)
+	f.runner.result = func(i int, j Job) nn.Result {
+		r := byDropout(i, j)
+		if len(f.runner.calls) == 2 {
+			r.Status = "not run"
+		}
+		return r
+	}
+	f.run(`
+runs = halving(three_layer_convnet(num_filters = 2, filter_size = 3, hidden_dim = 4), tiny, train_config(batch_size = 4),
+               space = {"dropout": uniform(0, 0.8)}, trials = 9, label = "h")
+assert.eq(len(runs), 12)
+`)
+	if u := f.env.Unfinished(); !slices.Equal(u, []string{"h stopped at rung 2 of 3"}) {
+		t.Errorf("unfinished %q", u)
+	}
+	f.fails(`halving(three_layer_convnet(), tiny, train_config(), space = {"epochs": int_uniform(1, 3)})`, "halving: for parameter space: epochs is what halving allots")
+	f.fails(`halving(three_layer_convnet(), tiny, train_config(), space = {"lr": uniform(0.1, 1)}, eta = 1)`, "halving: for parameter eta: got 1, want >= 2")
+	f.fails(`halving(three_layer_convnet(), tiny, train_config(), space = {"lr": uniform(0.1, 1)}, min_epochs = 3, max_epochs = 2)`, "halving: for parameter max_epochs: got 2, want >= 3")
+}
