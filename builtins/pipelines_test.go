@@ -63,7 +63,8 @@ func TestPipelines(t *testing.T) {
 		"overfit.star":     {1, "overfit: 100 images, 15 epochs"},
 		"reg.star":         {5, "L2 regularisation strength"},
 		"sanity.star":      {0, "gradient_check: W1"},
-		"report.star":      {74, "report: pipe: the ThreeLayerConvNet study: /"},
+		"report.star":      {87, "report: pipe: the ThreeLayerConvNet study: /"},
+		"halving.star":     {13, "Successive halving"},
 		"search.star":      {48, "TPE search"},
 	}
 	for _, file := range files {
@@ -98,7 +99,7 @@ func TestPipelines(t *testing.T) {
 					t.Fatal(err)
 				}
 				last := -1
-				for _, p := range []string{"sanity", "overfit", "base", "reg", "dropout", "hidden_dim", "num_filters", "filter_size", "best_net", "batchnorm", "search"} {
+				for _, p := range []string{"sanity", "overfit", "base", "reg", "dropout", "hidden_dim", "num_filters", "filter_size", "best_net", "batchnorm", "search", "halving"} {
 					i := strings.Index(string(report), "\n## "+p+".star\n")
 					if i <= last {
 						t.Errorf("report: section %s.star at %d, want one after %d", p, i, last)
@@ -108,7 +109,7 @@ func TestPipelines(t *testing.T) {
 			}
 			for _, j := range f.runner.jobs() {
 				opt := j.Trial.Train.Optimizer
-				if lr := opt.LR; lr >= 1e-4 && lr <= 1e-2 && (strings.HasPrefix(j.Label, "random ") || strings.HasPrefix(j.Label, "tpe ")) {
+				if lr := opt.LR; lr >= 1e-4 && lr <= 1e-2 && (strings.HasPrefix(j.Label, "random ") || strings.HasPrefix(j.Label, "tpe ") || strings.HasPrefix(j.Label, "halving ")) {
 					opt.LR = 1e-3 // search.star searches the learning rate
 				}
 				if j.Trial.Data.Name != "fashion-mnist" || j.Trial.Train.BatchSize != 50 || opt != (nn.OptimizerSpec{Name: "adam", LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}) {
