@@ -274,3 +274,30 @@ assert.eq(len(runs), 12)
 	f.fails(`halving(three_layer_convnet(), tiny, train_config(), space = {"lr": uniform(0.1, 1)}, eta = 1)`, "halving: for parameter eta: got 1, want >= 2")
 	f.fails(`halving(three_layer_convnet(), tiny, train_config(), space = {"lr": uniform(0.1, 1)}, min_epochs = 3, max_epochs = 2)`, "halving: for parameter max_epochs: got 2, want >= 3")
 }
+
+// TestPlotViews draws the search figures from a fake search and checks
+// the arguments.
+func TestPlotViews(t *testing.T) {
+	f := newFixture(t)
+	f.runner.result = byDropout
+	f.run(`
+runs = search(three_layer_convnet(num_filters = 2, filter_size = 3, hidden_dim = 4), tiny, train_config(batch_size = 4),
+              space = {"lr": log_uniform(1e-4, 1e-1), "dropout": uniform(0, 0.8), "batch_size": choice([4, 8])},
+              trials = 12, seeds = [0, 1])
+def draw():
+    for x, hue in [("lr", "batch_size"), ("dropout", None), ("trial", None), ("settings", None)]:
+        assert.eq(len(plot(runs, x = x, hue = hue)), 2)
+draw()
+`)
+	for _, want := range []string{"val_acc by lr and batch_size", "val_acc by dropout", "val_acc: best so far", "val_acc by settings"} {
+		if !strings.Contains(f.out.String(), "plot: "+want+": ") {
+			t.Errorf("no figure %q in:\n%s", want, f.out)
+		}
+	}
+	pre := `runs = sweep(three_layer_convnet(num_filters = 2, filter_size = 3, hidden_dim = 4), tiny, train_config(batch_size = 4), grid = {"reg": [0.0, 0.1]})
+`
+	f.fails(pre+`plot(runs, x = "lr")`, `plot: for parameter x: "lr" is not a setting of these results (settings: reg; or x = "trial", "settings")`)
+	f.fails(pre+`plot(runs, x = "reg", hue = "seed")`, `plot: for parameter hue: "seed" is not a setting`)
+	f.fails(pre+`plot(runs, hue = "reg")`, "plot: for parameter hue: hue groups the lines of an x figure; give x too")
+	f.fails(pre+`plot(runs, x = "reg", metric = "loss")`, `plot: for parameter metric: x = "reg" draws val_acc or train_acc, not "loss"`)
+}

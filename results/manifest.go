@@ -87,8 +87,13 @@ type TableSpec struct {
 
 // PlotSpec is one plot() call: the metric ("loss", "filters", or an
 // accuracy metric), title, labels of the trials and the file name stem.
+// X, if set, draws the metric (train_acc or val_acc) against a setting,
+// one line per value of the setting Hue; or, when X is XTrial, a search's
+// best-so-far curve, and when XSettings, parallel coordinates.
 type PlotSpec struct {
 	Metric string     `json:"metric"`
+	X      string     `json:"x,omitempty"`
+	Hue    string     `json:"hue,omitempty"`
 	Title  string     `json:"title"`
 	Slug   string     `json:"slug"`
 	Trials []TrialRef `json:"trials"`
@@ -129,6 +134,18 @@ func (s *TableSpec) WriteFiles(dir string, t Table) (md, csv string, err error) 
 // paths written.
 func (s *PlotSpec) Draw(dir string, recs []Record) ([]string, error) {
 	path := figurePath(dir, s.Slug)
+	if s.X != "" {
+		if s.Metric != "val_acc" && s.Metric != "train_acc" {
+			return nil, fmt.Errorf("results: plot %q: x = %q needs metric val_acc or train_acc, not %q", s.Title, s.X, s.Metric)
+		}
+		switch s.X {
+		case XTrial:
+			return plotBestSoFar(recs, s.Metric, s.Title, path)
+		case XSettings:
+			return plotParallel(recs, s.Metric, s.Title, path)
+		}
+		return plotMetricBySetting(recs, s.Metric, s.X, s.Hue, s.Title, path)
+	}
 	switch s.Metric {
 	case "loss":
 		return plotLoss(recs, s.Labels, s.Title, path)
@@ -138,7 +155,7 @@ func (s *PlotSpec) Draw(dir string, recs []Record) ([]string, error) {
 		}
 		return plotFilters(recs[0].Filters, s.Title, path)
 	case "accuracy", "train_acc", "val_acc":
-		return plotAccuracy(recs, s.Labels, s.Title, path)
+		return plotAccuracy(recs, s.Labels, s.Title, path, s.Metric)
 	}
 	return nil, fmt.Errorf("results: plot %q: unknown metric %q", s.Title, s.Metric)
 }

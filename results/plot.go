@@ -85,7 +85,8 @@ func plotLoss(recs []Record, labels []string, title, pathNoExt string) ([]string
 	return saveFigure(p, figWidth, figHeight, pathNoExt)
 }
 
-// plotAccuracy draws training and validation accuracy per epoch: one colour
+// plotAccuracy draws training and validation accuracy per epoch (which is
+// "accuracy"; "val_acc" or "train_acc" draws that one only): one colour
 // per trial, validation solid, training dashed, each point marked. The y
 // axis fits the data (at least 0.05 wide, within [0, 1]). It writes
 // pathNoExt.svg and .png and returns the paths.
@@ -94,9 +95,9 @@ func plotLoss(recs []Record, labels []string, title, pathNoExt string) ([]string
 // so when every record has exactly one epoch of history and the records
 // differ in exactly one numeric setting (seeds aside), the figure is drawn by
 // plotAccuracyBySetting instead: accuracy against that setting's value.
-func plotAccuracy(recs []Record, labels []string, title, pathNoExt string) ([]string, error) {
+func plotAccuracy(recs []Record, labels []string, title, pathNoExt, which string) ([]string, error) {
 	if axis, ok := oneEpochSweepAxis(recs); ok {
-		return plotAccuracyBySetting(recs, labels, axis, title, pathNoExt)
+		return plotAccuracyBySetting(recs, labels, axis, title, pathNoExt, which)
 	}
 	p, labels, err := curvePlot(recs, labels, title, "epoch", "accuracy")
 	if err != nil {
@@ -107,13 +108,17 @@ func plotAccuracy(recs []Record, labels []string, title, pathNoExt string) ([]st
 	for i, rec := range recs {
 		c := trialColor(i)
 		for _, series := range []struct {
+			name   string
 			accs   []float64
 			dashes []vg.Length
 			glyph  draw.GlyphDrawer
 		}{
-			{rec.Result.TrainAccs, []vg.Length{vg.Points(5), vg.Points(3)}, draw.TriangleGlyph{}},
-			{rec.Result.ValAccs, nil, draw.CircleGlyph{}},
+			{"train_acc", rec.Result.TrainAccs, []vg.Length{vg.Points(5), vg.Points(3)}, draw.TriangleGlyph{}},
+			{"val_acc", rec.Result.ValAccs, nil, draw.CircleGlyph{}},
 		} {
+			if which != "accuracy" && which != series.name {
+				continue
+			}
 			pts := finitePoints(series.accs, 1)
 			if len(pts) == 0 {
 				continue
@@ -129,17 +134,23 @@ func plotAccuracy(recs []Record, labels []string, title, pathNoExt string) ([]st
 			line.Color, line.Width, line.Dashes = c, vg.Points(1.5), series.dashes
 			points.Color, points.Shape, points.Radius = c, series.glyph, vg.Points(2.5)
 			p.Add(line, points)
-			if series.dashes == nil {
+			if series.dashes == nil || which == "train_acc" {
 				p.Legend.Add(labels[i], line, points)
 			}
 		}
 	}
 	// Say once what solid and dashed mean, in a neutral grey.
 	grey := color.Gray{Y: 110}
+	if which != "accuracy" {
+		p.Y.Label.Text = map[string]string{"val_acc": "validation accuracy", "train_acc": "training accuracy"}[which]
+	}
 	for _, key := range []struct {
 		name   string
 		dashes []vg.Length
 	}{{"validation (solid)", nil}, {"train (dashed)", []vg.Length{vg.Points(5), vg.Points(3)}}} {
+		if which != "accuracy" {
+			break
+		}
 		l, err := plotter.NewLine(plotter.XYs{{X: 1, Y: 0}})
 		if err != nil {
 			return nil, err

@@ -111,8 +111,9 @@ func settingNumber(v any) (float64, bool) {
 // drawn as faint points and joined through their mean. The y axis zooms on
 // the data, with a span of at least 0.2 so seed-level noise does not fill
 // the figure. labels are checked against recs but not shown: the x axis
-// names every trial.
-func plotAccuracyBySetting(recs []Record, labels []string, axis sweepAxis, title, pathNoExt string) ([]string, error) {
+// names every trial. which is "accuracy" for both series, "val_acc" or
+// "train_acc" for one.
+func plotAccuracyBySetting(recs []Record, labels []string, axis sweepAxis, title, pathNoExt, which string) ([]string, error) {
 	p, _, err := curvePlot(recs, labels, title, axis.name, "accuracy after 1 epoch")
 	if err != nil {
 		return nil, err
@@ -143,6 +144,9 @@ func plotAccuracyBySetting(recs []Record, labels []string, axis sweepAxis, title
 		{"validation (solid)", func(r Record) []float64 { return r.Result.ValAccs }, trialColor(0), nil, draw.CircleGlyph{}},
 		{"train (dashed)", func(r Record) []float64 { return r.Result.TrainAccs }, trialColor(1), dashed, draw.TriangleGlyph{}},
 	} {
+		if which != "accuracy" && (which == "val_acc") != (series.name == "validation (solid)") {
+			continue
+		}
 		sums, counts := make([]float64, len(ticks)), make([]int, len(ticks))
 		var each plotter.XYs
 		for i, r := range recs {

@@ -95,7 +95,10 @@ func TestPlotLossAndAccuracy(t *testing.T) {
 	recs := curveSweep()
 	labels := []string{"filter 3", "filter 5", "filter 7"}
 	for name, plot := range map[string]func([]Record, []string, string, string) ([]string, error){
-		"loss": plotLoss, "accuracy": plotAccuracy,
+		"loss": plotLoss,
+		"accuracy": func(r []Record, l []string, t, p string) ([]string, error) {
+			return plotAccuracy(r, l, t, p, "accuracy")
+		},
 	} {
 		path := filepath.Join(dir, "figures", name)
 		paths, err := plot(recs, labels, "Filter size: "+name, path)
@@ -223,7 +226,7 @@ func TestPlotErrors(t *testing.T) {
 	if _, err := plotLoss(recs, []string{"a"}, "Loss", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "1 labels for 3 records") {
 		t.Errorf("label mismatch: err = %v", err)
 	}
-	if _, err := plotAccuracy(nil, nil, "Acc", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "no records") {
+	if _, err := plotAccuracy(nil, nil, "Acc", filepath.Join(dir, "x"), "accuracy"); err == nil || !strings.Contains(err.Error(), "no records") {
 		t.Errorf("no records: err = %v", err)
 	}
 	if _, err := plotFilters(nil, "Filters", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "no filters") {
@@ -427,7 +430,7 @@ func TestPlotAccuracyBySetting(t *testing.T) {
 		{"hidden_dim_seeds", oneEpochSweep("hidden_dim", []any{int64(700), int64(100), int64(300)}, 3), []string{"100", "300", "700"}},
 	} {
 		path := filepath.Join(dir, "figures", "by_"+c.name)
-		paths, err := plotAccuracy(c.recs, nil, "Sweep: accuracy", path)
+		paths, err := plotAccuracy(c.recs, nil, "Sweep: accuracy", path, "accuracy")
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -449,7 +452,7 @@ func TestPlotAccuracyBySetting(t *testing.T) {
 			}
 			last = i
 		}
-		again, err := plotAccuracy(c.recs, nil, "Sweep: accuracy", filepath.Join(t.TempDir(), c.name))
+		again, err := plotAccuracy(c.recs, nil, "Sweep: accuracy", filepath.Join(t.TempDir(), c.name), "accuracy")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -464,7 +467,7 @@ func TestPlotAccuracyBySetting(t *testing.T) {
 	recs := oneEpochSweep("dropout", []any{0.0, 0.5, 0.8}, 1)
 	recs[1].Trial.Settings = append(recs[1].Trial.Settings, Setting{"lr", 0.1})
 	path := filepath.Join(dir, "figures", "per_epoch_one")
-	paths, err := plotAccuracy(recs, nil, "Sweep: accuracy", path)
+	paths, err := plotAccuracy(recs, nil, "Sweep: accuracy", path, "accuracy")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,7 +475,7 @@ func TestPlotAccuracyBySetting(t *testing.T) {
 		t.Errorf("per-epoch figure: colour in %d columns; the check cannot tell the figures apart", cols)
 	}
 	// Labels are still checked.
-	if _, err := plotAccuracy(oneEpochSweep("reg", []any{0.0, 0.1}, 1), []string{"a"}, "Acc", filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "1 labels for 2 records") {
+	if _, err := plotAccuracy(oneEpochSweep("reg", []any{0.0, 0.1}, 1), []string{"a"}, "Acc", filepath.Join(dir, "x"), "accuracy"); err == nil || !strings.Contains(err.Error(), "1 labels for 2 records") {
 		t.Errorf("label mismatch: err = %v", err)
 	}
 }

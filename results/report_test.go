@@ -24,7 +24,7 @@ func writeStudy(t *testing.T, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc, err := plotAccuracy(recs, nil, "Accuracy", figurePath(dir, "filter size accuracy"))
+	acc, err := plotAccuracy(recs, nil, "Accuracy", figurePath(dir, "filter size accuracy"), "accuracy")
 	if err != nil {
 		t.Fatal(err)
 	}
