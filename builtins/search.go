@@ -105,14 +105,7 @@ func searchBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	if s := search.Sampler(sampler); s != search.Random && s != search.TPE {
 		return nil, fmt.Errorf("%s: for parameter sampler: got %q, want \"random\" or \"tpe\"", fn, sampler)
 	}
-	if !slices.Contains(searchMetrics, metric) {
-		return nil, fmt.Errorf("%s: for parameter metric: got %q, want one of %q (the test accuracy must not choose)", fn, metric, searchMetrics)
-	}
-	env, err := envFor(thread, fn)
-	if err != nil {
-		return nil, err
-	}
-	axes, err := searchSpace(fn, space)
+	env, sp, err := searchSetup(thread, fn, metric, space, m.m, c.c)
 	if err != nil {
 		return nil, err
 	}
@@ -123,25 +116,9 @@ func searchBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 			return nil, err
 		}
 		seedVals = sa[0].values[0]
-		if _, ok, _ := space.Get(starlark.String("seed")); ok {
+		if slices.Contains(sp.names, "seed") {
 			return nil, fmt.Errorf("%s: seed is both in space and in seeds", fn)
 		}
-	}
-	names := make([]string, len(axes))
-	for i, a := range axes {
-		names[i] = a.name
-	}
-	if err := checkSettings(fn, m.m, c.c, names); err != nil {
-		return nil, err
-	}
-
-	// The sampler sees the axes sorted by name, so that the order in which
-	// the space is written does not change the proposals.
-	sorted := slices.Clone(axes)
-	slices.SortFunc(sorted, func(a, b spaceAxis) int { return strings.Compare(a.name, b.name) })
-	saxes := make([]search.Axis, len(sorted))
-	for i, a := range sorted {
-		saxes[i] = a.dist.axis(a.name)
 	}
 
 	perProposal := max(1, len(seedVals))
@@ -153,21 +130,11 @@ func searchBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		var ts []*trial
 		points := make([][]float64, 0, hi-lo)
 		for i := lo; i < hi; i++ {
-			x, err := search.Propose(search.Sampler(sampler), saxes, uint64(seed), i, obs)
+			combo, point, err := sp.propose(search.Sampler(sampler), uint64(seed), i, obs)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %v", fn, err)
 			}
-			vals := map[string]starlark.Value{}
-			point := make([]float64, len(sorted))
-			for k, a := range sorted {
-				vals[a.name] = a.dist.value(x[k])
-				point[k] = a.dist.internal(vals[a.name])
-			}
 			points = append(points, point)
-			combo := make([]namedValue, len(axes))
-			for k, a := range axes {
-				combo[k] = namedValue{a.name, vals[a.name]}
-			}
 			for _, sv := range seedValsOrNone(seedVals) {
 				cb := combo
 				if sv != nil {
@@ -183,7 +150,7 @@ func searchBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		}
 		group := label
 		if group == "" {
-			group = fmt.Sprintf("search %s (%s)", strings.Join(names, ","), sampler)
+			group = fmt.Sprintf("search %s (%s)", strings.Join(sp.names, ","), sampler)
 		}
 		if rounds > 1 {
 			group += fmt.Sprintf(" round %d/%d", r+1, rounds)
@@ -199,7 +166,7 @@ func searchBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 				// Another shard's (or, in pipe check, every) trial of this
 				// round is not trained: later rounds cannot be proposed.
 				if r+1 < rounds {
-					name := fmt.Sprintf("%s (%s)", strings.Join(names, ","), sampler)
+					name := fmt.Sprintf("%s (%s)", strings.Join(sp.names, ","), sampler)
 					if label != "" {
 						name = label
 					}
@@ -251,14 +218,38 @@ func resultList(rs []*Result) *starlark.List {
 	return starlark.NewList(out)
 }
 
-// searchSpace checks space: a non-empty dict of setting names to
-// distributions, in the order written.
-func searchSpace(fn string, space *starlark.Dict) ([]spaceAxis, error) {
-	if space == nil || space.Len() == 0 {
+// searchSetup checks what search and halving share: the metric and the
+// space; it returns the run's Env.
+func searchSetup(thread *starlark.Thread, fn, metric string, d *starlark.Dict, m *Model, c *TrainConfig) (*Env, *space, error) {
+	if !slices.Contains(searchMetrics, metric) {
+		return nil, nil, fmt.Errorf("%s: for parameter metric: got %q, want one of %q (the test accuracy must not choose)", fn, metric, searchMetrics)
+	}
+	env, err := envFor(thread, fn)
+	if err != nil {
+		return nil, nil, err
+	}
+	sp, err := newSpace(fn, d, m, c)
+	return env, sp, err
+}
+
+// space is a search space: its axes as written (the order of settings in
+// tables) and as the sampler sees them, sorted by name so that the order in
+// which a pipeline writes the space does not change the proposals.
+type space struct {
+	axes   []spaceAxis
+	names  []string
+	sorted []spaceAxis
+	saxes  []search.Axis
+}
+
+// newSpace checks d, a non-empty dict of settings of m or c mapped to
+// distributions.
+func newSpace(fn string, d *starlark.Dict, m *Model, c *TrainConfig) (*space, error) {
+	if d == nil || d.Len() == 0 {
 		return nil, fmt.Errorf("%s: for parameter space: got an empty dict, want settings mapped to distributions", fn)
 	}
-	var axes []spaceAxis
-	for _, kv := range space.Items() {
+	sp := &space{}
+	for _, kv := range d.Items() {
 		name, ok := kv[0].(starlark.String)
 		if !ok {
 			return nil, fmt.Errorf("%s: for parameter space: key %s is %s, want string", fn, kv[0], kv[0].Type())
@@ -271,9 +262,38 @@ func searchSpace(fn string, space *starlark.Dict) ([]spaceAxis, error) {
 			}
 			return nil, fmt.Errorf("%s: for parameter space: %s is %s, want a distribution (uniform, log_uniform, int_uniform or choice)%s", fn, string(name), kv[1].Type(), hint)
 		}
-		axes = append(axes, spaceAxis{string(name), dist})
+		sp.axes = append(sp.axes, spaceAxis{string(name), dist})
+		sp.names = append(sp.names, string(name))
 	}
-	return axes, nil
+	if err := checkSettings(fn, m, c, sp.names); err != nil {
+		return nil, err
+	}
+	sp.sorted = slices.Clone(sp.axes)
+	slices.SortFunc(sp.sorted, func(a, b spaceAxis) int { return strings.Compare(a.name, b.name) })
+	for _, a := range sp.sorted {
+		sp.saxes = append(sp.saxes, a.dist.axis(a.name))
+	}
+	return sp, nil
+}
+
+// propose returns proposal i: the settings in the space's order and the
+// point the sampler observes for it (of the values as rounded).
+func (sp *space) propose(s search.Sampler, seed uint64, i int, obs []search.Observation) ([]namedValue, []float64, error) {
+	x, err := search.Propose(s, sp.saxes, seed, i, obs)
+	if err != nil {
+		return nil, nil, err
+	}
+	vals := map[string]starlark.Value{}
+	point := make([]float64, len(sp.sorted))
+	for k, a := range sp.sorted {
+		vals[a.name] = a.dist.value(x[k])
+		point[k] = a.dist.internal(vals[a.name])
+	}
+	combo := make([]namedValue, len(sp.axes))
+	for k, a := range sp.axes {
+		combo[k] = namedValue{a.name, vals[a.name]}
+	}
+	return combo, point, nil
 }
 
 // halvingRung is one rung of successive halving: how many candidates
@@ -313,54 +333,26 @@ func halvingBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		intAtLeast(fn, "min_epochs", minEpochs, 1), intAtLeast(fn, "max_epochs", maxEpochs, minEpochs), intAtLeast(fn, "eta", eta, 2)); err != nil {
 		return nil, err
 	}
-	if !slices.Contains(searchMetrics, metric) {
-		return nil, fmt.Errorf("%s: for parameter metric: got %q, want one of %q (the test accuracy must not choose)", fn, metric, searchMetrics)
-	}
-	env, err := envFor(thread, fn)
+	env, sp, err := searchSetup(thread, fn, metric, space, m.m, c.c)
 	if err != nil {
 		return nil, err
 	}
-	axes, err := searchSpace(fn, space)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(axes))
-	for i, a := range axes {
-		names[i] = a.name
-		if a.name == "epochs" {
-			return nil, fmt.Errorf("%s: for parameter space: epochs is what halving allots; it cannot be searched", fn)
-		}
-	}
-	if err := checkSettings(fn, m.m, c.c, names); err != nil {
-		return nil, err
-	}
-	sorted := slices.Clone(axes)
-	slices.SortFunc(sorted, func(a, b spaceAxis) int { return strings.Compare(a.name, b.name) })
-	saxes := make([]search.Axis, len(sorted))
-	for i, a := range sorted {
-		saxes[i] = a.dist.axis(a.name)
+	if slices.Contains(sp.names, "epochs") {
+		return nil, fmt.Errorf("%s: for parameter space: epochs is what halving allots; it cannot be searched", fn)
 	}
 	// The candidates are random search's proposals with the same seed, so
 	// a random search of min_epochs trains the first rung for both.
 	cands := make([][]namedValue, trials)
 	for i := range cands {
-		x, err := search.Propose(search.Random, saxes, uint64(seed), i, nil)
-		if err != nil {
+		if cands[i], _, err = sp.propose(search.Random, uint64(seed), i, nil); err != nil {
 			return nil, fmt.Errorf("%s: %v", fn, err)
-		}
-		vals := map[string]starlark.Value{}
-		for k, a := range sorted {
-			vals[a.name] = a.dist.value(x[k])
-		}
-		for _, a := range axes {
-			cands[i] = append(cands[i], namedValue{a.name, vals[a.name]})
 		}
 	}
 
 	rungs := halvingRungs(trials, minEpochs, maxEpochs, eta)
 	name := label
 	if name == "" {
-		name = "halving " + strings.Join(names, ",")
+		name = "halving " + strings.Join(sp.names, ",")
 	}
 	alive := make([]int, trials) // candidate indices in this rung, in candidate order
 	for i := range alive {
