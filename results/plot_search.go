@@ -76,7 +76,8 @@ func (t sigTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
-// sig3 writes x with 3 significant digits, as tables print settings.
+// sig3 writes x with 3 significant digits for tick and range labels (tables
+// and legends print settings in full).
 func sig3(x float64) string { return strconv.FormatFloat(x, 'g', 3, 64) }
 
 // plotMetricBySetting draws metric (train_acc or val_acc, that one only)
