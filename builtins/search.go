@@ -96,7 +96,7 @@ func searchBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	var label string
 	if err := unpackArgs(fn, args, kwargs, "model", &m, "data", &d, "config", &c, "space", &space,
 		"trials?", &trials, "sampler?", &sampler, "seed?", &seed, "metric?", &metric, "batch?", &batch,
-		"seeds?", &seeds, "label??", &label); err != nil {
+		"seeds?", &seeds, "label??", (*text)(&label)); err != nil {
 		return nil, err
 	}
 	if err := firstError(intAtLeast(fn, "trials", trials, 1), intAtLeast(fn, "seed", seed, 0), intAtLeast(fn, "batch", batch, 1)); err != nil {
@@ -326,7 +326,7 @@ func halvingBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	var label string
 	if err := unpackArgs(fn, args, kwargs, "model", &m, "data", &d, "config", &c, "space", &space,
 		"trials?", &trials, "seed?", &seed, "min_epochs?", &minEpochs, "max_epochs?", &maxEpochs, "eta?", &eta,
-		"metric?", &metric, "label??", &label); err != nil {
+		"metric?", &metric, "label??", (*text)(&label)); err != nil {
 		return nil, err
 	}
 	if err := firstError(intAtLeast(fn, "trials", trials, 1), intAtLeast(fn, "seed", seed, 0),

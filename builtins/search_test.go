@@ -183,6 +183,7 @@ c = train_config(batch_size = 4)
 		{`search(m, tiny, c, space = {"lr": uniform(0, 1)}, batch = 0)`, "search: for parameter batch: got 0, want >= 1"},
 		{`search(m, tiny, c, space = {"seed": int_uniform(0, 3)}, seeds = [1])`, "search: seed is both in space and in seeds"},
 		{`search(m, tiny, c, space = {"hidden_dim": int_uniform(-5, -1)})`, "search: trial hidden_dim=-"},
+		{`search(m, tiny, c, space = {"lr": uniform(0, 1)}, label = "a\rb")`, "search: for parameter label: control character"},
 	} {
 		f.fails(pre+c.src, c.want)
 	}
@@ -273,6 +274,7 @@ assert.eq(len(runs), 12)
 	f.fails(`halving(three_layer_convnet(), tiny, train_config(), space = {"epochs": int_uniform(1, 3)})`, "halving: for parameter space: epochs is what halving allots")
 	f.fails(`halving(three_layer_convnet(), tiny, train_config(), space = {"lr": uniform(0.1, 1)}, eta = 1)`, "halving: for parameter eta: got 1, want >= 2")
 	f.fails(`halving(three_layer_convnet(), tiny, train_config(), space = {"lr": uniform(0.1, 1)}, min_epochs = 3, max_epochs = 2)`, "halving: for parameter max_epochs: got 2, want >= 3")
+	f.fails(`halving(three_layer_convnet(), tiny, train_config(), space = {"lr": uniform(0.1, 1)}, label = "a\x1bb")`, "halving: for parameter label: control character")
 }
 
 // TestPlotViews draws the search figures from a fake search and checks
