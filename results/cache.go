@@ -102,18 +102,14 @@ func (c *Cache) Put(rec Record) error {
 // skipped; a corrupt record is an error naming its file. An absent cache
 // folder holds no records.
 func (c *Cache) List() ([]Record, error) {
-	dir := c.records()
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	entries, err := storeEntries(c.records())
 	if err != nil {
 		return nil, fmt.Errorf("results: listing records: %w", err)
 	}
 	var recs []Record
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json") {
+		if !strings.HasSuffix(name, ".json") {
 			continue
 		}
 		key := strings.TrimSuffix(name, ".json")
@@ -127,6 +123,25 @@ func (c *Cache) List() ([]Record, error) {
 	}
 	sort.Slice(recs, func(i, j int) bool { return recs[i].Key < recs[j].Key })
 	return recs, nil
+}
+
+// storeEntries lists the files of a store folder, leaving out sub-folders and
+// the dot-named temp files of interrupted writes; an absent folder is empty.
+func storeEntries(dir string) ([]fs.DirEntry, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	files := entries[:0]
+	for _, e := range entries {
+		if !e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			files = append(files, e)
+		}
+	}
+	return files, nil
 }
 
 // writeFileAtomic replaces path with data so that readers see either the old

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -32,18 +31,12 @@ var storeKinds = []string{TrialsDir, StatesDir, WeightsDir}
 // files lists the files of kind, skipping temp files of interrupted writes.
 func (c *Cache) files(kind string) ([]storeFile, error) {
 	dir := filepath.Join(c.root(), kind)
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	entries, err := storeEntries(dir)
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
 	var out []storeFile
 	for _, e := range entries {
-		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
 		info, err := e.Info()
 		if err != nil {
 			continue // removed meanwhile
