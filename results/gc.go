@@ -69,35 +69,53 @@ type Pruned struct {
 	Bytes      int64
 }
 
-// Prune removes artifacts, never records. keep is WeightsDir (remove
-// states only) or TrialsDir (remove states and weights). With maxSize ≤ 0
-// every removable file goes; otherwise removable files go oldest first
-// (by modification time) until the store (records included) holds at most
-// maxSize bytes. It returns what it removed, in that order.
-func (c *Cache) Prune(keep string, maxSize int64) ([]Pruned, error) {
+// Prune removes artifacts of finished trials, never records. keep is
+// WeightsDir (remove states only) or TrialsDir (remove states and weights).
+// With maxSize ≤ 0 every removable file goes; otherwise removable files go
+// oldest first (by modification time) until the store (records included)
+// holds at most maxSize bytes. It returns what it removed, in that order,
+// and how many files it left because their trial has no record: the state
+// of an unfinished trial is its checkpoint (an interrupted run resumes from
+// it, a running one is writing it), so removing it would throw work away
+// rather than free a finished trial's leftovers.
+func (c *Cache) Prune(keep string, maxSize int64) (removed []Pruned, unfinished int, err error) {
 	kinds := []string{StatesDir}
 	switch keep {
 	case WeightsDir:
 	case TrialsDir:
 		kinds = append(kinds, WeightsDir)
 	default:
-		return nil, fmt.Errorf("results: prune keeping %q: want %q or %q", keep, WeightsDir, TrialsDir)
+		return nil, 0, fmt.Errorf("results: prune keeping %q: want %q or %q", keep, WeightsDir, TrialsDir)
 	}
 	usage, err := c.Usage()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var total int64
 	for _, u := range usage {
 		total += u.Bytes
 	}
+	records, err := c.files(TrialsDir)
+	if err != nil {
+		return nil, 0, err
+	}
+	finished := make(map[string]bool, len(records))
+	for _, r := range records {
+		finished[trialOf(r.path)] = true
+	}
 	var cand []storeFile
 	for _, k := range kinds {
 		list, err := c.files(k)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		cand = append(cand, list...)
+		for _, f := range list {
+			if finished[trialOf(f.path)] {
+				cand = append(cand, f)
+			} else {
+				unfinished++
+			}
+		}
 	}
 	sort.SliceStable(cand, func(i, j int) bool {
 		if !cand[i].mod.Equal(cand[j].mod) {
@@ -105,16 +123,21 @@ func (c *Cache) Prune(keep string, maxSize int64) ([]Pruned, error) {
 		}
 		return cand[i].path < cand[j].path
 	})
-	var out []Pruned
 	for _, f := range cand {
 		if maxSize > 0 && total <= maxSize {
 			break
 		}
 		if err := os.Remove(f.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return out, fmt.Errorf("results: %w", err)
+			return removed, unfinished, fmt.Errorf("results: %w", err)
 		}
 		total -= f.size
-		out = append(out, Pruned{Kind: f.kind, Path: f.path, Bytes: f.size})
+		removed = append(removed, Pruned{Kind: f.kind, Path: f.path, Bytes: f.size})
 	}
-	return out, nil
+	return removed, unfinished, nil
+}
+
+// trialOf is the trial key a store file is named after.
+func trialOf(path string) string {
+	base := filepath.Base(path)
+	return base[:len(base)-len(filepath.Ext(base))]
 }

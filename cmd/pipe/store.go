@@ -112,10 +112,12 @@ func duCmd(args []string, stdout, stderr io.Writer) int {
 const gcUsage = `Usage: pipe gc [--keep weights|records] [--max-size SIZE] [--out DIR]
 
 Removes trained-model files from the trial store, never records. By
-default (--keep weights) it removes the resumable states, which are the
-largest files (a trial's parameters plus its optimiser's buffers) and are
-needed only to train a trial further or to resume an interrupted one;
-the kept weights stay for evaluate and export. --keep records removes the
+default (--keep weights) it removes the resumable states of finished
+trials, which are the largest files (a trial's parameters plus its
+optimiser's buffers) and are needed only to train a trial further; the
+kept weights stay for evaluate and export. The state and weights of a
+trial without a record stay: they are the checkpoint an interrupted run
+resumes from, or a running one is writing. --keep records removes the
 weights too. With --max-size SIZE (bytes, or with a K, M or G suffix) it
 removes those files oldest first only until the store holds at most SIZE.
 It prints each file it removes and the total freed.
@@ -151,13 +153,16 @@ func gcCmd(args []string, stdout, stderr io.Writer) int {
 	if keep == "records" {
 		kind = results.TrialsDir
 	}
-	pruned, err := store.Prune(kind, limit)
+	pruned, unfinished, err := store.Prune(kind, limit)
 	var freed int64
 	for _, p := range pruned {
 		fmt.Fprintf(stdout, "removed %s (%s)\n", p.Path, size(p.Bytes))
 		freed += p.Bytes
 	}
 	fmt.Fprintf(stdout, "freed %s in %d files\n", size(freed), len(pruned))
+	if unfinished > 0 {
+		fmt.Fprintf(stdout, "kept %d files of unfinished trials (the checkpoints a rerun resumes from)\n", unfinished)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "pipe gc: %v\n", strings.TrimPrefix(err.Error(), "results: "))
 		return exitFail
