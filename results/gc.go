@@ -12,7 +12,7 @@ import (
 
 // Usage is how much of the store one kind of file takes.
 type Usage struct {
-	Kind  string // TrialsDir, StatesDir, WeightsDir or ClaimsDir-like folders
+	Kind  string // TrialsDir, StatesDir, WeightsDir or EvalsDir
 	Files int
 	Bytes int64
 }
@@ -26,7 +26,7 @@ type storeFile struct {
 
 // storeKinds are the folders of the store that Usage counts, in the order
 // pipe du prints them.
-var storeKinds = []string{TrialsDir, StatesDir, WeightsDir}
+var storeKinds = []string{TrialsDir, StatesDir, WeightsDir, EvalsDir}
 
 // files lists the files of kind, skipping temp files of interrupted writes.
 func (c *Cache) files(kind string) ([]storeFile, error) {
@@ -46,7 +46,8 @@ func (c *Cache) files(kind string) ([]storeFile, error) {
 	return out, nil
 }
 
-// Usage returns the files and bytes of records, states and weights.
+// Usage returns the files and bytes of records, states, weights and
+// evaluations.
 func (c *Cache) Usage() ([]Usage, error) {
 	var out []Usage
 	for _, k := range storeKinds {

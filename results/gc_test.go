@@ -27,16 +27,17 @@ func TestPruneOldestFirst(t *testing.T) {
 	put(StatesDir, "b.safetensors", 1000, 1)
 	put(WeightsDir, "a.safetensors", 500, 5)
 	put(StatesDir, ".a.safetensors.123.tmp", 7, 0)
+	put(EvalsDir, "e.json", 30, 0)
 	u, err := c.Usage()
-	if err != nil || len(u) != 3 || u[0].Bytes != 200 || u[1].Bytes != 2000 || u[1].Files != 2 || u[2].Bytes != 500 {
+	if err != nil || len(u) != 4 || u[0].Bytes != 200 || u[1].Bytes != 2000 || u[1].Files != 2 || u[2].Bytes != 500 || u[3].Kind != EvalsDir || u[3].Bytes != 30 {
 		t.Fatalf("usage %+v %v", u, err)
 	}
 	got, _, err := c.Prune(TrialsDir, 1700)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 2700 bytes: the oldest removable file is the weights (5 h), then
-	// state a (3 h): 1200 left.
+	// 2730 bytes: the oldest removable file is the weights (5 h), then
+	// state a (3 h): 1230 left.
 	if len(got) != 2 || got[0].Kind != WeightsDir || got[1].Path != filepath.Join(c.Dir, StatesDir, "a.safetensors") {
 		t.Errorf("pruned %+v", got)
 	}

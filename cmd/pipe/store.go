@@ -81,7 +81,8 @@ const duUsage = `Usage: pipe du [--out DIR]
 
 Prints how much of the trial store each kind of file takes: records
 (trials/), resumable states (state/: the last epoch of each trial, and
-the checkpoint of an unfinished one) and kept weights (weights/).
+the checkpoint of an unfinished one), kept weights (weights/) and cached
+evaluations (evals/: what evaluate() measured, kept by pipe gc).
 
 Flags:
 `

@@ -96,7 +96,7 @@ func TestExportDuGC(t *testing.T) {
 	}
 
 	out, _, code = pipe("du", "--out", "o")
-	for _, want := range []string{`trials +4 files`, `state +4 files`, `weights +4 files`, `total +12 files`} {
+	for _, want := range []string{`trials +4 files`, `state +4 files`, `weights +4 files`, `evals +1 files`, `total +13 files`} {
 		if code != 0 || !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("du lacks %q:\n%s", want, out)
 		}
