@@ -43,7 +43,7 @@ func plot(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	if len(args) > 0 {
 		if e, ok := args[0].(*Evaluation); ok {
 			metric, title := "confusion", ""
-			if err := unpackArgs(b.Name(), args[1:], kwargs, "metric?", &metric, "title?", &title); err != nil {
+			if err := unpackArgs(b.Name(), args[1:], kwargs, "metric?", &metric, "title?", (*text)(&title)); err != nil {
 				return nil, err
 			}
 			env, err := envFor(thread, b.Name())

@@ -69,7 +69,7 @@ func table(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	if len(args) > 0 {
 		if e, ok := args[0].(*Evaluation); ok {
 			var title string
-			if err := unpackArgs(b.Name(), args[1:], kwargs, "title?", &title); err != nil {
+			if err := unpackArgs(b.Name(), args[1:], kwargs, "title?", (*text)(&title)); err != nil {
 				return nil, err
 			}
 			env, err := envFor(thread, b.Name())
