@@ -13,13 +13,13 @@ import (
 	"github.com/pipe-ml/pipe/results"
 )
 
-// Evaluation is what evaluate() returns: a results.Evaluation with the data
-// it was measured on (for the misclassified images figure).
+// Evaluation is what evaluate() returns: a results.Evaluation (with the
+// misclassified images' pixels) and the label of its trial.
 type Evaluation struct {
 	*starlarkstruct.Struct
-	ev    results.Evaluation
-	set   *data.Set // nil in check mode
-	label string    // the trial's, for titles
+	ev       results.Evaluation
+	measured bool   // false in check mode, and for a trial not run
+	label    string // the trial's, for titles
 }
 
 func (e *Evaluation) Type() string { return "evaluation" }
@@ -48,12 +48,12 @@ func evaluate(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	}
 	ev := results.Evaluation{Key: r.rec.Key, Data: d.d.spec, Split: split}
 	if env.CheckOnly || r.rec.Result.Status == "not run" {
-		return newEvaluation(ev, nil, r.trial.describe()), nil
+		return newEvaluation(ev, false, r.trial.describe()), nil
 	}
 	id := results.EvalKey(ev.Key, ev.Data, split)
 	if env.Models != nil {
 		if cached, ok := env.Models.GetEvaluation(id); ok {
-			return newEvaluation(cached, set, r.trial.describe()), nil
+			return newEvaluation(cached, true, r.trial.describe()), nil
 		}
 	}
 	w, err := env.weightsOf(b.Name(), r)
@@ -102,15 +102,20 @@ func evaluate(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	}
 	slices.SortStableFunc(ev.Worst, func(a, b results.Miss) int { return cmp.Compare(b.Prob, a.Prob) })
 	ev.Worst = ev.Worst[:min(len(ev.Worst), results.MaxWorst)]
+	ev.Shape = [3]int{set.C, set.H, set.W}
+	for i := range ev.Worst {
+		d := set.C * set.H * set.W
+		ev.Worst[i].Pixels = set.Images[ev.Worst[i].Index*d : (ev.Worst[i].Index+1)*d]
+	}
 	if env.Models != nil {
 		if err := env.Models.PutEvaluation(ev); err != nil {
 			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
 	}
-	return newEvaluation(ev, set, r.trial.describe()), nil
+	return newEvaluation(ev, true, r.trial.describe()), nil
 }
 
-func newEvaluation(ev results.Evaluation, set *data.Set, label string) *Evaluation {
+func newEvaluation(ev results.Evaluation, measured bool, label string) *Evaluation {
 	classAcc := starlark.NewDict(len(ev.ClassAcc))
 	for i, a := range ev.ClassAcc {
 		_ = classAcc.SetKey(starlark.String(ev.Data.Classes[i]), starlark.Float(a)) // string keys: cannot fail
@@ -134,7 +139,7 @@ func newEvaluation(ev results.Evaluation, set *data.Set, label string) *Evaluati
 	}
 	cl := starlark.NewList(classes)
 	cl.Freeze()
-	return &Evaluation{ev: ev, set: set, label: label, Struct: starlarkstruct.FromStringDict(starlark.String("evaluation"), starlark.StringDict{
+	return &Evaluation{ev: ev, measured: measured, label: label, Struct: starlarkstruct.FromStringDict(starlark.String("evaluation"), starlark.StringDict{
 		"accuracy": starlark.Float(ev.Accuracy), "loss": starlark.Float(ev.Loss), "images": starlark.MakeInt(ev.Images),
 		"classes": cl, "class_acc": classAcc, "confusion": confusion,
 		"split": starlark.String(ev.Split), "key": starlark.String(ev.Key),
@@ -146,7 +151,7 @@ func tableOfEvaluation(env *Env, fn string, e *Evaluation, title string) (starla
 	if title == "" {
 		title = fmt.Sprintf("%s: %s accuracy by class", e.label, e.ev.Split)
 	}
-	if env.CheckOnly || e.set == nil {
+	if env.CheckOnly || !e.measured {
 		return starlark.NewList(nil), nil
 	}
 	t := e.ev.Table(title)
@@ -154,9 +159,11 @@ func tableOfEvaluation(env *Env, fn string, e *Evaluation, title string) (starla
 		return nil, fmt.Errorf("%s: %v", fn, err)
 	}
 	if env.OutDir != "" {
-		if _, _, err := results.WriteTable(env.OutDir, env.uniqueSlug("tables", results.Slug(title)), t); err != nil {
+		spec := &results.EvalSpec{Kind: "table", Title: title, Slug: env.uniqueSlug("tables", results.Slug(title)), Eval: e.ev}
+		if _, _, err := spec.Render(env.OutDir); err != nil {
 			return nil, fmt.Errorf("%s: %v", fn, err)
 		}
+		env.addItem(results.Item{Eval: spec}, nil)
 	}
 	return starlark.NewList(nil), nil
 }
@@ -170,25 +177,18 @@ func plotOfEvaluation(env *Env, fn string, e *Evaluation, metric, title string) 
 	if title == "" {
 		title = fmt.Sprintf("%s: %s %s", e.label, e.ev.Split, metric)
 	}
-	if env.CheckOnly || e.set == nil {
+	if env.CheckOnly || !e.measured {
 		return starlark.NewList(nil), nil
 	}
 	if env.OutDir == "" {
 		return nil, fmt.Errorf("%s: no output folder to write %q to", fn, title)
 	}
-	slug := env.uniqueSlug("figures", results.Slug(title))
-	var files []string
-	var err error
-	if metric == "confusion" {
-		files, err = results.DrawConfusion(env.OutDir, slug, title, e.ev)
-	} else {
-		s := e.set
-		d := s.C * s.H * s.W
-		files, err = results.DrawMisclassified(env.OutDir, slug, title, e.ev, s.C, s.H, s.W, func(i int) []uint8 { return s.Images[i*d : (i+1)*d] })
-	}
+	spec := &results.EvalSpec{Kind: metric, Title: title, Slug: env.uniqueSlug("figures", results.Slug(title)), Eval: e.ev}
+	_, files, err := spec.Render(env.OutDir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", fn, err)
 	}
+	env.addItem(results.Item{Eval: spec}, nil)
 	out := make([]starlark.Value, len(files))
 	for i, f := range files {
 		fmt.Fprintf(env.stdout(), "wrote %s\n", env.relOut(f))

@@ -34,6 +34,10 @@ type Evaluation struct {
 	ClassAcc  []float64 `json:"class_accuracy"` // by true class, in Data.Classes order
 	Confusion [][]int   `json:"confusion"`      // [true][predicted]
 	Worst     []Miss    `json:"worst"`          // most confident mistakes first, at most MaxWorst
+	// Shape is the images' channels, height and width: the pixels of each
+	// Miss are that many bytes, so the misclassified figure is drawn again
+	// (by pipe report) without the data set.
+	Shape [3]int `json:"shape"`
 }
 
 // Miss is one misclassified image.
@@ -42,6 +46,8 @@ type Miss struct {
 	Label int     `json:"label"`
 	Pred  int     `json:"pred"`
 	Prob  float64 `json:"prob"` // the model's probability of Pred
+	// Pixels are the image's C*H*W bytes, channel-major (base64 in JSON).
+	Pixels []byte `json:"pixels"`
 }
 
 // MaxWorst is how many misclassified images an Evaluation keeps.
@@ -97,9 +103,16 @@ func (ev Evaluation) check() error {
 	if n != ev.Images {
 		return errors.New("confusion matrix does not count every image")
 	}
+	c, h, w := ev.Shape[0], ev.Shape[1], ev.Shape[2]
+	if len(ev.Worst) > 0 && (c != 1 && c != 3 || h <= 0 || w <= 0 || h > 1<<12 || w > 1<<12) {
+		return fmt.Errorf("image shape %v: want 1 or 3 channels of at most 4096x4096 pixels", ev.Shape)
+	}
 	for _, m := range ev.Worst {
 		if m.Label < 0 || m.Label >= k || m.Pred < 0 || m.Pred >= k || m.Index < 0 || m.Index >= ev.Images {
 			return errors.New("misclassified image out of range")
+		}
+		if len(m.Pixels) != c*h*w {
+			return fmt.Errorf("misclassified image %d has %d bytes of pixels, want %d", m.Index, len(m.Pixels), c*h*w)
 		}
 	}
 	return nil
@@ -204,14 +217,17 @@ func DrawConfusion(dir, slug, title string, ev Evaluation) ([]string, error) {
 	return paintFigure(filepath.Join(dir, "figures", slug), w, h, paint)
 }
 
-// DrawMisclassified draws the images of ev.Worst (pixels of image i are
-// pixels(i): C*H*W bytes, grey for one channel, RGB for three), each with
-// its true and predicted class and the probability the model gave, as
-// dir/figures/slug.svg and .png.
-func DrawMisclassified(dir, slug, title string, ev Evaluation, c, hgt, wid int, pixels func(i int) []uint8) ([]string, error) {
+// DrawMisclassified draws the images of ev.Worst (grey for one channel,
+// RGB for three), each with its true and predicted class and the
+// probability the model gave, as dir/figures/slug.svg and .png.
+func DrawMisclassified(dir, slug, title string, ev Evaluation) ([]string, error) {
 	if len(ev.Worst) == 0 {
 		return nil, fmt.Errorf("results: %s: no misclassified images to draw", title)
 	}
+	if err := ev.check(); err != nil {
+		return nil, fmt.Errorf("results: %s: %v", title, err)
+	}
+	c, hgt, wid := ev.Shape[0], ev.Shape[1], ev.Shape[2]
 	const scale, cols = 3, 4
 	rows := (len(ev.Worst) + cols - 1) / cols
 	style := plot.New().Title.TextStyle
@@ -234,7 +250,7 @@ func DrawMisclassified(dir, slug, title string, ev Evaluation, c, hgt, wid int, 
 			x := margin + tileW*vg.Length(n%cols)
 			y := top - tileH*vg.Length(n/cols+1)
 			img := image.NewRGBA(image.Rect(0, 0, wid*scale, hgt*scale))
-			p := pixels(m.Index)
+			p := m.Pixels
 			for yy := 0; yy < hgt*scale; yy++ {
 				for xx := 0; xx < wid*scale; xx++ {
 					o := (yy/scale)*wid + xx/scale
@@ -256,4 +272,39 @@ func DrawMisclassified(dir, slug, title string, ev Evaluation, c, hgt, wid int, 
 		}
 	}
 	return paintFigure(filepath.Join(dir, "figures", slug), w, h, paint)
+}
+
+// EvalSpec is one table() or plot() of an evaluation in a manifest. The
+// evaluation itself is kept in the manifest (it is small: per-class
+// figures and at most MaxWorst images), so pipe report draws it again
+// with neither weights nor data set.
+type EvalSpec struct {
+	// Kind is "table" (accuracy by class), "confusion" or "misclassified".
+	Kind  string     `json:"kind"`
+	Title string     `json:"title"`
+	Slug  string     `json:"slug"`
+	Eval  Evaluation `json:"evaluation"`
+}
+
+// Render writes the table or figure of s under dir: the table's Markdown
+// and CSV, or the figure's SVG and PNG. It returns the table (for the
+// report; empty for a figure) and the files written.
+func (s *EvalSpec) Render(dir string) (Table, []string, error) {
+	if err := s.Eval.check(); err != nil {
+		return Table{}, nil, fmt.Errorf("results: evaluation %q: %v", s.Title, err)
+	}
+	switch s.Kind {
+	case "table":
+		t := s.Eval.Table(s.Title)
+		md, csv, err := WriteTable(dir, s.Slug, t)
+		t.Slug = s.Slug
+		return t, []string{md, csv}, err
+	case "confusion":
+		files, err := DrawConfusion(dir, s.Slug, s.Title, s.Eval)
+		return Table{}, files, err
+	case "misclassified":
+		files, err := DrawMisclassified(dir, s.Slug, s.Title, s.Eval)
+		return Table{}, files, err
+	}
+	return Table{}, nil, fmt.Errorf("results: evaluation %q: unknown kind %q (want table, confusion or misclassified)", s.Title, s.Kind)
 }

@@ -48,13 +48,15 @@ type SourceFile struct {
 	Doc string `json:"doc,omitempty"`
 }
 
-// Item is one rendered thing of a run: exactly one of Check, Table and Plot
-// is set. File is the pipeline file (a SourceFile.Path) whose code made it.
+// Item is one rendered thing of a run: exactly one of Check, Table, Plot
+// and Eval is set. File is the pipeline file (a SourceFile.Path) whose code
+// made it.
 type Item struct {
 	File  string     `json:"file"`
 	Check *CheckSpec `json:"check,omitempty"`
 	Table *TableSpec `json:"table,omitempty"`
 	Plot  *PlotSpec  `json:"plot,omitempty"`
+	Eval  *EvalSpec  `json:"eval,omitempty"`
 }
 
 // CheckSpec is what a sanity check printed: its verdict lines, e.g. an
@@ -161,8 +163,11 @@ func (s *PlotSpec) Draw(dir string, recs []Record) ([]string, error) {
 }
 
 // Files returns the paths Draw writes, without drawing.
-func (s *PlotSpec) Files(dir string) []string {
-	path := figurePath(dir, s.Slug)
+func (s *PlotSpec) Files(dir string) []string { return figureFiles(dir, s.Slug) }
+
+// figureFiles returns the paths of the figure slug under dir, one a format.
+func figureFiles(dir, slug string) []string {
+	path := figurePath(dir, slug)
 	files := make([]string, len(figureFormats))
 	for i, ext := range figureFormats {
 		files[i] = path + "." + ext
@@ -238,6 +243,10 @@ func (m *Manifest) Render(dir string, store Getter) error {
 				return err
 			}
 			if _, err := s.Draw(dir, recs); err != nil {
+				return err
+			}
+		case it.Eval != nil:
+			if _, _, err := it.Eval.Render(dir); err != nil {
 				return err
 			}
 		}
@@ -348,6 +357,12 @@ func (m *Manifest) reportSections(dir string, table func(*TableSpec) (Table, err
 				sec.Tables = append(sec.Tables, t)
 			case it.Plot != nil:
 				sec.Figures = append(sec.Figures, Figure{Caption: it.Plot.Title, Files: it.Plot.Files(dir), Plot: it.Plot})
+			case it.Eval != nil && it.Eval.Kind == "table":
+				t := it.Eval.Eval.Table(it.Eval.Title)
+				t.Slug = it.Eval.Slug
+				sec.Tables = append(sec.Tables, t)
+			case it.Eval != nil:
+				sec.Figures = append(sec.Figures, Figure{Caption: it.Eval.Title, Files: figureFiles(dir, it.Eval.Slug)})
 			}
 		}
 		if len(checks) == 0 && len(sec.Tables) == 0 && len(sec.Figures) == 0 {
@@ -379,13 +394,13 @@ func (m *Manifest) check() error {
 	}
 	for i, it := range m.Items {
 		n := 0
-		for _, set := range []bool{it.Check != nil, it.Table != nil, it.Plot != nil} {
+		for _, set := range []bool{it.Check != nil, it.Table != nil, it.Plot != nil, it.Eval != nil} {
 			if set {
 				n++
 			}
 		}
 		if n != 1 {
-			return fmt.Errorf("results: manifest item %d has %d kinds, want exactly one of check, table and plot", i, n)
+			return fmt.Errorf("results: manifest item %d has %d kinds, want exactly one of check, table, plot and eval", i, n)
 		}
 		slug := ""
 		switch {
@@ -393,9 +408,19 @@ func (m *Manifest) check() error {
 			slug = it.Table.Slug
 		case it.Plot != nil:
 			slug = it.Plot.Slug
+		case it.Eval != nil:
+			slug = it.Eval.Slug
 		}
 		if slug != "" && slug != Slug(slug) { // Slug's output is a plain file name stem
 			return fmt.Errorf("results: manifest item %d: invalid file name %q", i, slug)
+		}
+		if e := it.Eval; e != nil {
+			if e.Kind != "table" && e.Kind != "confusion" && e.Kind != "misclassified" {
+				return fmt.Errorf("results: manifest item %d: unknown evaluation kind %q (want table, confusion or misclassified)", i, e.Kind)
+			}
+			if err := e.Eval.check(); err != nil {
+				return fmt.Errorf("results: manifest item %d: evaluation: %v", i, err)
+			}
 		}
 	}
 	return nil

@@ -114,6 +114,17 @@ func TestManifestErrors(t *testing.T) {
 		{"two kinds", func(m *Manifest) { m.Items[0].Table = m.Items[1].Table }, "item 0 has 2 kinds"},
 		{"no kind", func(m *Manifest) { m.Items[0].Check = nil }, "item 0 has 0 kinds"},
 		{"slug", func(m *Manifest) { m.Items[1].Table.Slug = "../x" }, `item 1: invalid file name "../x"`},
+		{"eval kind", func(m *Manifest) { m.Items[0] = Item{Eval: &EvalSpec{Kind: "pie", Slug: "e", Eval: tinyEval()}} }, `item 0: unknown evaluation kind "pie"`},
+		{"eval pixels", func(m *Manifest) {
+			ev := tinyEval()
+			ev.Worst[0].Pixels = ev.Worst[0].Pixels[:3]
+			m.Items[0] = Item{Eval: &EvalSpec{Kind: "misclassified", Slug: "e", Eval: ev}}
+		}, "item 0: evaluation: misclassified image 1 has 3 bytes of pixels, want 4"},
+		{"eval counts", func(m *Manifest) {
+			ev := tinyEval()
+			ev.Images = 3
+			m.Items[0] = Item{Eval: &EvalSpec{Kind: "table", Slug: "e", Eval: ev}}
+		}, "item 0: evaluation: confusion matrix does not count every image"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -168,5 +179,37 @@ func TestRenderReadsEachRecordOnce(t *testing.T) {
 	}
 	if want := len(recs); store.gets != want { // the table and the figure show the same records
 		t.Errorf("Render read %d records, want %d", store.gets, want)
+	}
+}
+
+// tinyEval is a consistent evaluation of two 1x2x2 images, one wrong.
+func tinyEval() Evaluation {
+	return Evaluation{Key: "k", Data: DataSpec{Classes: []string{"a", "b"}}, Split: "test", Images: 2, Accuracy: 0.5,
+		ClassAcc: []float64{1, 0}, Confusion: [][]int{{1, 0}, {1, 0}}, Shape: [3]int{1, 2, 2},
+		Worst: []Miss{{Index: 1, Label: 1, Pred: 0, Prob: 0.9, Pixels: []byte{0, 80, 160, 240}}}}
+}
+
+// TestEvalSpecRender: each kind of evaluation item writes its files from
+// the manifest alone, and the misclassified figure needs only the pixels
+// the evaluation holds.
+func TestEvalSpecRender(t *testing.T) {
+	dir := t.TempDir()
+	for _, kind := range []string{"table", "confusion", "misclassified"} {
+		s := &EvalSpec{Kind: kind, Title: "tiny " + kind, Slug: "tiny-" + kind, Eval: tinyEval()}
+		tab, files, err := s.Render(dir)
+		if err != nil || len(files) != 2 {
+			t.Fatalf("%s: %v %v", kind, files, err)
+		}
+		for _, f := range files {
+			if fi, err := os.Stat(f); err != nil || fi.Size() == 0 {
+				t.Errorf("%s: %s: %v", kind, f, err)
+			}
+		}
+		if (kind == "table") != (len(tab.Rows) == 3) {
+			t.Errorf("%s: table of %d rows", kind, len(tab.Rows))
+		}
+	}
+	if _, _, err := (&EvalSpec{Kind: "pie", Slug: "x", Eval: tinyEval()}).Render(dir); err == nil {
+		t.Errorf("unknown kind rendered")
 	}
 }

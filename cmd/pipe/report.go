@@ -72,6 +72,10 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 		case it.Plot != nil:
 			figures++
 			refs = it.Plot.Trials
+		case it.Eval != nil && it.Eval.Kind == "table":
+			tables++
+		case it.Eval != nil:
+			figures++
 		}
 		for _, r := range refs {
 			keys[r.Key] = true

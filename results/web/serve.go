@@ -186,6 +186,11 @@ func (s *Server) dashboard(w http.ResponseWriter) {
 					figures++
 					refs = it.Plot.Trials
 				}
+				if it.Eval != nil && it.Eval.Kind == "table" {
+					tables++
+				} else if it.Eval != nil {
+					figures++
+				}
 				for _, r := range refs {
 					keys[r.Key] = true
 				}
