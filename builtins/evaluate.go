@@ -151,6 +151,9 @@ func tableOfEvaluation(env *Env, fn string, e *Evaluation, title string) (starla
 	if title == "" {
 		title = fmt.Sprintf("%s: %s accuracy by class", e.label, e.ev.Split)
 	}
+	if env.CheckOnly {
+		fmt.Fprintf(env.stdout(), "%s %q: accuracy by class of an evaluation (not rendered in check mode)\n", fn, title)
+	}
 	if env.CheckOnly || !e.measured {
 		return starlark.NewList(nil), nil
 	}
@@ -176,6 +179,9 @@ func plotOfEvaluation(env *Env, fn string, e *Evaluation, metric, title string) 
 	}
 	if title == "" {
 		title = fmt.Sprintf("%s: %s %s", e.label, e.ev.Split, metric)
+	}
+	if env.CheckOnly {
+		fmt.Fprintf(env.stdout(), "%s %q: %s of an evaluation (not drawn in check mode)\n", fn, title, metric)
 	}
 	if env.CheckOnly || !e.measured {
 		return starlark.NewList(nil), nil
