@@ -123,7 +123,8 @@ func (s *Set) like(n int) *Set {
 // the given order (Select([]int{6, 0}) makes Shirt 0 and T-shirt/top 1);
 // the result's Classes are the selected names in that order. It is an error
 // to name a class out of range, twice, or one that has no images in s.
-// Selecting every class in its own order returns a view without copying.
+// Selecting every class in its own order returns a view without copying;
+// a selection that keeps every image shares the images and relabels.
 func (s *Set) Select(classes []int) (*Set, error) {
 	if len(classes) == 0 {
 		return nil, fmt.Errorf("data: no classes selected from %s", s.describe())
@@ -164,11 +165,19 @@ func (s *Set) Select(classes []int) (*Set, error) {
 	for i, c := range classes {
 		v.Classes[i] = s.Classes[c]
 	}
-	v.Images = make([]uint8, 0, n*d)
 	v.Labels = make([]uint8, 0, n)
+	if n == s.N {
+		// Every image is kept (the embedded pair, selected by name): share
+		// the images, which no set ever writes, and relabel only.
+		v.Images = s.Images[: n*d : n*d]
+	} else {
+		v.Images = make([]uint8, 0, n*d)
+	}
 	for i, l := range s.Labels {
 		if nl := newLabel[l]; nl >= 0 {
-			v.Images = append(v.Images, s.Images[i*d:(i+1)*d]...)
+			if n != s.N {
+				v.Images = append(v.Images, s.Images[i*d:(i+1)*d]...)
+			}
 			v.Labels = append(v.Labels, uint8(nl))
 		}
 	}

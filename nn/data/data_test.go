@@ -51,6 +51,10 @@ func TestSelect(t *testing.T) {
 	if err := v.Check(); err != nil {
 		t.Error(err)
 	}
+	swapped, err := s.Select([]int{2, 1, 0})
+	if err != nil || !slices.Equal(swapped.Labels, []byte{2, 1, 0, 2, 1, 0}) || &swapped.Images[0] != &s.Images[0] {
+		t.Errorf("every image kept in another class order: labels %v, want shared images (%v)", swapped.Labels, err)
+	}
 	all, err := s.Select([]int{0, 1, 2})
 	if err != nil || all.N != 6 || &all.Images[0] != &s.Images[0] {
 		t.Errorf("selecting every class in order should be a view: %v", err)
@@ -264,6 +268,9 @@ func TestEmbedded(t *testing.T) {
 	sel, err := train.Select(ids)
 	if err != nil || sel.N != 12000 || !slices.Equal(sel.Classes, []string{"Shirt", "T-shirt/top"}) || sel.Counts()[0] != 6000 {
 		t.Fatalf("select: %v", err)
+	}
+	if &sel.Images[0] != &train.Images[0] || sel.Image(0)[0] != train.Image(0)[0] || sel.Labels[0] == train.Labels[0] {
+		t.Error("a selection keeping every image should share the images and relabel (11 MB saved)")
 	}
 	_, err = train.Select([]int{1})
 	errContains(t, err, "class 1 (Trouser) has no images", "embedded", "only T-shirt/top, Shirt", "dataset-fashion-mnist")
