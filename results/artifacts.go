@@ -107,11 +107,8 @@ func (c *Cache) PutState(key string, st *nn.State) error {
 	if err != nil {
 		return fmt.Errorf("results: encoding state %s: %w", key, err)
 	}
-	b, err := sealTensors(ts, map[string]string{metaKind: "state", metaKey: key, metaNumerics: NumericsVersion, metaState: string(mj)})
-	if err != nil {
-		return err
-	}
-	return c.putArtifact(StatesDir, key, b)
+	meta := map[string]string{metaKind: "state", metaKey: key, metaNumerics: NumericsVersion, metaState: string(mj)}
+	return c.putArtifact(StatesDir, key, func(f *os.File) error { return writeSealed(f, ts, meta) })
 }
 
 // GetState returns the state of the trial key, ok=false when there is none.
@@ -218,17 +215,17 @@ func NewWeights(rec Record, model *nn.Model[float32]) Weights {
 	return w
 }
 
-// encode is the weights as a sealed safetensors file.
-func (w Weights) encode() ([]byte, error) {
+// write writes the weights to f as a sealed safetensors file.
+func (w Weights) write(f *os.File) error {
 	model, err := json.Marshal(w.Model)
 	if err != nil {
-		return nil, fmt.Errorf("results: encoding weights %s: %w", w.Key, err)
+		return fmt.Errorf("results: encoding weights %s: %w", w.Key, err)
 	}
 	data, err := json.Marshal(w.Data)
 	if err != nil {
-		return nil, fmt.Errorf("results: encoding weights %s: %w", w.Key, err)
+		return fmt.Errorf("results: encoding weights %s: %w", w.Key, err)
 	}
-	return sealTensors(w.Tensors, map[string]string{
+	return writeSealed(f, w.Tensors, map[string]string{
 		metaKind: "weights", metaKey: w.Key, metaNumerics: NumericsVersion,
 		metaModel: string(model), metaData: string(data),
 		metaInput:   fmt.Sprintf("%d,%d,%d", w.Input[0], w.Input[1], w.Input[2]),
@@ -241,11 +238,7 @@ func (c *Cache) PutWeights(w Weights) error {
 	if !validKey(w.Key) {
 		return fmt.Errorf("results: cannot store weights with invalid key %q", w.Key)
 	}
-	b, err := w.encode()
-	if err != nil {
-		return err
-	}
-	return c.putArtifact(WeightsDir, w.Key, b)
+	return c.putArtifact(WeightsDir, w.Key, w.write)
 }
 
 // GetWeights returns the weights of the trial key, ok=false when there are
@@ -284,12 +277,12 @@ func weightsFrom(ts []Tensor, meta map[string]string) (Weights, error) {
 	return w, nil
 }
 
-// putArtifact writes b as the artifact kind of key, atomically.
-func (c *Cache) putArtifact(kind, key string, b []byte) error {
+// putArtifact writes the artifact kind of key with write, atomically.
+func (c *Cache) putArtifact(kind, key string, write func(*os.File) error) error {
 	if err := os.MkdirAll(filepath.Join(c.root(), kind), 0o755); err != nil {
 		return fmt.Errorf("results: %w", err)
 	}
-	return writeFileAtomic(c.artifactPath(kind, key), b)
+	return writeAtomic(c.artifactPath(kind, key), write)
 }
 
 // getArtifact reads and checks the artifact kind of key: sealed, of that
@@ -324,11 +317,7 @@ func (c *Cache) getArtifact(dir, key, kind string) ([]Tensor, map[string]string,
 // WriteWeights writes w to path (atomically) as the safetensors file the
 // store keeps; see WeightsLayout for what readers find in it.
 func WriteWeights(path string, w Weights) error {
-	b, err := w.encode()
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, b)
+	return writeAtomic(path, w.write)
 }
 
 // ReadWeightsFile reads the float32 tensors of a safetensors file (one pipe

@@ -2,10 +2,12 @@ package results
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	goruntime "runtime"
 	"strings"
 	"testing"
 
@@ -53,6 +55,57 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 }
 
+// TestStateFileBytes pins the bytes of a state file: a store's states are
+// read back by later versions, so an encoder change must not move a bit.
+func TestStateFileBytes(t *testing.T) {
+	for best, want := range map[bool]string{
+		false: "5358e7e7bbf3ae7e5fddc7f419c6b24794adbdfd8e10211d8d37f890f6810d55",
+		true:  "799162a5b0cf9d7f63d4ca4ab15de8aaed4467b0cd489d2e178e66282c56987a",
+	} {
+		c := &Cache{Dir: t.TempDir()}
+		if err := c.PutState(stateKey, testState(best)); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(c.artifactPath(StatesDir, stateKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprintf("%x", sha256.Sum256(b)); got != want {
+			t.Errorf("best apart %v: state file's SHA-256 %s, want %s", best, got, want)
+		}
+	}
+}
+
+// TestPutStateStreams: writing a state streams it to the file; it does not
+// build the file (or a copy of the state) in memory first.
+func TestPutStateStreams(t *testing.T) {
+	const n = 1 << 20 // 4 MB a tensor, 20 MB of state
+	big := func(seed float32) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = seed + float32(i)
+		}
+		return v
+	}
+	st := testState(true)
+	st.Params[0], st.Best[0] = big(1), big(2)
+	st.Optim.Slots["m"][0], st.Optim.Slots["v"][0] = big(3), big(4)
+	c := &Cache{Dir: t.TempDir()}
+	var before, after goruntime.MemStats
+	goruntime.ReadMemStats(&before)
+	if err := c.PutState(stateKey, st); err != nil {
+		t.Fatal(err)
+	}
+	goruntime.ReadMemStats(&after)
+	if a := after.TotalAlloc - before.TotalAlloc; a > 1<<20 {
+		t.Errorf("PutState of a %d MB state allocated %.1f MB, want < 1 MB", 16*n>>20, float64(a)/(1<<20))
+	}
+	got, ok, err := c.GetState(stateKey)
+	if !ok || err != nil || !reflect.DeepEqual(got, st) {
+		t.Fatalf("large state changed through the store (ok %v, %v)", ok, err)
+	}
+}
+
 // TestArtifactsDamaged: a torn, bit-flipped, renamed or foreign file is an
 // error naming it, never a state or weights.
 func TestArtifactsDamaged(t *testing.T) {
@@ -92,7 +145,11 @@ func TestArtifactsDamaged(t *testing.T) {
 	check("renamed", good, other, "file renamed or copied")
 	w := Weights{Key: stateKey, Model: nn.ThreeLayerConvNet(nn.DefaultThreeLayer()), Input: [3]int{1, 2, 2},
 		Tensors: []Tensor{{Name: "W1", Shape: []int{1}, F32: []float32{1}}}}
-	wb, err := w.encode()
+	wp := filepath.Join(t.TempDir(), "w.safetensors")
+	if err := WriteWeights(wp, w); err != nil {
+		t.Fatal(err)
+	}
+	wb, err := os.ReadFile(wp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,8 +199,9 @@ func FuzzGetState(f *testing.F) {
 	}
 	f.Add(good)
 	f.Add(good[:len(good)/2])
-	plain, _ := encodeTensors([]Tensor{{Name: "x", Shape: []int{2}, F32: []float32{1, 2}}}, map[string]string{"a": "b"})
-	f.Add(plain)
+	var plain bytes.Buffer
+	writeTensors(&plain, []Tensor{{Name: "x", Shape: []int{2}, F32: []float32{1, 2}}}, map[string]string{"a": "b"})
+	f.Add(plain.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c := &Cache{Dir: t.TempDir()}
 		os.MkdirAll(filepath.Join(c.Dir, StatesDir), 0o755)

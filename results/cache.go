@@ -148,7 +148,17 @@ func storeEntries(dir string) ([]fs.DirEntry, error) {
 // file or the new one: temp file in the same folder, fsync, rename, fsync of
 // the folder. The temp file's name starts with "." and ends in ".tmp" so
 // listings skip it; it is removed on every failure path.
-func writeFileAtomic(path string, data []byte) (err error) {
+func writeFileAtomic(path string, data []byte) error {
+	return writeAtomic(path, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// writeAtomic is writeFileAtomic with the contents written by write into
+// the empty temp file, so that a large file (a trial's state) is streamed
+// rather than built in memory first.
+func writeAtomic(path string, write func(f *os.File) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -164,7 +174,7 @@ func writeFileAtomic(path string, data []byte) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	if _, err = f.Write(data); err != nil {
+	if err = write(f); err != nil {
 		return fmt.Errorf("results: writing %s: %w", path, err)
 	}
 	if err = f.Sync(); err != nil {

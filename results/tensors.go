@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"sort"
 	"strings"
@@ -58,8 +59,11 @@ const (
 	maxHeader = 100 << 20
 )
 
-// encodeTensors writes ts (in that order) and meta as a safetensors file.
-func encodeTensors(ts []Tensor, meta map[string]string) ([]byte, error) {
+// writeTensors writes ts (in that order) and meta to w as a safetensors
+// file and returns the header it wrote first (length and JSON). The values
+// go out through a 64 kB buffer: a file of any size costs no more memory to
+// write than that.
+func writeTensors(w io.Writer, ts []Tensor, meta map[string]string) ([]byte, error) {
 	header := map[string]any{}
 	if len(meta) > 0 {
 		header[metadataKey] = meta
@@ -99,16 +103,36 @@ func encodeTensors(ts []Tensor, meta map[string]string) ([]byte, error) {
 	for len(h)%8 != 0 {
 		h = append(h, ' ')
 	}
-	b := make([]byte, 8, 8+len(h)+off)
-	binary.LittleEndian.PutUint64(b, uint64(len(h)))
+	b := binary.LittleEndian.AppendUint64(make([]byte, 0, 8+len(h)), uint64(len(h)))
 	b = append(b, h...)
+	if _, err := w.Write(b); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 0, 64<<10)
+	put := func(u uint32) error {
+		if len(buf) == cap(buf) {
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+		buf = binary.LittleEndian.AppendUint32(buf, u)
+		return nil
+	}
 	for _, t := range ts {
 		for _, v := range t.F32 {
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+			if err := put(math.Float32bits(v)); err != nil {
+				return nil, err
+			}
 		}
 		for _, v := range t.I32 {
-			b = binary.LittleEndian.AppendUint32(b, uint32(v))
+			if err := put(uint32(v)); err != nil {
+				return nil, err
+			}
 		}
+	}
+	if _, err := w.Write(buf); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
@@ -205,24 +229,28 @@ const checksumMeta = "pipe.checksum"
 
 var zeroSum = strings.Repeat("0", 2*sha256.Size)
 
-// sealTensors encodes ts and meta with a checksum entry (checksumMeta).
-func sealTensors(ts []Tensor, meta map[string]string) ([]byte, error) {
+// writeSealed writes ts and meta to f, an empty file, as a safetensors file
+// with a checksum entry (checksumMeta): the header goes out with the digits
+// zero, the data is hashed as it is written, and the digits are written in
+// place last. Nothing is held in memory but the header and writeTensors'
+// buffer.
+func writeSealed(f io.WriterAt, ts []Tensor, meta map[string]string) error {
 	m := make(map[string]string, len(meta)+1)
 	for k, v := range meta {
 		m[k] = v
 	}
 	m[checksumMeta] = "sha256:" + zeroSum
-	b, err := encodeTensors(ts, m)
+	h := sha256.New()
+	header, err := writeTensors(io.MultiWriter(io.NewOffsetWriter(f, 0), h), ts, m)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	at := sumAt(b, zeroSum)
+	at := sumAt(header, zeroSum)
 	if at < 0 {
-		return nil, errors.New("results: checksum entry missing from the encoded header") // a bug
+		return errors.New("results: checksum entry missing from the encoded header") // a bug
 	}
-	sum := sha256.Sum256(b)
-	hex.Encode(b[at:], sum[:])
-	return b, nil
+	_, err = f.WriteAt(hex.AppendEncode(nil, h.Sum(nil)), int64(at))
+	return err
 }
 
 // unsealTensors checks a file sealTensors wrote (no byte changed since) and
@@ -240,10 +268,11 @@ func unsealTensors(b []byte) ([]Tensor, map[string]string, error) {
 	if at < 0 {
 		return nil, nil, errors.New("malformed checksum entry")
 	}
-	c := bytes.Clone(b)
-	copy(c[at:], zeroSum)
-	got := sha256.Sum256(c)
-	if hex.EncodeToString(got[:]) != sum {
+	h := sha256.New()
+	h.Write(b[:at])
+	h.Write([]byte(zeroSum))
+	h.Write(b[at+len(zeroSum):])
+	if hex.EncodeToString(h.Sum(nil)) != sum {
 		return nil, nil, errors.New("checksum mismatch: the file was edited or damaged after it was written")
 	}
 	return ts, meta, nil
