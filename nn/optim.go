@@ -28,8 +28,10 @@ type Optimizer interface {
 	// one); the result does not depend on it.
 	update(params []*Param[float32], lr, reg float64, threads int)
 
-	// save returns a copy of the rule's state for params (see OptimState);
-	// load replaces it with a copy of st, or says why st does not fit.
+	// save returns the rule's state for params (see OptimState): its own
+	// buffers, not copies, so that saving a checkpoint costs no memory;
+	// they change with the next update. load replaces the state with a
+	// copy of st, or says why st does not fit.
 	save(params []*Param[float32]) OptimState
 	load(st OptimState, params []*Param[float32]) error
 }
@@ -241,7 +243,7 @@ func (o *sgdMomentum) Step(params []*Param[float32], lr float64) { o.update(para
 
 func (o *sgdMomentum) save(params []*Param[float32]) OptimState {
 	o.v = state(o.v, params)
-	return OptimState{Slots: map[string][][]float32{"v": cloneSlots(o.v)}}
+	return OptimState{Slots: map[string][][]float32{"v": o.v}}
 }
 
 func (o *sgdMomentum) load(st OptimState, params []*Param[float32]) error {
@@ -279,7 +281,7 @@ func (o *rmsprop) Step(params []*Param[float32], lr float64) { o.update(params, 
 
 func (o *rmsprop) save(params []*Param[float32]) OptimState {
 	o.cache = state(o.cache, params)
-	return OptimState{Slots: map[string][][]float32{"cache": cloneSlots(o.cache)}}
+	return OptimState{Slots: map[string][][]float32{"cache": o.cache}}
 }
 
 func (o *rmsprop) load(st OptimState, params []*Param[float32]) error {
@@ -322,7 +324,7 @@ func (o *adam) Step(params []*Param[float32], lr float64) { o.update(params, lr,
 
 func (o *adam) save(params []*Param[float32]) OptimState {
 	o.m, o.v = state(o.m, params), state(o.v, params)
-	return OptimState{Step: o.t, Slots: map[string][][]float32{"m": cloneSlots(o.m), "v": cloneSlots(o.v)}}
+	return OptimState{Step: o.t, Slots: map[string][][]float32{"m": o.m, "v": o.v}}
 }
 
 func (o *adam) load(st OptimState, params []*Param[float32]) error {

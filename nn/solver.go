@@ -67,7 +67,9 @@ type Dataset struct {
 // epoch finished before. When no epoch finished, the model is nil.
 //
 // The returned State is the run at its last epoch, from which a longer run
-// of the same trial continues (Run.From); it is nil for a diverged run.
+// of the same trial continues (Run.From); it is nil for a diverged run. It
+// shares its buffers with the returned model and the finished optimiser
+// (which Train no longer touches) instead of copying them.
 func Train(ctx context.Context, spec ModelSpec, d Dataset, cfg TrainConfig, run Run) (Result, *Model[float32], *State, error) {
 	if d.Train == nil || d.Val == nil || d.Test == nil {
 		return Result{}, nil, nil, fmt.Errorf("train: data splits are missing (train, validation and test are all needed)")
@@ -95,7 +97,9 @@ type Run struct {
 
 	// Checkpoint, if set, is called after every finished epoch but the
 	// last with the State so far (the last one Train returns), so that a
-	// run killed later can resume from it. Its error stops the run.
+	// run killed later can resume from it. Its error stops the run. The
+	// State shares the run's buffers: it is valid during the call only
+	// (write it out; clone what must outlive the call).
 	Checkpoint func(*State) error
 }
 
@@ -196,7 +200,12 @@ func train(ctx context.Context, spec ModelSpec, trainSet, valSet, testSet Images
 		order[i] = i
 	}
 	accIdx := make([]int, nTrain)
+	// best holds the best epoch's parameters once training has moved past
+	// it; while bestCurrent, the best epoch is the last one finished and
+	// its parameters are the model's own, so a run whose best epoch is its
+	// last (every one-epoch run) never copies them.
 	var best [][]float32
+	bestCurrent := false
 	lr := cfg.Optimizer.LR
 	first := 1
 	if run.Init != nil && run.From == nil {
@@ -213,12 +222,20 @@ func train(ctx context.Context, spec ModelSpec, trainSet, valSet, testSet Images
 		res.TrainAccs = append(res.TrainAccs, st.Result.TrainAccs...)
 		res.ValAccs = append(res.ValAccs, st.Result.ValAccs...)
 		copy(order, st.Order)
-		best, lr, first = cloneSlots(st.Best), st.LR, st.Epoch+1
+		lr, first = st.LR, st.Epoch+1
+		if bestCurrent = st.Result.BestEpoch == st.Epoch; !bestCurrent {
+			best = cloneSlots(st.Best)
+		}
 	}
-	// save is the run's State at the end of the current epoch.
+	// save is the run's State at the end of the current epoch. It shares
+	// the model's and the optimiser's buffers rather than copying them (a
+	// copy would double a trial's memory while it is written).
 	save := func(epoch int) *State {
 		st := &State{Epoch: epoch, LR: lr, Result: cloneResult(res), Order: slices.Clone(order),
-			Params: paramValues(m.Params()), Best: cloneSlots(best), Optim: opt.save(m.Params())}
+			Params: values(m.Params()), Best: slices.Clone(best), Optim: opt.save(m.Params())}
+		if bestCurrent {
+			st.Best = st.Params
+		}
 		st.RNG.Shuffle, _ = shufflePCG.MarshalBinary()
 		st.RNG.Sample, _ = samplePCG.MarshalBinary()
 		st.RNG.Dropout, _ = m.dropout.MarshalBinary()
@@ -228,6 +245,10 @@ func train(ctx context.Context, spec ModelSpec, trainSet, valSet, testSet Images
 	epoch := first - 1
 	for res.StoppedAt == 0 && epoch < cfg.Epochs {
 		epoch++
+		if bestCurrent {
+			// This epoch changes the parameters: keep the best ones first.
+			best, bestCurrent = copyValues(best, m.Params()), false
+		}
 		shuffle.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for start := 0; start < nTrain; start += cfg.BatchSize {
 			if err := ctx.Err(); err != nil {
@@ -258,8 +279,7 @@ func train(ctx context.Context, spec ModelSpec, trainSet, valSet, testSet Images
 		res.TrainAccs = append(res.TrainAccs, trainAcc)
 		res.ValAccs = append(res.ValAccs, valAcc)
 		if valSet.Len() == 0 || res.BestEpoch == 0 || valAcc > res.ValAcc {
-			res.BestEpoch, res.ValAcc, res.TrainAcc = epoch, valAcc, trainAcc
-			best = copyValues(best, m.Params())
+			res.BestEpoch, res.ValAcc, res.TrainAcc, bestCurrent = epoch, valAcc, trainAcc, true
 		}
 		lr *= cfg.LRDecay
 		if cfg.Patience > 0 && epoch-res.BestEpoch >= cfg.Patience {
@@ -271,7 +291,7 @@ func train(ctx context.Context, spec ModelSpec, trainSet, valSet, testSet Images
 			}
 		}
 	}
-	if best == nil {
+	if best == nil && !bestCurrent {
 		// Diverged within the first epoch: no parameters worth keeping, and
 		// the last ones may hold Inf or NaN.
 		return res, nil, nil, nil
@@ -280,8 +300,13 @@ func train(ctx context.Context, spec ModelSpec, trainSet, valSet, testSet Images
 	if res.Status == StatusOK {
 		last = save(epoch)
 	}
-	for i, p := range m.Params() {
-		copy(p.Value.Data, best[i])
+	if !bestCurrent {
+		// The model takes the best parameters for testing and keeping: a
+		// swap of buffers, not a copy (last keeps both as they were).
+		// Layers read their parameters' Data at every call.
+		for i, p := range m.Params() {
+			p.Value.Data, best[i] = best[i], p.Value.Data
+		}
 	}
 	res.TestAcc = s.accuracy(testSet, nil)
 	return res, m, last, nil

@@ -15,8 +15,9 @@ import (
 // training order the next shuffle starts from, the learning rate after
 // decay, and the history with the best epoch's figures and parameters.
 //
-// A State holds its own copies; it shares nothing with the model it came
-// from.
+// A State that Train hands out shares its buffers with the run it came
+// from (see Run.Checkpoint); one read from a file owns its buffers, and
+// continuing from it (Run.From) copies them, leaving it unchanged.
 type State struct {
 	Epoch  int     // epochs finished
 	LR     float64 // learning rate of the next epoch
@@ -49,6 +50,15 @@ func cloneSlots(s [][]float32) [][]float32 {
 	out := make([][]float32, len(s))
 	for i, v := range s {
 		out[i] = slices.Clone(v)
+	}
+	return out
+}
+
+// values returns the value slices of params, shared, not copied.
+func values(params []*Param[float32]) [][]float32 {
+	out := make([][]float32, len(params))
+	for i, p := range params {
+		out[i] = p.Value.Data
 	}
 	return out
 }

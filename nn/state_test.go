@@ -3,6 +3,7 @@ package nn
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,7 +30,7 @@ func TestContinueIsBitIdentical(t *testing.T) {
 			cfg := TrainConfig{Optimizer: opt, Epochs: e2, BatchSize: 32, LRDecay: 0.8, Seed: 5, AccSamples: 50}
 			var checkpoints []*State
 			want, wantM, wantSt, err := Train(ctx, spec, sp, cfg, Run{Checkpoint: func(s *State) error {
-				checkpoints = append(checkpoints, s)
+				checkpoints = append(checkpoints, cloneState(s)) // s is valid during the call only
 				return nil
 			}})
 			if err != nil {
@@ -78,6 +79,19 @@ func TestContinueIsBitIdentical(t *testing.T) {
 			}
 		})
 	}
+}
+
+// cloneState deep-copies s.
+func cloneState(s *State) *State {
+	c := *s
+	c.Result, c.Order, c.Params, c.Best = cloneResult(s.Result), slices.Clone(s.Order), cloneSlots(s.Params), cloneSlots(s.Best)
+	if s.Optim.Slots != nil {
+		c.Optim.Slots = map[string][][]float32{}
+		for k, v := range s.Optim.Slots {
+			c.Optim.Slots[k] = cloneSlots(v)
+		}
+	}
+	return &c
 }
 
 // TestContinueRejectsMisfits: a State from another model, data subset or

@@ -205,12 +205,13 @@ holds pipe.model (the model spec, JSON), pipe.input ("C,H,W"), pipe.data
 (the data selection, JSON: its classes in label order), pipe.test_acc and
 pipe.key.`
 
-// NewWeights takes the parameters of model (copied) as the kept weights of
-// the trial rec records.
+// NewWeights takes the parameters of model as the kept weights of the trial
+// rec records. They are shared, not copied: write the weights before the
+// model changes.
 func NewWeights(rec Record, model *nn.Model[float32]) Weights {
 	w := Weights{Key: rec.Key, Model: model.Spec(), Input: model.Input(), Data: rec.Trial.Data, TestAcc: rec.Result.TestAcc}
 	for _, p := range model.Params() {
-		w.Tensors = append(w.Tensors, Tensor{Name: p.Name, Shape: slices.Clone(p.Value.Shape), F32: slices.Clone(p.Value.Data)})
+		w.Tensors = append(w.Tensors, Tensor{Name: p.Name, Shape: slices.Clone(p.Value.Shape), F32: p.Value.Data})
 	}
 	return w
 }

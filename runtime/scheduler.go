@@ -653,6 +653,12 @@ func (s *Scheduler) trainOne(ctx context.Context, trainFn TrainFunc, sl *slot) (
 	if from != nil {
 		info.From = from.Epoch
 	}
+	// A trial allocates its model, gradients and optimiser state (tens of
+	// MB) at once and keeps them to its end; a finished trial leaves as
+	// much garbage. Collecting it before this trial allocates lets the new
+	// buffers reuse its memory: left to the pacer, the heap would grow to
+	// twice the live size first. One collection per trial costs a few ms.
+	goruntime.GC()
 	obs.TrialStarted(info)
 	run := nn.Run{Progress: func(p nn.Progress) { obs.TrialProgress(info, p) }, From: from, Init: sl.job.Init}
 	if art != nil {
