@@ -55,6 +55,20 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 }
 
+// stateFile is the file PutState writes for st.
+func stateFile(tb testing.TB, st *nn.State) []byte {
+	tb.Helper()
+	c := &Cache{Dir: tb.TempDir()}
+	if err := c.PutState(stateKey, st); err != nil {
+		tb.Fatal(err)
+	}
+	b, err := os.ReadFile(c.artifactPath(StatesDir, stateKey))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
 // TestStateFileBytes pins the bytes of a state file: a store's states are
 // read back by later versions, so an encoder change must not move a bit.
 func TestStateFileBytes(t *testing.T) {
@@ -62,15 +76,7 @@ func TestStateFileBytes(t *testing.T) {
 		false: "5358e7e7bbf3ae7e5fddc7f419c6b24794adbdfd8e10211d8d37f890f6810d55",
 		true:  "799162a5b0cf9d7f63d4ca4ab15de8aaed4467b0cd489d2e178e66282c56987a",
 	} {
-		c := &Cache{Dir: t.TempDir()}
-		if err := c.PutState(stateKey, testState(best)); err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(c.artifactPath(StatesDir, stateKey))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := fmt.Sprintf("%x", sha256.Sum256(b)); got != want {
+		if got := fmt.Sprintf("%x", sha256.Sum256(stateFile(t, testState(best)))); got != want {
 			t.Errorf("best apart %v: state file's SHA-256 %s, want %s", best, got, want)
 		}
 	}
@@ -189,14 +195,7 @@ func TestWeightsRoundTrip(t *testing.T) {
 // FuzzGetState feeds arbitrary bytes to the state reader: nothing may
 // panic, and only the exact file PutState wrote may be accepted.
 func FuzzGetState(f *testing.F) {
-	c0 := &Cache{Dir: f.TempDir()}
-	if err := c0.PutState(stateKey, testState(true)); err != nil {
-		f.Fatal(err)
-	}
-	good, err := os.ReadFile(c0.artifactPath(StatesDir, stateKey))
-	if err != nil {
-		f.Fatal(err)
-	}
+	good := stateFile(f, testState(true))
 	f.Add(good)
 	f.Add(good[:len(good)/2])
 	var plain bytes.Buffer
