@@ -90,31 +90,30 @@ func pipeMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "run":
-		return runCmd(rest, stdout, stderr, false)
-	case "check":
-		return runCmd(rest, stdout, stderr, true)
-	case "report":
-		return reportCmd(rest, stdout, stderr)
-	case "serve":
-		return serveCmd(rest, stdout, stderr)
-	case "diff":
-		return diffCmd(rest, stdout, stderr)
-	case "version":
-		return versionCmd(rest, stdout, stderr)
-	case "export":
-		return exportCmd(rest, stdout, stderr)
-	case "du":
-		return duCmd(rest, stdout, stderr)
-	case "gc":
-		return gcCmd(rest, stdout, stderr)
+	cmd, rest := args[0], args[1:]
+	switch cmd {
 	case "help", "-h", "-help", "--help":
 		return helpCmd(rest, stdout, stderr)
-	default:
-		fmt.Fprintf(stderr, "pipe: unknown command %q\n\n%s", cmd, usage)
-		return exitUsage
 	}
+	if c, ok := commands[cmd]; ok {
+		return c(rest, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "pipe: unknown command %q\n\n%s", cmd, usage)
+	return exitUsage
+}
+
+// commands are pipe's subcommands by name, each given the arguments after
+// its name; `pipe help NAME` runs NAME --help.
+var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
+	"run":     func(args []string, stdout, stderr io.Writer) int { return runCmd(args, stdout, stderr, false) },
+	"check":   func(args []string, stdout, stderr io.Writer) int { return runCmd(args, stdout, stderr, true) },
+	"report":  reportCmd,
+	"serve":   serveCmd,
+	"diff":    diffCmd,
+	"version": versionCmd,
+	"export":  exportCmd,
+	"du":      duCmd,
+	"gc":      gcCmd,
 }
 
 func helpCmd(args []string, stdout, stderr io.Writer) int {
@@ -122,25 +121,8 @@ func helpCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	switch args[0] {
-	case "run":
-		return runCmd([]string{"--help"}, stdout, stderr, false)
-	case "check":
-		return runCmd([]string{"--help"}, stdout, stderr, true)
-	case "report":
-		return reportCmd([]string{"--help"}, stdout, stderr)
-	case "serve":
-		return serveCmd([]string{"--help"}, stdout, stderr)
-	case "diff":
-		return diffCmd([]string{"--help"}, stdout, stderr)
-	case "version":
-		return versionCmd([]string{"--help"}, stdout, stderr)
-	case "export":
-		return exportCmd([]string{"--help"}, stdout, stderr)
-	case "du":
-		return duCmd([]string{"--help"}, stdout, stderr)
-	case "gc":
-		return gcCmd([]string{"--help"}, stdout, stderr)
+	if c, ok := commands[args[0]]; ok {
+		return c([]string{"--help"}, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "pipe help: unknown command %q\n\n%s", args[0], usage)
 	return exitUsage
