@@ -68,8 +68,8 @@ func EvalKey(key string, d DataSpec, split string) string {
 func (c *Cache) evalPath(id string) string { return filepath.Join(c.root(), EvalsDir, id+".json") }
 
 // GetEvaluation returns the cached evaluation id (an EvalKey), ok=false
-// when there is none or it does not read back as one (it is then computed
-// again).
+// when there is none or it cannot be trusted: torn, edited (its seal, see
+// Seal), written without a seal, or inconsistent. It is then computed again.
 func (c *Cache) GetEvaluation(id string) (Evaluation, bool) {
 	if !validKey(id) {
 		return Evaluation{}, false
@@ -79,7 +79,7 @@ func (c *Cache) GetEvaluation(id string) (Evaluation, bool) {
 		return Evaluation{}, false
 	}
 	var ev Evaluation
-	if json.Unmarshal(b, &ev) != nil || EvalKey(ev.Key, ev.Data, ev.Split) != id || ev.check() != nil {
+	if Unseal(b) != nil || json.Unmarshal(b, &ev) != nil || EvalKey(ev.Key, ev.Data, ev.Split) != id || ev.check() != nil {
 		return Evaluation{}, false
 	}
 	return ev, true
@@ -118,16 +118,16 @@ func (ev Evaluation) check() error {
 	return nil
 }
 
-// PutEvaluation caches ev under its EvalKey, atomically.
+// PutEvaluation caches ev under its EvalKey, atomically and sealed.
 func (c *Cache) PutEvaluation(ev Evaluation) error {
-	b, err := json.MarshalIndent(ev, "", "  ")
+	b, err := Seal(ev)
 	if err != nil {
 		return fmt.Errorf("results: encoding evaluation: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Join(c.root(), EvalsDir), 0o755); err != nil {
 		return fmt.Errorf("results: %w", err)
 	}
-	return writeFileAtomic(c.evalPath(EvalKey(ev.Key, ev.Data, ev.Split)), append(b, '\n'))
+	return writeFileAtomic(c.evalPath(EvalKey(ev.Key, ev.Data, ev.Split)), b)
 }
 
 // Table is the per-class table of ev: each true class with its images,
