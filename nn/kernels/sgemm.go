@@ -212,7 +212,7 @@ func packB(transB bool, b []float32, ldb, p0, kc, j0, nc int, dst []float32) {
 	full := nc / nr
 	if !transB {
 		// Row by row, so B is read as kc sequential streams.
-		packBRows(kc, full, b[p0*ldb+j0:], ldb, dst)
+		packBRows(kc, full, b[p0*ldb+j0:], ldb, dst, kc)
 		if w := nc - full*nr; w > 0 {
 			wp := edgeWidth(w)
 			d := dst[full*kc*nr:][:kc*wp]
@@ -260,12 +260,13 @@ func packB(transB bool, b []float32, ldb, p0, kc, j0, nc int, dst []float32) {
 }
 
 // packBRowsGo is packBRows in Go: it copies the first panels·nr columns of
-// kc rows of b (row stride ldb) into panels micro-panels of kc×nr.
-func packBRowsGo(kc, panels int, b []float32, ldb int, dst []float32) {
+// rows rows of b (row stride ldb) into the first rows rows of panels
+// micro-panels of kc×nr: dst[q*kc*nr+p*nr+j] = b[p*ldb+q*nr+j].
+func packBRowsGo(rows, panels int, b []float32, ldb int, dst []float32, kc int) {
 	if panels == 0 {
 		return
 	}
-	for p := 0; p < kc; p++ {
+	for p := 0; p < rows; p++ {
 		row := b[p*ldb:][:panels*nr]
 		for q := 0; q < panels; q++ {
 			copy(dst[q*kc*nr+p*nr:][:nr], row[q*nr:][:nr])

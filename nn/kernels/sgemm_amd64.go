@@ -101,10 +101,14 @@ func edgeKernel(kc, wp int, a, b, c []float32, ldc int) {
 	}
 }
 
-// packBRowsAVX2 is packBRowsGo in assembly. kc and panels must be at least 1.
+// packBRowsAVX2 and packBRows48AVX512 are packBRowsGo in assembly for
+// nr = 24 and 48. rows and panels must be at least 1.
 //
 //go:noescape
-func packBRowsAVX2(kc, panels int, b *float32, ldb int, dst *float32)
+func packBRowsAVX2(rows, panels int, b *float32, ldb int, dst *float32, kc int)
+
+//go:noescape
+func packBRows48AVX512(rows, panels int, b *float32, ldb int, dst *float32, kc int)
 
 // transpose8AVX2 transposes n8 ≥ 1 consecutive 8×8 blocks:
 // dst[(8i+r)*ldd+s] = src[s*lds+8i+r] for i < n8, r, s < 8.
@@ -139,14 +143,18 @@ func microKernel(kc int, a, b, c []float32, ldc int, beta float32) {
 	kernel4x24AVX2(kc, &a[0], &b[0], &c[0], ldc, beta)
 }
 
-func packBRows(kc, panels int, b []float32, ldb int, dst []float32) {
-	if !useAVX2 || nr != 24 || kc == 0 || panels == 0 {
-		packBRowsGo(kc, panels, b, ldb, dst)
+func packBRows(rows, panels int, b []float32, ldb int, dst []float32, kc int) {
+	if !useAVX2 || rows == 0 || panels == 0 {
+		packBRowsGo(rows, panels, b, ldb, dst, kc)
 		return
 	}
-	_ = b[(kc-1)*ldb+panels*nr-1]
-	_ = dst[panels*kc*nr-1]
-	packBRowsAVX2(kc, panels, &b[0], ldb, &dst[0])
+	_ = b[(rows-1)*ldb+panels*nr-1]
+	_ = dst[(panels-1)*kc*nr+rows*nr-1]
+	if useAVX512 {
+		packBRows48AVX512(rows, panels, &b[0], ldb, &dst[0], kc)
+		return
+	}
+	packBRowsAVX2(rows, panels, &b[0], ldb, &dst[0], kc)
 }
 
 // packA4AVX2 packs alpha times 8·n8 ≥ 8 columns of 4 rows of a (row stride

@@ -131,16 +131,16 @@ store:
 	VZEROUPPER
 	RET
 
-// func packBRowsAVX2(kc, panels int, b *float32, ldb int, dst *float32)
-// For p < kc and q < panels: dst[q*kc*24 + p*24 : +24] = b[p*ldb + q*24 : +24].
-TEXT ·packBRowsAVX2(SB), NOSPLIT, $0-40
-	MOVQ kc+0(FP), CX
+// func packBRowsAVX2(rows, panels int, b *float32, ldb int, dst *float32, kc int)
+// For p < rows and q < panels: dst[q*kc*24 + p*24 : +24] = b[p*ldb + q*24 : +24].
+TEXT ·packBRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ rows+0(FP), CX
 	MOVQ panels+8(FP), R8
 	MOVQ b+16(FP), SI
 	MOVQ ldb+24(FP), R9
 	SHLQ $2, R9
 	MOVQ dst+32(FP), DI
-	MOVQ CX, R10
+	MOVQ kc+40(FP), R10
 	IMULQ $96, R10 // panel stride in bytes
 
 rows:
@@ -164,6 +164,43 @@ panels:
 	ADDQ $96, DI
 	DECQ CX
 	JNZ  rows
+	VZEROUPPER
+	RET
+
+// func packBRows48AVX512(rows, panels int, b *float32, ldb int, dst *float32, kc int)
+// packBRowsAVX2 for micro-panels 48 wide:
+// dst[q*kc*48 + p*48 : +48] = b[p*ldb + q*48 : +48].
+TEXT ·packBRows48AVX512(SB), NOSPLIT, $0-48
+	MOVQ rows+0(FP), CX
+	MOVQ panels+8(FP), R8
+	MOVQ b+16(FP), SI
+	MOVQ ldb+24(FP), R9
+	SHLQ $2, R9
+	MOVQ dst+32(FP), DI
+	MOVQ kc+40(FP), R10
+	IMULQ $192, R10 // panel stride in bytes
+
+rows48:
+	MOVQ SI, R11
+	MOVQ DI, R12
+	MOVQ R8, R13
+
+panels48:
+	VMOVUPS (R11), Z0
+	VMOVUPS 64(R11), Z1
+	VMOVUPS 128(R11), Z2
+	VMOVUPS Z0, (R12)
+	VMOVUPS Z1, 64(R12)
+	VMOVUPS Z2, 128(R12)
+	ADDQ    $192, R11
+	ADDQ    R10, R12
+	DECQ    R13
+	JNZ     panels48
+
+	ADDQ R9, SI
+	ADDQ $192, DI
+	DECQ CX
+	JNZ  rows48
 	VZEROUPPER
 	RET
 

@@ -5,8 +5,8 @@ package kernels
 // Without the amd64 assembly, packing runs in Go and every tile, edges
 // included, goes through microKernel (NEON on arm64, else Go).
 
-func packBRows(kc, panels int, b []float32, ldb int, dst []float32) {
-	packBRowsGo(kc, panels, b, ldb, dst)
+func packBRows(rows, panels int, b []float32, ldb int, dst []float32, kc int) {
+	packBRowsGo(rows, panels, b, ldb, dst, kc)
 }
 
 func transpose8(n8 int, src []float32, lds int, dst []float32, ldd int) bool { return false }
