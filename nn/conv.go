@@ -97,7 +97,9 @@ func newConvGeom(in [3]int, filters, fh, fw, stride, pad int) convGeom {
 // receptive field of output pixel p of image n), so the whole batch is one
 // GEMM: tmp (F x N·OH·OW) = W (F x K) · col, then tmp is scattered into NCHW
 // order with the bias added. Backward reverses it: dW = dtmp · colᵀ,
-// db = row sums of dtmp, dcol = Wᵀ · dtmp, dx = col2im(dcol).
+// db = row sums of dtmp, dcol = Wᵀ · dtmp, dx = col2im(dcol). col is never
+// stored: both GEMMs read it as rows made from x (im2colRows) while they
+// pack it, so x must stay unchanged until backward, as affineLayer's does.
 type convLayer[T Float] struct {
 	g      convGeom
 	w, b   *Param[T]
@@ -110,12 +112,12 @@ type convLayer[T Float] struct {
 	// the tensor's Shape still says (N, F, OH, OW).
 	cnhw bool
 
-	im2colJob im2colJob[T]
-	rowsJob   rowsJob[T]
+	cols    im2colRows[T]
+	rowsJob rowsJob[T]
 
-	col, tmp, dcol []T
-	out, dx        buffer[T]
-	n              int // batch size of the last forward
+	tmp, dcol []T
+	out, dx   buffer[T]
+	n         int // batch size of the last forward
 }
 
 func newConvLayer[T Float](g convGeom, w, b *Param[T], needDx bool) *convLayer[T] {
@@ -129,19 +131,17 @@ func (l *convLayer[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
 	n := batchOf(Conv, x, [3]int{g.C, g.H, g.W})
 	l.n = n
 	np := n * g.outPerImg
-	l.col = grow(l.col, g.K*np)
-	l.im2colJob = im2colJob[T]{g, x.Data, n, l.col}
-	kernels.ParallelRange(l.ex.count(), n, 4, &l.im2colJob)
+	l.cols = im2colRows[T]{g, x.Data}
 	bias := l.b.Value.Data
 	if l.cnhw {
 		out := l.out.resize(n, g.F, g.OH, g.OW)
-		gemm(l.ex, false, false, g.F, np, g.K, 1, l.w.Value.Data, g.K, l.col, np, 0, out.Data, np)
+		kernels.GemmRows(l.ex.count(), false, false, g.F, np, g.K, 1, l.w.Value.Data, g.K, &l.cols, 0, out.Data, np)
 		l.rowsJob = rowsJob[T]{a: out.Data, n: np, bias: bias}
 		kernels.ParallelRange(l.ex.count(), g.F, 4, &l.rowsJob)
 		return out
 	}
 	l.tmp = grow(l.tmp, g.F*np)
-	gemm(l.ex, false, false, g.F, np, g.K, 1, l.w.Value.Data, g.K, l.col, np, 0, l.tmp, np)
+	kernels.GemmRows(l.ex.count(), false, false, g.F, np, g.K, 1, l.w.Value.Data, g.K, &l.cols, 0, l.tmp, np)
 	out := l.out.resize(n, g.F, g.OH, g.OW)
 	for i := 0; i < n; i++ {
 		for f := 0; f < g.F; f++ {
@@ -185,7 +185,7 @@ func (l *convLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
 			db[f] = s
 		}
 	}
-	gemm(l.ex, false, true, g.F, g.K, np, 1, dtmp, np, l.col, np, 0, l.w.Grad.Data, g.K)
+	kernels.GemmRows(l.ex.count(), false, true, g.F, g.K, np, 1, dtmp, np, &l.cols, 0, l.w.Grad.Data, g.K)
 	if !l.needDx {
 		return nil
 	}
@@ -196,88 +196,87 @@ func (l *convLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
 	return dx
 }
 
-// im2colJob is im2colImages of one forward pass, cut by images across
-// threads.
-type im2colJob[T Float] struct {
-	g   *convGeom
-	x   []T
-	n   int
-	col []T
+// im2colRows is the im2col matrix of a batch (K x N·OH·OW, row (c, i, j)
+// = c·FH·FW + i·FW + j, column n·OH·OW + oy·OW + ox the receptive field of
+// output pixel (oy, ox) of image n) as kernels.Rows: entry ((c, i, j), q)
+// is x[n, c, oy·S+i-P, ox·S+j-P], or zero where the field reaches into the
+// padding.
+type im2colRows[T Float] struct {
+	g *convGeom
+	x []T
 }
 
-func (j *im2colJob[T]) Range(lo, hi int) { im2colImages(j.g, j.x, j.n, j.col, lo, hi) }
+func (s *im2colRows[T]) Row(r, c0 int, dst []T) {
+	g := s.g
+	c, ij := r/(g.FH*g.FW), r%(g.FH*g.FW)
+	i, j := ij/g.FW, ij%g.FW
+	lo, hi := g.validOX(j)
+	for len(dst) > 0 {
+		img, t0 := c0/g.outPerImg, c0%g.outPerImg
+		m := min(len(dst), g.outPerImg-t0)
+		im2colSpan(g, i, j, lo, hi, s.x[img*g.inPerImage+c*g.H*g.W:][:g.H*g.W], t0, dst[:m])
+		dst, c0 = dst[m:], c0+m
+	}
+}
 
-// im2col writes the receptive fields of the n images in x into col
-// (K x n·OH·OW, row (c, i, j) = c·FH·FW + i·FW + j), zero where a field
-// reaches into the padding.
-func im2col[T Float](g *convGeom, x []T, n int, col []T) { im2colImages(g, x, n, col, 0, n) }
-
-// im2colImages is im2col for images [imgLo, imgHi) of the n, writing their
-// columns only.
-func im2colImages[T Float](g *convGeom, x []T, n int, col []T, imgLo, imgHi int) {
-	np := n * g.outPerImg
-	for c := 0; c < g.C; c++ {
-		for i := 0; i < g.FH; i++ {
-			for j := 0; j < g.FW; j++ {
-				row := col[((c*g.FH+i)*g.FW+j)*np:]
-				lo, hi := g.validOX(j)
-				for img := imgLo; img < imgHi; img++ {
-					plane := x[img*g.inPerImage+c*g.H*g.W:]
-					dst := row[img*g.outPerImg : (img+1)*g.outPerImg]
-					if g.S == 1 && g.OW == g.W {
-						im2colShift(g, i, j, lo, hi, plane, dst)
-						continue
-					}
-					for oy := 0; oy < g.OH; oy++ {
-						d := dst[oy*g.OW : (oy+1)*g.OW]
-						iy := oy*g.S + i - g.P
-						if iy < 0 || iy >= g.H || lo >= hi {
-							clear(d)
-							continue
-						}
-						clear(d[:lo])
-						clear(d[hi:])
-						src := plane[iy*g.W:]
-						ix := lo*g.S + j - g.P
-						if g.S == 1 {
-							copy(d[lo:hi], src[ix:ix+hi-lo])
-							continue
-						}
-						for ox := lo; ox < hi; ox++ {
-							d[ox] = src[ix]
-							ix += g.S
-						}
-					}
-				}
+// im2colSpan writes output pixels t0, t0+1, … of one image's row (c, i, j)
+// of col into d, from its input plane; [lo, hi) is validOX(j).
+//
+// When S = 1 and OW = W, d[t-t0] = plane[t + off] with the constant
+// off = (i-P)·W + (j-P) wherever the field is inside the image, so one long
+// copy moves the whole valid band of rows, and only the columns that
+// wrapped around the row edges and the rows in the padding are cleared
+// afterwards.
+func im2colSpan[T Float](g *convGeom, i, j, lo, hi int, plane []T, t0 int, d []T) {
+	t1 := t0 + len(d)
+	ow := g.OW
+	if g.S == 1 && ow == g.W {
+		oyLo := max(0, g.P-i)
+		oyHi := min(g.OH, g.H+g.P-i)
+		a, b := max(oyLo*ow+lo, t0), min((oyHi-1)*ow+hi, t1)
+		if lo >= hi || oyLo >= oyHi || a >= b {
+			clear(d)
+			return
+		}
+		off := (i-g.P)*g.W + (j - g.P)
+		copy(d[a-t0:b-t0], plane[a+off:b+off])
+		clear(d[:a-t0])
+		clear(d[b-t0:])
+		if lo > 0 || hi < ow {
+			for oy := max(oyLo, t0/ow); oy < oyHi && oy*ow < t1; oy++ {
+				clearSpan(d, t0, oy*ow, oy*ow+lo)
+				clearSpan(d, t0, oy*ow+hi, (oy+1)*ow)
+			}
+		}
+		return
+	}
+	for t := t0; t < t1; {
+		oy, ox := t/ow, t%ow
+		e := min(t1, (oy+1)*ow) // the end of output row oy in the span
+		seg := d[t-t0 : e-t0]
+		t = e
+		iy := oy*g.S + i - g.P
+		if iy < 0 || iy >= g.H {
+			clear(seg)
+			continue
+		}
+		src := plane[iy*g.W:][:g.W]
+		for k := range seg {
+			if x := ox + k; x >= lo && x < hi {
+				seg[k] = src[x*g.S+j-g.P]
+			} else {
+				seg[k] = 0
 			}
 		}
 	}
 }
 
-// im2colShift writes one image's row (c, i, j) of col, dst (OH x OW), from
-// its input plane when S = 1 and OW = W: then dst[t] = plane[t + off] with
-// the constant off = (i-P)·W + (j-P) wherever the field is inside the
-// image, so one long copy moves the whole valid band of rows, and only the
-// columns that wrapped around the row edges and the rows in the padding are
-// cleared afterwards; the same values as the row-by-row loop, with one copy
-// instead of OH short ones.
-func im2colShift[T Float](g *convGeom, i, j, lo, hi int, plane, dst []T) {
-	oyLo := max(0, g.P-i)
-	oyHi := min(g.OH, g.H+g.P-i)
-	if lo >= hi || oyLo >= oyHi {
-		clear(dst)
-		return
-	}
-	ow := g.OW
-	off := (i-g.P)*g.W + (j - g.P)
-	a, b := oyLo*ow+lo, (oyHi-1)*ow+hi
-	copy(dst[a:b], plane[a+off:b+off])
-	clear(dst[:a])
-	clear(dst[b:])
-	for oy := oyLo; oy < oyHi; oy++ {
-		r := dst[oy*ow : (oy+1)*ow]
-		clear(r[:lo])
-		clear(r[hi:])
+// clearSpan clears the entries of d, which holds pixels t0, t0+1, …, for
+// pixels [x0, x1).
+func clearSpan[T Float](d []T, t0, x0, x1 int) {
+	x0, x1 = max(x0, t0)-t0, min(x1, t0+len(d))-t0
+	if x0 < x1 {
+		clear(d[x0:x1])
 	}
 }
 

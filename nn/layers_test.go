@@ -343,39 +343,51 @@ func sameBits32(a, b []float32) int {
 	return -1
 }
 
-// TestIm2colMatchesDefinition checks im2col (with its one-copy path for
-// stride 1 and 'same' width) entry by entry against its definition, on
-// shapes where filters reach past every edge, even past the whole image.
+// TestIm2colMatchesDefinition checks im2colRows (with its one-copy path
+// for stride 1 and 'same' width) entry by entry against the definition of
+// im2col, on shapes where filters reach past every edge, even past the
+// whole image: every row whole, and spans of every length from every
+// start (across image boundaries), writing exactly their own entries.
 func TestIm2colMatchesDefinition(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	for _, c := range []struct{ n, c, h, w, f, s, p int }{
 		{2, 3, 8, 8, 7, 1, 3}, {1, 2, 3, 3, 7, 1, 3}, {2, 1, 5, 9, 3, 1, 1}, {1, 1, 4, 6, 5, 1, 2},
-		{2, 2, 7, 6, 3, 2, 1}, {1, 1, 6, 5, 2, 1, 0}, {3, 1, 1, 1, 1, 1, 0},
+		{2, 2, 7, 6, 3, 2, 1}, {1, 1, 6, 5, 2, 1, 0}, {3, 1, 1, 1, 1, 1, 0}, {3, 1, 5, 5, 3, 1, 4},
 	} {
 		g := newConvGeom([3]int{c.c, c.h, c.w}, 1, c.f, c.f, c.s, c.p)
 		x := randn[float32](rng, c.n, c.c, c.h, c.w)
 		np := c.n * g.outPerImg
-		col := make([]float32, g.K*np)
-		for i := range col {
-			col[i] = float32(math.NaN()) // every entry must be written
-		}
-		im2col(&g, x.Data, c.n, col)
+		want := make([]float32, g.K*np)
 		for ch := 0; ch < c.c; ch++ {
 			for i := 0; i < c.f; i++ {
 				for j := 0; j < c.f; j++ {
 					for img := 0; img < c.n; img++ {
 						for oy := 0; oy < g.OH; oy++ {
 							for ox := 0; ox < g.OW; ox++ {
-								iy, ix := oy*c.s+i-c.p, ox*c.s+j-c.p
-								var want float32
-								if iy >= 0 && iy < c.h && ix >= 0 && ix < c.w {
-									want = x.Data[((img*c.c+ch)*c.h+iy)*c.w+ix]
-								}
-								got := col[((ch*c.f+i)*c.f+j)*np+img*g.outPerImg+oy*g.OW+ox]
-								if math.Float32bits(got) != math.Float32bits(want) {
-									t.Fatalf("%+v: col(c%d i%d j%d img%d oy%d ox%d) = %v, want %v", c, ch, i, j, img, oy, ox, got, want)
+								if iy, ix := oy*c.s+i-c.p, ox*c.s+j-c.p; iy >= 0 && iy < c.h && ix >= 0 && ix < c.w {
+									want[((ch*c.f+i)*c.f+j)*np+img*g.outPerImg+oy*g.OW+ox] = x.Data[((img*c.c+ch)*c.h+iy)*c.w+ix]
 								}
 							}
+						}
+					}
+				}
+			}
+		}
+		rows := &im2colRows[float32]{&g, x.Data}
+		buf := make([]float32, np+1)
+		for r := 0; r < g.K; r++ {
+			for c0 := 0; c0 < np; c0++ {
+				for _, l := range []int{np - c0, 1, 1 + rng.IntN(np-c0)} {
+					for i := range buf {
+						buf[i] = float32(math.NaN()) // every entry must be written…
+					}
+					rows.Row(r, c0, buf[:l])
+					if !math.IsNaN(float64(buf[l])) {
+						t.Fatalf("%+v: Row(%d, %d, len %d) wrote past its end", c, r, c0, l) // …and no other
+					}
+					for q, got := range buf[:l] {
+						if w := want[r*np+c0+q]; math.Float32bits(got) != math.Float32bits(w) {
+							t.Fatalf("%+v: Row(%d, %d, len %d)[%d] = %v, want col[%d, %d] = %v", c, r, c0, l, q, got, r, c0+q, w)
 						}
 					}
 				}

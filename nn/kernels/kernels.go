@@ -11,7 +11,9 @@
 // chain of fused multiply-adds over k in fixed blocks, the Go path using a
 // correctly rounded float32 FMA (fma32). float64 (gradient checks) runs
 // gonum's Dgemm. GemmParallel splits one product over several goroutines
-// with results bit-identical to Gemm.
+// with results bit-identical to Gemm. GemmRows takes B as rows made on
+// demand (Rows), packed as they come, so a convolution's im2col matrix is
+// never stored.
 //
 // Beside the GEMM: Adam (the fused optimiser update) and SumSquares (the L2
 // term) have AVX2 kernels that agree bit for bit with their Go reference

@@ -34,7 +34,7 @@ func gemmSplit[T Float](threads, minWork int, transA, transB bool, m, n, k int, 
 		return
 	}
 	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	splitSgemm(threads, transA, transB, m, n, k, float32(alpha), asF32(a), lda, asF32(b), ldb, float32(beta), asF32(c), ldc)
+	splitSgemm(threads, transA, transB, m, n, k, float32(alpha), asF32(a), lda, asF32(b), ldb, nil, float32(beta), asF32(c), ldc)
 }
 
 // splitJob is one split call: its arguments, how C is cut, and one packing
@@ -51,6 +51,7 @@ type splitJob struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
+	src            Rows[float32] // B given by rows instead of b
 	splitN         bool
 	tiles, tile    int
 	threads        int
@@ -59,8 +60,9 @@ type splitJob struct {
 var jobPool freeList[splitJob]
 
 // splitSgemm runs sgemm on up to threads goroutines, cutting C on
-// micro-tile boundaries. Arguments are validated; m, n, k > 0, alpha ≠ 0.
-func splitSgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// micro-tile boundaries, with B read from src when it is not nil.
+// Arguments are validated; m, n, k > 0, alpha ≠ 0.
+func splitSgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, src Rows[float32], beta float32, c []float32, ldc int) {
 	tilesN := (n + nr - 1) / nr
 	tilesM := (m + mr - 1) / mr
 	// Split the dimension with more tiles; splitting n repacks A in every
@@ -76,23 +78,37 @@ func splitSgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a 
 		j.scratch = append(j.scratch, new(scratch))
 	}
 	j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.beta = transA, transB, m, n, k, alpha, beta
-	j.a, j.b, j.c, j.lda, j.ldb, j.ldc = a, b, c, lda, ldb, ldc
+	j.a, j.b, j.c, j.lda, j.ldb, j.ldc, j.src = a, b, c, lda, ldb, ldc, src
 	j.splitN, j.tiles, j.tile, j.threads = splitN, tiles, tile, threads
 	forParts(threads, j, &j.join)
-	j.a, j.b, j.c = nil, nil, nil // do not keep the caller's matrices alive in the pool
+	j.a, j.b, j.c, j.src = nil, nil, nil, nil // do not keep the caller's matrices alive in the pool
+	for _, s := range j.scratch[:threads] {
+		s.rows = rowsB{}
+	}
 	jobPool.put(j)
 }
 
 // part computes the t-th block of C.
 func (j *splitJob) part(t int) {
 	lo := j.tiles * t / j.threads * j.tile
+	s := j.scratch[t]
+	if j.src != nil {
+		s.rows = rowsB{src: j.src}
+	}
 	if j.splitN {
 		hi := min(j.tiles*(t+1)/j.threads*j.tile, j.n)
-		ob := lo // first column of op(B) is column lo of B…
-		if j.transB {
-			ob = lo * j.ldb // …or row lo of the stored Bᵀ
+		b := j.b
+		switch ob := lo; {
+		case j.src != nil && j.transB:
+			s.rows.r0 = ob
+		case j.src != nil:
+			s.rows.c0 = ob
+		case j.transB:
+			b = b[ob*j.ldb:] // first column of op(B) is row lo of the stored Bᵀ…
+		default:
+			b = b[ob:] // …or column lo of B
 		}
-		sgemmWith(j.scratch[t], j.transA, j.transB, j.m, hi-lo, j.k, j.alpha, j.a, j.lda, j.b[ob:], j.ldb, j.beta, j.c[lo:], j.ldc)
+		sgemmWith(s, j.transA, j.transB, j.m, hi-lo, j.k, j.alpha, j.a, j.lda, b, j.ldb, j.beta, j.c[lo:], j.ldc)
 		return
 	}
 	hi := min(j.tiles*(t+1)/j.threads*j.tile, j.m)
@@ -100,5 +116,5 @@ func (j *splitJob) part(t int) {
 	if j.transA {
 		oa = lo // …or column lo of the stored Aᵀ
 	}
-	sgemmWith(j.scratch[t], j.transA, j.transB, hi-lo, j.n, j.k, j.alpha, j.a[oa:], j.lda, j.b, j.ldb, j.beta, j.c[lo*j.ldc:], j.ldc)
+	sgemmWith(s, j.transA, j.transB, hi-lo, j.n, j.k, j.alpha, j.a[oa:], j.lda, j.b, j.ldb, j.beta, j.c[lo*j.ldc:], j.ldc)
 }

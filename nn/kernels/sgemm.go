@@ -47,6 +47,16 @@ var nr = 24
 type scratch struct {
 	a, b []float32
 	tile [mr * nrMax]float32
+
+	rows  rowsB     // B given by rows (GemmRows), else src is nil
+	fetch []float32 // rows fetched from rows.src before they are packed
+}
+
+// rowsB is a B operand given by rows: stored element (r, c) is
+// src's (r0+r, c0+c), the offsets placing one part of a split call.
+type rowsB struct {
+	src    Rows[float32]
+	r0, c0 int
 }
 
 var scratchPool freeList[scratch]
@@ -72,7 +82,7 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 }
 
 // sgemmWith is sgemm with its packing buffers given, for k > 0 and
-// alpha ≠ 0. The k loop is cut into equal blocks of at most kcBlock (so
+// alpha ≠ 0; when s.rows.src is set, B is read from it (b is unused). The k loop is cut into equal blocks of at most kcBlock (so
 // k = kcBlock+1 does not leave a 1-deep block that is all overhead); the
 // cut depends on k alone, which GemmParallel's bit-identity relies on.
 func sgemmWith(s *scratch, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -85,7 +95,11 @@ func sgemmWith(s *scratch, transA, transB bool, m, n, k int, alpha float32, a []
 		nc := min(ncBlock, n-jc)
 		for pc := 0; pc < k; pc += kcStep {
 			kc := min(kcStep, k-pc)
-			packB(transB, b, ldb, pc, kc, jc, nc, s.b)
+			if s.rows.src != nil {
+				packBFrom(transB, &s.rows, pc, kc, jc, nc, s.b, &s.fetch)
+			} else {
+				packB(transB, b, ldb, pc, kc, jc, nc, s.b)
+			}
 			blockBeta := beta
 			if pc > 0 {
 				blockBeta = 1
@@ -209,19 +223,9 @@ func packA(transA bool, a []float32, lda, i0, mc, p0, kc int, alpha float32, dst
 // partial panel of w columns is edgeWidth(w) wide; columns past nc are set
 // to zero.
 func packB(transB bool, b []float32, ldb, p0, kc, j0, nc int, dst []float32) {
-	full := nc / nr
 	if !transB {
 		// Row by row, so B is read as kc sequential streams.
-		packBRows(kc, full, b[p0*ldb+j0:], ldb, dst, kc)
-		if w := nc - full*nr; w > 0 {
-			wp := edgeWidth(w)
-			d := dst[full*kc*nr:][:kc*wp]
-			for p := 0; p < kc; p++ {
-				dp := d[p*wp:][:wp]
-				copy(dp, b[(p0+p)*ldb+j0+full*nr:][:w])
-				clear(dp[w:])
-			}
-		}
+		packBRowsAt(0, kc, b[p0*ldb+j0:], ldb, kc, nc, dst)
 		return
 	}
 	// Bᵀ is stored: column j of op(B) is row j of b. Transpose 8×8 blocks
@@ -256,6 +260,58 @@ func packB(transB bool, b []float32, ldb, p0, kc, j0, nc int, dst []float32) {
 				clear(d[p*wp+w : p*wp+wp])
 			}
 		}
+	}
+}
+
+// packBRowsAt packs rows p0..p0+rows of a kc×nc block of B, held in b
+// (row stride ldb, its first row being row p0 of the block), into their
+// place in the block's micro-panels dst (laid out as packB's), the last,
+// partial panel padded with zeros.
+func packBRowsAt(p0, rows int, b []float32, ldb, kc, nc int, dst []float32) {
+	full := nc / nr
+	if full > 0 {
+		packBRows(rows, full, b, ldb, dst[p0*nr:], kc)
+	}
+	if w := nc - full*nr; w > 0 {
+		wp := edgeWidth(w)
+		d := dst[full*kc*nr:][:kc*wp]
+		for p := 0; p < rows; p++ {
+			dp := d[(p0+p)*wp:][:wp]
+			copy(dp, b[p*ldb+full*nr:][:w])
+			clear(dp[w:])
+		}
+	}
+}
+
+// packBFrom is packB for a B given by rows: it fetches the part of the
+// stored matrix the block needs into fetch, a few rows or one
+// micro-panel's worth at a time so that they are packed while still in L1,
+// and packs them as packB would the stored matrix; the packed panels, and
+// so the product, are the same.
+func packBFrom(transB bool, src *rowsB, p0, kc, j0, nc int, dst []float32, fetch *[]float32) {
+	if !transB {
+		rows := max(1, min(kc, 4096/nc))
+		t := grow(*fetch, rows*nc)
+		*fetch = t
+		for p := 0; p < kc; p += rows {
+			h := min(rows, kc-p)
+			for q := 0; q < h; q++ {
+				src.src.Row(src.r0+p0+p+q, src.c0+j0, t[q*nc:][:nc])
+			}
+			packBRowsAt(p, h, t, nc, kc, nc, dst)
+		}
+		return
+	}
+	// Column j of op(B) is row j of the stored matrix: fetch the nr rows of
+	// one micro-panel and transpose them into it.
+	t := grow(*fetch, nr*kc)
+	*fetch = t
+	for jr := 0; jr < nc; jr += nr {
+		w := min(nr, nc-jr)
+		for j := 0; j < w; j++ {
+			src.src.Row(src.r0+j0+jr+j, src.c0+p0, t[j*kc:][:kc])
+		}
+		packB(true, t, kc, 0, kc, 0, w, dst[(jr/nr)*kc*nr:])
 	}
 }
 
