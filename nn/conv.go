@@ -242,10 +242,22 @@ func im2colSpan[T Float](g *convGeom, i, j, lo, hi int, plane []T, t0 int, d []T
 		copy(d[a-t0:b-t0], plane[a+off:b+off])
 		clear(d[:a-t0])
 		clear(d[b-t0:])
-		if lo > 0 || hi < ow {
-			for oy := max(oyLo, t0/ow); oy < oyHi && oy*ow < t1; oy++ {
+		if lo == 0 && hi == ow {
+			return
+		}
+		for oy := max(oyLo, t0/ow); oy < oyHi && oy*ow < t1; oy++ {
+			base := oy*ow - t0
+			if base < 0 || base+ow > len(d) { // a row cut by the span
 				clearSpan(d, t0, oy*ow, oy*ow+lo)
 				clearSpan(d, t0, oy*ow+hi, (oy+1)*ow)
+				continue
+			}
+			r := d[base:][:ow]
+			for x := range lo { // a few columns: loops beat calls to clear
+				r[x] = 0
+			}
+			for x := hi; x < ow; x++ {
+				r[x] = 0
 			}
 		}
 		return

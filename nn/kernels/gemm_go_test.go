@@ -79,7 +79,10 @@ func sgemmCanon(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 // products cut into several k blocks.
 func TestSgemmSameBitsEveryPath(t *testing.T) {
 	cases := allCases()
-	cases = append(cases, gemmCase{9, 30, 3*kcBlock + 5, false, true, 0.75, 0.5, 1}, gemmCase{5, 53, kcBlock + 1, true, false, 1, 1, 0})
+	cases = append(cases, gemmCase{9, 30, 3*kcBlock + 5, false, true, 0.75, 0.5, 1}, gemmCase{5, 53, kcBlock + 1, true, false, 1, 1, 0},
+		// B read in place (directB, m ≤ mcBlock): full panels, a partial
+		// one, an odd last row of A, several k blocks, beta ≠ 0
+		gemmCase{11, 3*nrMax + 5, kcBlock + 40, false, false, 1.5, 0.5, 2}, gemmCase{mcBlock, 2 * nrMax, 20, true, false, 1, -1, 1})
 	forEachPath(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(11, 12))
 		for _, tc := range cases {

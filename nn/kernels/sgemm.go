@@ -91,10 +91,19 @@ func sgemmWith(s *scratch, transA, transB bool, m, n, k int, alpha float32, a []
 	s.a = grow(s.a, kcStep*min(roundUp(m, mr), mcBlock))
 	s.b = grow(s.b, kcStep*min(roundUp(n, nr), ncBlock))
 
+	// B is read in place when a single block of A uses each of its panels
+	// (m ≤ mcBlock): the panel stays in cache between the micro-kernels
+	// that read it, and packing would cost as much again; a taller A reads
+	// every panel once per block of A, better from a packed copy.
+	direct := !transB && m <= mcBlock && s.rows.src == nil && directB()
 	for jc := 0; jc < n; jc += ncBlock {
 		nc := min(ncBlock, n-jc)
 		for pc := 0; pc < k; pc += kcStep {
 			kc := min(kcStep, k-pc)
+			if direct {
+				sgemmDirectBlock(s, transA, m, nc, kc, alpha, a, lda, b[pc*ldb+jc:], ldb, pc, beta, c[jc:], ldc)
+				continue
+			}
 			if s.rows.src != nil {
 				packBFrom(transB, &s.rows, pc, kc, jc, nc, s.b, &s.fetch)
 			} else {
@@ -109,6 +118,31 @@ func sgemmWith(s *scratch, transA, transB bool, m, n, k int, alpha float32, a []
 				packA(transA, a, lda, ic, mc, pc, kc, alpha, s.a)
 				macroKernel(mc, nc, kc, s.a, s.b, blockBeta, c[ic*ldc+jc:], ldc, &s.tile)
 			}
+		}
+	}
+}
+
+// sgemmDirectBlock is one (jc, pc) step of sgemmWith with B read in place
+// (directB): the nc columns of the kc rows of B at b (row stride ldb), the
+// k block starting at row pc of op(A); only a last, partial panel is
+// packed.
+func sgemmDirectBlock(s *scratch, transA bool, m, nc, kc int, alpha float32, a []float32, lda int, b []float32, ldb, pc int, beta float32, c []float32, ldc int) {
+	full := nc / nr
+	w := nc - full*nr
+	if w > 0 {
+		packB(false, b, ldb, 0, kc, full*nr, w, s.b)
+	}
+	if pc > 0 {
+		beta = 1
+	}
+	for ic := 0; ic < m; ic += mcBlock {
+		mc := min(mcBlock, m-ic)
+		packA(transA, a, lda, ic, mc, pc, kc, alpha, s.a)
+		if full > 0 {
+			macroKernelDirect(mc, full, kc, s.a, b, ldb, beta, c[ic*ldc:], ldc, &s.tile)
+		}
+		if w > 0 {
+			macroKernel(mc, w, kc, s.a, s.b, beta, c[ic*ldc+full*nr:], ldc, &s.tile)
 		}
 	}
 }
@@ -134,16 +168,23 @@ func macroKernel(mc, nc, kc int, ap, bp []float32, beta float32, c []float32, ld
 				continue
 			}
 			edgeKernel(kc, wp, apan, bpan, tile[:], nr)
-			for i := 0; i < h; i++ {
-				row := c[(ir+i)*ldc+jr:][:w]
-				t := tile[i*nr:][:w]
-				if beta == 0 {
-					copy(row, t)
-				} else {
-					for j, v := range t {
-						row[j] = fma32(beta, row[j], v)
-					}
-				}
+			storeTile(h, w, tile[:], c[ir*ldc+jr:], ldc, beta)
+		}
+	}
+}
+
+// storeTile sets the h×w corner of C to beta·C + the tile (row stride nr)
+// an edge micro-kernel computed with beta 0: the same operation the
+// micro-kernels apply in place.
+func storeTile(h, w int, tile, c []float32, ldc int, beta float32) {
+	for i := 0; i < h; i++ {
+		row := c[i*ldc:][:w]
+		t := tile[i*nr:][:w]
+		if beta == 0 {
+			copy(row, t)
+		} else {
+			for j, v := range t {
+				row[j] = fma32(beta, row[j], v)
 			}
 		}
 	}

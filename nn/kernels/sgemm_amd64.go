@@ -37,13 +37,15 @@ func setPath(name string) {
 // kernel4x48AVX512 and kernel8x48AVX512 are the micro-kernel for B
 // micro-panels 48 wide (sgemm_amd64.s), on 4 rows of A or on two
 // consecutive packed A micro-panels (8 rows; the second at a + kc·4).
-// Same operations per element as kernel4x24AVX2. kc must be at least 1.
+// Row p of the B panel is at b + p·ldb: ldb is 48 for a packed panel, or
+// the row stride of an unpacked B (see directB). Same operations per
+// element as kernel4x24AVX2. kc must be at least 1.
 //
 //go:noescape
-func kernel4x48AVX512(kc int, a, b, c *float32, ldc int, beta float32)
+func kernel4x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb int)
 
 //go:noescape
-func kernel8x48AVX512(kc int, a, b, c *float32, ldc int, beta float32)
+func kernel8x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb int)
 
 // pairKernel runs the 8-row kernel on two A micro-panels, or returns false
 // when the path has none.
@@ -54,8 +56,40 @@ func pairKernel(kc int, a, b, c []float32, ldc int, beta float32) bool {
 	_ = a[2*kc*mr-1]
 	_ = b[kc*nr-1]
 	_ = c[(2*mr-1)*ldc+nr-1]
-	kernel8x48AVX512(kc, &a[0], &b[0], &c[0], ldc, beta)
+	kernel8x48AVX512(kc, &a[0], &b[0], &c[0], ldc, beta, nr)
 	return true
+}
+
+// directB says whether the micro-kernels can read full panels of a stored,
+// untransposed B in place (the AVX-512 path), so that B needs no packing.
+func directB() bool { return useAVX512 }
+
+// macroKernelDirect is macroKernel for panels full nr-wide panels of an
+// unpacked B (row stride ldb) on the AVX-512 path: each B panel is read
+// from B itself by every micro-kernel that uses it, instead of from a
+// packed copy. The operations per element are those of macroKernel.
+func macroKernelDirect(mc, panels, kc int, ap, b []float32, ldb int, beta float32, c []float32, ldc int, tile *[mr * nrMax]float32) {
+	_ = b[(kc-1)*ldb+panels*nr-1]
+	_ = ap[roundUp(mc, mr)*kc-1]
+	for q := 0; q < panels; q++ {
+		bq := &b[q*nr]
+		for ir := 0; ir < mc; ir += mr {
+			h := min(mr, mc-ir)
+			apan := &ap[(ir/mr)*kc*mr]
+			switch {
+			case ir+2*mr <= mc:
+				_ = c[(ir+2*mr-1)*ldc+q*nr+nr-1]
+				kernel8x48AVX512(kc, apan, bq, &c[ir*ldc+q*nr], ldc, beta, ldb)
+				ir += mr // two panels done
+			case h == mr:
+				_ = c[(ir+mr-1)*ldc+q*nr+nr-1]
+				kernel4x48AVX512(kc, apan, bq, &c[ir*ldc+q*nr], ldc, beta, ldb)
+			default:
+				kernel4x48AVX512(kc, apan, bq, &tile[0], nr, 0, ldb)
+				storeTile(h, nr, tile[:], c[ir*ldc+q*nr:], ldc, beta)
+			}
+		}
+	}
 }
 
 // kernel4x24AVX2 is microKernelGo in AVX2/FMA assembly (sgemm_amd64.s),
@@ -137,7 +171,7 @@ func microKernel(kc int, a, b, c []float32, ldc int, beta float32) {
 	_ = b[kc*nr-1]
 	_ = c[(mr-1)*ldc+nr-1]
 	if useAVX512 {
-		kernel4x48AVX512(kc, &a[0], &b[0], &c[0], ldc, beta)
+		kernel4x48AVX512(kc, &a[0], &b[0], &c[0], ldc, beta, nr)
 		return
 	}
 	kernel4x24AVX2(kc, &a[0], &b[0], &c[0], ldc, beta)

@@ -410,7 +410,9 @@ packa:
 	VZEROUPPER
 	RET
 
-// AVX-512 micro-kernels: B micro-panels 48 wide (3 ZMM vectors per row).
+// AVX-512 micro-kernels: B micro-panels 48 wide (3 ZMM vectors per row),
+// row p at b + p·ldb·4 (ldb = 48 for a packed panel; the row stride of B
+// itself when the kernel reads B unpacked).
 // ROW512(ao, z0, z1, z2): z0..z2 += a[ao] · (Z24, Z25, Z26).
 #define ROW512(ao, z0, z1, z2) \
 	VBROADCASTSS ao, Z27; \
@@ -445,14 +447,16 @@ packa:
 	JZ           2(PC); \
 	MOVQ         $1, R11
 
-// func kernel4x48AVX512(kc int, a, b, c *float32, ldc int, beta float32)
-TEXT ·kernel4x48AVX512(SB), NOSPLIT, $0-44
+// func kernel4x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb int)
+TEXT ·kernel4x48AVX512(SB), NOSPLIT, $0-56
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), SI
 	SHLQ $2, SI
+	MOVQ ldb+48(FP), R12
+	SHLQ $2, R12 // B row stride in bytes
 	ZERO4Z(Z0, Z1, Z2, Z3)
 	ZERO4Z(Z4, Z5, Z6, Z7)
 	ZERO4Z(Z8, Z9, Z10, Z11)
@@ -464,7 +468,7 @@ loop4x48:
 	ROW512(8(AX), Z6, Z7, Z8)
 	ROW512(12(AX), Z9, Z10, Z11)
 	ADDQ $16, AX
-	ADDQ $192, BX
+	ADDQ R12, BX
 	DECQ CX
 	JNZ  loop4x48
 
@@ -478,16 +482,18 @@ loop4x48:
 	VZEROUPPER
 	RET
 
-// func kernel8x48AVX512(kc int, a, b, c *float32, ldc int, beta float32)
+// func kernel8x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb int)
 // Rows 0-3 come from the A micro-panel at a, rows 4-7 from the next one,
 // at a + kc·16 bytes.
-TEXT ·kernel8x48AVX512(SB), NOSPLIT, $0-44
+TEXT ·kernel8x48AVX512(SB), NOSPLIT, $0-56
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), SI
 	SHLQ $2, SI
+	MOVQ ldb+48(FP), R12
+	SHLQ $2, R12 // B row stride in bytes
 	MOVQ CX, R8
 	SHLQ $4, R8
 	ADDQ AX, R8 // second A micro-panel
@@ -510,7 +516,7 @@ loop8x48:
 	ROW512(12(R8), Z21, Z22, Z23)
 	ADDQ $16, AX
 	ADDQ $16, R8
-	ADDQ $192, BX
+	ADDQ R12, BX
 	DECQ CX
 	JNZ  loop8x48
 

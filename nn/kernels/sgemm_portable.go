@@ -18,6 +18,13 @@ func edgeKernel(kc, wp int, a, b, c []float32, ldc int) {
 	microKernel(kc, a, b, c, ldc, 0)
 }
 
+// directB: every path here packs B.
+func directB() bool { return false }
+
+func macroKernelDirect(mc, panels, kc int, ap, b []float32, ldb int, beta float32, c []float32, ldc int, tile *[mr * nrMax]float32) {
+	panic("kernels: macroKernelDirect without directB")
+}
+
 // pairKernel: no 8-row kernel here.
 func pairKernel(kc int, a, b, c []float32, ldc int, beta float32) bool { return false }
 
