@@ -135,14 +135,11 @@ func edgeKernel(kc, wp int, a, b, c []float32, ldc int) {
 	}
 }
 
-// packBRowsAVX2 and packBRows48AVX512 are packBRowsGo in assembly for
-// nr = 24 and 48. rows and panels must be at least 1.
+// packBRowsAVX2 is packBRowsGo in assembly, for nr a multiple of 24 (24,
+// or 48 on the AVX-512 path). rows and panels must be at least 1.
 //
 //go:noescape
-func packBRowsAVX2(rows, panels int, b *float32, ldb int, dst *float32, kc int)
-
-//go:noescape
-func packBRows48AVX512(rows, panels int, b *float32, ldb int, dst *float32, kc int)
+func packBRowsAVX2(rows, panels int, b *float32, ldb int, dst *float32, kc, nr int)
 
 // transpose8AVX2 transposes n8 ≥ 1 consecutive 8×8 blocks:
 // dst[(8i+r)*ldd+s] = src[s*lds+8i+r] for i < n8, r, s < 8.
@@ -184,11 +181,7 @@ func packBRows(rows, panels int, b []float32, ldb int, dst []float32, kc int) {
 	}
 	_ = b[(rows-1)*ldb+panels*nr-1]
 	_ = dst[(panels-1)*kc*nr+rows*nr-1]
-	if useAVX512 {
-		packBRows48AVX512(rows, panels, &b[0], ldb, &dst[0], kc)
-		return
-	}
-	packBRowsAVX2(rows, panels, &b[0], ldb, &dst[0], kc)
+	packBRowsAVX2(rows, panels, &b[0], ldb, &dst[0], kc, nr)
 }
 
 // packA4AVX2 packs alpha times 8·n8 ≥ 8 columns of 4 rows of a (row stride

@@ -131,17 +131,25 @@ store:
 	VZEROUPPER
 	RET
 
-// func packBRowsAVX2(rows, panels int, b *float32, ldb int, dst *float32, kc int)
-// For p < rows and q < panels: dst[q*kc*24 + p*24 : +24] = b[p*ldb + q*24 : +24].
-TEXT ·packBRowsAVX2(SB), NOSPLIT, $0-48
+// func packBRowsAVX2(rows, panels int, b *float32, ldb int, dst *float32, kc, nr int)
+// For p < rows and q < panels: dst[q*kc*nr + p*nr : +nr] = b[p*ldb + q*nr : +nr],
+// nr a multiple of 24, copied 24 floats at a time.
+TEXT ·packBRowsAVX2(SB), NOSPLIT, $0-56
 	MOVQ rows+0(FP), CX
 	MOVQ panels+8(FP), R8
 	MOVQ b+16(FP), SI
 	MOVQ ldb+24(FP), R9
 	SHLQ $2, R9
 	MOVQ dst+32(FP), DI
+	MOVQ nr+48(FP), AX
+	XORQ DX, DX
+	MOVQ $24, BX
+	DIVQ BX         // AX: 24-float chunks per panel row
+	MOVQ nr+48(FP), DX
+	SHLQ $2, DX     // panel row in bytes
 	MOVQ kc+40(FP), R10
-	IMULQ $96, R10 // panel stride in bytes
+	IMULQ DX, R10   // panel stride in bytes
+	SUBQ DX, R10    // from the end of one panel row to the next panel's
 
 rows:
 	MOVQ SI, R11
@@ -149,6 +157,9 @@ rows:
 	MOVQ R8, R13
 
 panels:
+	MOVQ AX, BX
+
+chunks:
 	VMOVUPS (R11), Y0
 	VMOVUPS 32(R11), Y1
 	VMOVUPS 64(R11), Y2
@@ -156,51 +167,18 @@ panels:
 	VMOVUPS Y1, 32(R12)
 	VMOVUPS Y2, 64(R12)
 	ADDQ    $96, R11
-	ADDQ    R10, R12
-	DECQ    R13
-	JNZ     panels
+	ADDQ    $96, R12
+	DECQ    BX
+	JNZ     chunks
+
+	ADDQ R10, R12
+	DECQ R13
+	JNZ  panels
 
 	ADDQ R9, SI
-	ADDQ $96, DI
+	ADDQ DX, DI
 	DECQ CX
 	JNZ  rows
-	VZEROUPPER
-	RET
-
-// func packBRows48AVX512(rows, panels int, b *float32, ldb int, dst *float32, kc int)
-// packBRowsAVX2 for micro-panels 48 wide:
-// dst[q*kc*48 + p*48 : +48] = b[p*ldb + q*48 : +48].
-TEXT ·packBRows48AVX512(SB), NOSPLIT, $0-48
-	MOVQ rows+0(FP), CX
-	MOVQ panels+8(FP), R8
-	MOVQ b+16(FP), SI
-	MOVQ ldb+24(FP), R9
-	SHLQ $2, R9
-	MOVQ dst+32(FP), DI
-	MOVQ kc+40(FP), R10
-	IMULQ $192, R10 // panel stride in bytes
-
-rows48:
-	MOVQ SI, R11
-	MOVQ DI, R12
-	MOVQ R8, R13
-
-panels48:
-	VMOVUPS (R11), Z0
-	VMOVUPS 64(R11), Z1
-	VMOVUPS 128(R11), Z2
-	VMOVUPS Z0, (R12)
-	VMOVUPS Z1, 64(R12)
-	VMOVUPS Z2, 128(R12)
-	ADDQ    $192, R11
-	ADDQ    R10, R12
-	DECQ    R13
-	JNZ     panels48
-
-	ADDQ R9, SI
-	ADDQ $192, DI
-	DECQ CX
-	JNZ  rows48
 	VZEROUPPER
 	RET
 
