@@ -255,6 +255,28 @@ both("normal")
 	}
 }
 
+// TestMomentumZero: sgd_momentum(momentum = 0) keeps its 0 in the spec
+// (it trained with the default 0.9), while an unset momentum is the 0.9
+// it always was, under the same key.
+func TestMomentumZero(t *testing.T) {
+	f := newFixture(t)
+	f.run(`
+m = sequential([conv(2, 3), relu(), affine()])
+sweep(m, tiny, train_config(optimizer = sgd_momentum()), grid = {"momentum": [0, 0.9]})
+train(m, tiny, train_config(optimizer = sgd_momentum()))
+`)
+	jobs := f.runner.jobs()
+	if len(jobs) != 3 {
+		t.Fatalf("%d jobs, want 3", len(jobs))
+	}
+	if got := jobs[0].Trial.Train.Optimizer.Momentum; got != nn.Some(0) {
+		t.Errorf("momentum = 0 is %v in the spec", got)
+	}
+	if jobs[1].Trial.Key() != jobs[2].Trial.Key() || jobs[0].Trial.Key() == jobs[1].Trial.Key() {
+		t.Errorf("keys: momentum 0 %s, 0.9 %s, unset %s", jobs[0].Trial.Key(), jobs[1].Trial.Key(), jobs[2].Trial.Key())
+	}
+}
+
 func equalSpecs(a, b nn.ModelSpec) bool {
 	return a.Init == b.Init && a.WeightScale == b.WeightScale && a.Reg == b.Reg && slices.Equal(a.Layers, b.Layers)
 }

@@ -114,7 +114,7 @@ func TestPipelines(t *testing.T) {
 				if lr := opt.LR; lr >= 1e-4 && lr <= 1e-2 && (strings.HasPrefix(j.Label, "random ") || strings.HasPrefix(j.Label, "tpe ") || strings.HasPrefix(j.Label, "halving ")) {
 					opt.LR = 1e-3 // search.star searches the learning rate
 				}
-				if j.Trial.Data.Name != "fashion-mnist" || j.Trial.Train.BatchSize != 50 || opt != (nn.OptimizerSpec{Name: "adam", LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}) {
+				if j.Trial.Data.Name != "fashion-mnist" || j.Trial.Train.BatchSize != 50 || opt != (nn.OptimizerSpec{Name: "adam", LR: 1e-3, Beta1: nn.Some(0.9), Beta2: nn.Some(0.999), Eps: nn.Some(1e-8)}) {
 					t.Errorf("trial %+v", j.Trial)
 				}
 			}

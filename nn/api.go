@@ -29,17 +29,18 @@ type Param[T Float] struct {
 	Buffer bool
 }
 
-// OptimizerSpec names an update rule and its settings; zero fields take the
-// rule's defaults (sgd_momentum 0.9; rmsprop decay 0.99, eps 1e-8; adam β1
-// 0.9, β2 0.999, eps 1e-8).
+// OptimizerSpec names an update rule and its settings; unset settings take
+// the rule's defaults (sgd_momentum 0.9; rmsprop decay 0.99, eps 1e-8; adam
+// β1 0.9, β2 0.999, eps 1e-8). A set 0 is 0: sgd_momentum with Momentum
+// Some(0) is plain sgd.
 type OptimizerSpec struct {
 	Name      string  `json:"name"` // "sgd", "sgd_momentum", "rmsprop", "adam"
 	LR        float64 `json:"lr"`
-	Momentum  float64 `json:"momentum,omitempty"`
-	DecayRate float64 `json:"decay_rate,omitempty"`
-	Beta1     float64 `json:"beta1,omitempty"`
-	Beta2     float64 `json:"beta2,omitempty"`
-	Eps       float64 `json:"eps,omitempty"`
+	Momentum  Maybe   `json:"momentum,omitzero"`
+	DecayRate Maybe   `json:"decay_rate,omitzero"`
+	Beta1     Maybe   `json:"beta1,omitzero"`
+	Beta2     Maybe   `json:"beta2,omitzero"`
+	Eps       Maybe   `json:"eps,omitzero"`
 }
 
 // TrainConfig holds the solver's settings.

@@ -53,7 +53,7 @@ type OptimizerSetting struct {
 	Default string
 	// Unit says the value lies in [0, 1) (a decay rate); else it is > 0.
 	Unit  bool
-	field func(*OptimizerSpec) *float64
+	field func(*OptimizerSpec) *Maybe
 }
 
 // DefaultValue is the number Default names.
@@ -77,16 +77,18 @@ func (s OptimizerSetting) Check(v float64) error {
 	return nil
 }
 
+// lrSetting is the learning rate, every rule's first setting; it is a plain
+// float64 in OptimizerSpec (always given), so it has no field.
 func lrSetting(def string) OptimizerSetting {
-	return OptimizerSetting{Name: "lr", Default: def, field: func(s *OptimizerSpec) *float64 { return &s.LR }}
+	return OptimizerSetting{Name: "lr", Default: def}
 }
 
 var (
-	momentumSetting = OptimizerSetting{Name: "momentum", Default: "0.9", Unit: true, field: func(s *OptimizerSpec) *float64 { return &s.Momentum }}
-	decaySetting    = OptimizerSetting{Name: "decay_rate", Default: "0.99", Unit: true, field: func(s *OptimizerSpec) *float64 { return &s.DecayRate }}
-	beta1Setting    = OptimizerSetting{Name: "beta1", Default: "0.9", Unit: true, field: func(s *OptimizerSpec) *float64 { return &s.Beta1 }}
-	beta2Setting    = OptimizerSetting{Name: "beta2", Default: "0.999", Unit: true, field: func(s *OptimizerSpec) *float64 { return &s.Beta2 }}
-	epsSetting      = OptimizerSetting{Name: "eps", Default: "1e-8", field: func(s *OptimizerSpec) *float64 { return &s.Eps }}
+	momentumSetting = OptimizerSetting{Name: "momentum", Default: "0.9", Unit: true, field: func(s *OptimizerSpec) *Maybe { return &s.Momentum }}
+	decaySetting    = OptimizerSetting{Name: "decay_rate", Default: "0.99", Unit: true, field: func(s *OptimizerSpec) *Maybe { return &s.DecayRate }}
+	beta1Setting    = OptimizerSetting{Name: "beta1", Default: "0.9", Unit: true, field: func(s *OptimizerSpec) *Maybe { return &s.Beta1 }}
+	beta2Setting    = OptimizerSetting{Name: "beta2", Default: "0.999", Unit: true, field: func(s *OptimizerSpec) *Maybe { return &s.Beta2 }}
+	epsSetting      = OptimizerSetting{Name: "eps", Default: "1e-8", field: func(s *OptimizerSpec) *Maybe { return &s.Eps }}
 )
 
 // optimizerTypes is the registry of update rules, in the order the
@@ -95,13 +97,13 @@ var optimizerTypes = []*OptimizerType{
 	{Name: "sgd", Settings: []OptimizerSetting{lrSetting("1e-2")},
 		make: func(s OptimizerSpec) Optimizer { return sgd{} }},
 	{Name: "sgd_momentum", Settings: []OptimizerSetting{lrSetting("1e-2"), momentumSetting},
-		make: func(s OptimizerSpec) Optimizer { return &sgdMomentum{mu: float32(s.Momentum)} }},
+		make: func(s OptimizerSpec) Optimizer { return &sgdMomentum{mu: float32(s.Momentum.v)} }},
 	{Name: "rmsprop", Settings: []OptimizerSetting{lrSetting("1e-2"), decaySetting, epsSetting},
 		make: func(s OptimizerSpec) Optimizer {
-			return &rmsprop{decay: float32(s.DecayRate), rest: float32(1 - s.DecayRate), eps: float32(s.Eps)}
+			return &rmsprop{decay: float32(s.DecayRate.v), rest: float32(1 - s.DecayRate.v), eps: float32(s.Eps.v)}
 		}},
 	{Name: "adam", Settings: []OptimizerSetting{lrSetting("1e-3"), beta1Setting, beta2Setting, epsSetting},
-		make: func(s OptimizerSpec) Optimizer { return &adam{b1: s.Beta1, b2: s.Beta2, eps: s.Eps} }},
+		make: func(s OptimizerSpec) Optimizer { return &adam{b1: s.Beta1.v, b2: s.Beta2.v, eps: s.Eps.v} }},
 }
 
 // OptimizerTypes returns the registered update rules in reference order.
@@ -136,7 +138,11 @@ func (t *OptimizerType) Spec(vals []float64) (OptimizerSpec, error) {
 		if err := set.Check(vals[i]); err != nil {
 			return OptimizerSpec{}, err
 		}
-		*set.field(&s) = vals[i]
+		if set.field == nil {
+			s.LR = vals[i]
+		} else {
+			*set.field(&s) = Some(vals[i])
+		}
 	}
 	return s, nil
 }
@@ -145,16 +151,20 @@ func (t *OptimizerType) Spec(vals []float64) (OptimizerSpec, error) {
 func (t *OptimizerType) Values(s OptimizerSpec) []float64 {
 	out := make([]float64, len(t.Settings))
 	for i, set := range t.Settings {
-		out[i] = *set.field(&s)
+		if set.field == nil {
+			out[i] = s.LR
+		} else {
+			out[i] = set.field(&s).Or(set.DefaultValue())
+		}
 	}
 	return out
 }
 
-// WithDefaults returns s with its zero settings other than lr replaced by
+// WithDefaults returns s with its unset settings other than lr replaced by
 // the rule's defaults (sgd_momentum momentum 0.9; rmsprop decay 0.99, eps
-// 1e-8; adam β1 0.9, β2 0.999, eps 1e-8). Settings a rule does not use are
-// cleared, so that equal updates have equal specs. An unknown rule's spec is
-// returned as it is.
+// 1e-8; adam β1 0.9, β2 0.999, eps 1e-8); a setting set to 0 stays 0.
+// Settings a rule does not use are cleared, so that equal updates have equal
+// specs. An unknown rule's spec is returned as it is.
 func (s OptimizerSpec) WithDefaults() OptimizerSpec {
 	t := LookupOptimizer(s.Name)
 	if t == nil {
@@ -162,11 +172,7 @@ func (s OptimizerSpec) WithDefaults() OptimizerSpec {
 	}
 	out := OptimizerSpec{Name: s.Name, LR: s.LR}
 	for _, set := range t.Settings[1:] {
-		v := *set.field(&s)
-		if v == 0 {
-			v = set.DefaultValue()
-		}
-		*set.field(&out) = v
+		*set.field(&out) = Some(set.field(&s).Or(set.DefaultValue()))
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -15,15 +16,69 @@ func TestOptimizerRegistry(t *testing.T) {
 		t.Errorf("unknown name: %v", err)
 	}
 	for _, bad := range []OptimizerSpec{
-		{Name: "sgd"}, {Name: "adam", LR: -1}, {Name: "adam", LR: 1, Beta1: 1}, {Name: "sgd_momentum", LR: 1, Momentum: -0.5},
-		{Name: "rmsprop", LR: 1, Eps: math.Inf(1)},
+		{Name: "sgd"}, {Name: "adam", LR: -1}, {Name: "adam", LR: 1, Beta1: Some(1)}, {Name: "sgd_momentum", LR: 1, Momentum: Some(-0.5)},
+		{Name: "rmsprop", LR: 1, Eps: Some(math.Inf(1))},
 	} {
 		if _, err := NewOptimizer(bad); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}
 	}
-	if got := (OptimizerSpec{Name: "adam", LR: 1e-3, Momentum: 0.5}).WithDefaults(); got != (OptimizerSpec{Name: "adam", LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}) {
+	if got := (OptimizerSpec{Name: "adam", LR: 1e-3, Momentum: Some(0.5)}).WithDefaults(); got != (OptimizerSpec{Name: "adam", LR: 1e-3, Beta1: Some(0.9), Beta2: Some(0.999), Eps: Some(1e-8)}) {
 		t.Errorf("adam defaults %+v", got)
+	}
+	if got := (OptimizerSpec{Name: "adam", LR: 1e-3, Beta1: Some(0)}).WithDefaults(); got.Beta1 != Some(0) {
+		t.Errorf("adam beta1 set to 0 became %v", got.Beta1)
+	}
+}
+
+// TestMomentumZeroIsSGD: an explicit momentum 0 is 0, not the default 0.9,
+// so sgd_momentum(momentum = 0) updates exactly as plain sgd; left unset it
+// is 0.9 and does not.
+func TestMomentumZeroIsSGD(t *testing.T) {
+	run := func(spec OptimizerSpec) []float32 {
+		opt, err := NewOptimizer(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := newParam("W", &Tensor[float32]{Shape: []int{2}, Data: []float32{1, -1}})
+		for _, g := range [][2]float32{{0.5, -2}, {0.1, 1}, {-0.3, 0.2}} {
+			p.Grad.Data[0], p.Grad.Data[1] = g[0], g[1]
+			opt.Step([]*Param[float32]{p}, 0.1)
+		}
+		return p.Value.Data
+	}
+	plain := run(OptimizerSpec{Name: "sgd", LR: 0.1})
+	zero := run(OptimizerSpec{Name: "sgd_momentum", LR: 0.1, Momentum: Some(0)})
+	def := run(OptimizerSpec{Name: "sgd_momentum", LR: 0.1})
+	if zero[0] != plain[0] || zero[1] != plain[1] {
+		t.Errorf("momentum 0: %v, plain sgd: %v", zero, plain)
+	}
+	if def[0] == plain[0] && def[1] == plain[1] {
+		t.Errorf("default momentum updates like plain sgd: %v", def)
+	}
+}
+
+// TestMaybeJSON: an unset setting is left out of the JSON (trial keys of
+// specs that never set it read as before), a set one, 0 included, is the
+// number, and both read back as they were.
+func TestMaybeJSON(t *testing.T) {
+	for _, c := range []struct {
+		spec OptimizerSpec
+		want string
+	}{
+		{OptimizerSpec{Name: "sgd_momentum", LR: 0.01}, `{"name":"sgd_momentum","lr":0.01}`},
+		{OptimizerSpec{Name: "sgd_momentum", LR: 0.01, Momentum: Some(0.9)}, `{"name":"sgd_momentum","lr":0.01,"momentum":0.9}`},
+		{OptimizerSpec{Name: "sgd_momentum", LR: 0.01, Momentum: Some(0)}, `{"name":"sgd_momentum","lr":0.01,"momentum":0}`},
+		{OptimizerSpec{Name: "adam", LR: 1e-3, Beta1: Some(0.9), Beta2: Some(0.999), Eps: Some(1e-8)}, `{"name":"adam","lr":0.001,"beta1":0.9,"beta2":0.999,"eps":1e-8}`},
+	} {
+		b, err := json.Marshal(c.spec)
+		if err != nil || string(b) != c.want {
+			t.Errorf("%+v: %s, %v; want %s", c.spec, b, err, c.want)
+		}
+		var back OptimizerSpec
+		if err := json.Unmarshal(b, &back); err != nil || back != c.spec {
+			t.Errorf("%s read back as %+v, %v", b, back, err)
+		}
 	}
 }
 
