@@ -294,7 +294,7 @@ func dataset(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	}
 	if w := cache.lookAlikeWarning(name, abs, path, train); w != "" {
 		if env := EnvOf(thread); env != nil {
-			fmt.Fprintln(env.stdout(), w)
+			fmt.Fprintln(env.stderr(), w)
 		}
 	}
 	var ids []int

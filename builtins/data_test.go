@@ -161,7 +161,10 @@ name, dir = param("name", ""), param("dir", "")
 d = dataset(name, path = dir, validation = 2)
 e = dataset(name, path = dir, validation = 3)
 `)
-		got := f.out.String()
+		if f.out.Len() != 0 {
+			t.Errorf("%s on %s: stdout %q, want nothing (warnings go to stderr)", c.name, c.dir, f.out)
+		}
+		got := f.errOut.String()
 		if c.want == "" && got != "" {
 			t.Errorf("%s on %s: output %q, want none", c.name, c.dir, got)
 		}

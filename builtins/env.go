@@ -36,6 +36,7 @@ type Runner interface {
 type Env struct {
 	Ctx       context.Context
 	Stdout    io.Writer         // tables and check lines for the user
+	Stderr    io.Writer         // warnings, all of them (stdout holds results)
 	OutDir    string            // out/<pipeline>; builtins write only under it
 	Runner    Runner            // trains trials
 	CheckOnly bool              // pipe check: validate everything, train nothing
@@ -125,6 +126,13 @@ func (env *Env) stdout() io.Writer {
 		return io.Discard
 	}
 	return env.Stdout
+}
+
+func (env *Env) stderr() io.Writer {
+	if env.Stderr == nil {
+		return io.Discard
+	}
+	return env.Stderr
 }
 
 // envFor returns the thread's Env, or an error naming the builtin when the

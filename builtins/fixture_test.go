@@ -104,12 +104,13 @@ type fixture struct {
 	env    *Env
 	runner *fakeRunner
 	out    *bytes.Buffer
+	errOut *bytes.Buffer // warnings
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{t: t, runner: &fakeRunner{}, out: &bytes.Buffer{}}
-	f.env = &Env{Ctx: context.Background(), Stdout: f.out, OutDir: t.TempDir(), Runner: f.runner, Params: map[string]string{},
+	f := &fixture{t: t, runner: &fakeRunner{}, out: &bytes.Buffer{}, errOut: &bytes.Buffer{}}
+	f.env = &Env{Ctx: context.Background(), Stdout: f.out, Stderr: f.errOut, OutDir: t.TempDir(), Runner: f.runner, Params: map[string]string{},
 		Manifest: &results.Manifest{Version: results.ManifestVersion}, Data: testData}
 	return f
 }

@@ -58,12 +58,12 @@ func ContinueFrom(a Artifacts, t results.Trial, warn func(key string, err error)
 func (s *Scheduler) keepArtifacts(a Artifacts, sl *slot, rec results.Record, model *nn.Model[float32], last *nn.State) {
 	if model != nil {
 		if err := a.PutWeights(results.NewWeights(rec, model)); err != nil {
-			fmt.Fprintf(s.out(), "warning: could not keep the weights of %s: %v\n", sl.info.Label, err)
+			fmt.Fprintf(s.warn(), "warning: could not keep the weights of %s: %v\n", sl.info.Label, err)
 		}
 	}
 	if last != nil {
 		if err := a.PutState(sl.info.Key, last); err != nil {
-			fmt.Fprintf(s.out(), "warning: could not keep the state of %s: %v\n", sl.info.Label, err)
+			fmt.Fprintf(s.warn(), "warning: could not keep the state of %s: %v\n", sl.info.Label, err)
 		}
 	}
 }

@@ -54,7 +54,7 @@ func runContinue(t *testing.T, dir, root string, epochs string) (results.Record,
 	obs := &startObserver{}
 	var out strings.Builder
 	c := &results.Cache{Dir: root}
-	err := Run(context.Background(), Options{File: file, OutDir: OutDir(root, file), Jobs: 1, Store: c, Observer: obs, Stdout: &out,
+	err := Run(context.Background(), Options{File: file, OutDir: OutDir(root, file), Jobs: 1, Store: c, Observer: obs, Stdout: &out, Stderr: &out,
 		Params: map[string]string{"epochs": epochs}})
 	if err != nil {
 		t.Fatal(err)

@@ -74,7 +74,7 @@ type Options struct {
 	Lease    time.Duration
 	Observer Observer  // progress; nil shows none
 	Stdout   io.Writer // print(), tables, check listings; nil discards
-	Stderr   io.Writer // warnings; nil discards
+	Stderr   io.Writer // every warning; nil discards
 
 	// Predeclared are the names pipelines see; nil means builtins.Predeclared().
 	Predeclared starlark.StringDict
@@ -127,9 +127,12 @@ func OutDir(root, file string) string {
 // Ctrl-C) "interrupted: K of N trials finished and saved". It wraps the
 // cause, so errors.Is(err, context.Canceled) tells an interrupt.
 func Run(ctx context.Context, opt Options) error {
-	stdout := opt.Stdout
+	stdout, stderr := opt.Stdout, opt.Stderr
 	if stdout == nil {
 		stdout = io.Discard
+	}
+	if stderr == nil {
+		stderr = io.Discard
 	}
 	outDir := opt.OutDir
 	if outDir == "" {
@@ -155,7 +158,7 @@ func Run(ctx context.Context, opt Options) error {
 			claims.Lease = opt.Lease
 		}
 		if claims.Warn == nil {
-			claims.Warn = func(msg string) { fmt.Fprintf(stdout, "warning: %s\n", msg) }
+			claims.Warn = func(msg string) { fmt.Fprintf(stderr, "warning: %s\n", msg) }
 		}
 	}
 	worker := ""
@@ -199,7 +202,7 @@ func Run(ctx context.Context, opt Options) error {
 		Worker:    worker,
 		Observer:  observer,
 		Out:       stdout,
-		Warn:      opt.Stderr,
+		Warn:      stderr,
 		Train:     opt.Train,
 	}
 	// A shard run has only its share of the results, so the builtins take
@@ -214,6 +217,7 @@ func Run(ctx context.Context, opt Options) error {
 	env := &builtins.Env{
 		Ctx:       ctx,
 		Stdout:    builtinsOut,
+		Stderr:    stderr,
 		OutDir:    outDir,
 		CheckOnly: opt.CheckOnly || sharded,
 		Params:    params,

@@ -498,7 +498,7 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 			running--
 			switch {
 			case o.lost != "":
-				fmt.Fprintf(s.out(), "warning: trial %s: %s; leaving the trial to it\n", o.sl.info.Label, o.lost)
+				fmt.Fprintf(s.warn(), "warning: trial %s: %s; leaving the trial to it\n", o.sl.info.Label, o.lost)
 				pending = append(pending, o.sl)
 			case o.err != nil:
 				if firstErr == nil {
@@ -579,7 +579,7 @@ func (s *Scheduler) take(sl *slot) (c *claim.Claim, ok bool, err error) {
 	// finished by another process since.
 	if stored() {
 		if err := c.Release(); err != nil {
-			fmt.Fprintf(s.out(), "warning: %v\n", err)
+			fmt.Fprintf(s.warn(), "warning: %v\n", err)
 		}
 		return nil, true, nil
 	}
@@ -603,7 +603,7 @@ func (s *Scheduler) trainClaimed(ctx context.Context, trainFn TrainFunc, sl *slo
 		}()
 		defer func() {
 			if rerr := c.Release(); rerr != nil {
-				fmt.Fprintf(s.out(), "warning: %v\n", rerr)
+				fmt.Fprintf(s.warn(), "warning: %v\n", rerr)
 			}
 		}()
 	}
@@ -646,7 +646,7 @@ func (s *Scheduler) trainOne(ctx context.Context, trainFn TrainFunc, sl *slot) (
 	var from *nn.State
 	if art != nil && !s.Rerun {
 		from, _ = ContinueFrom(art, sl.job.Trial, func(key string, err error) {
-			fmt.Fprintf(s.out(), "warning: saved state of %s is unusable, ignoring it: %v\n", sl.info.Label, err)
+			fmt.Fprintf(s.warn(), "warning: saved state of %s is unusable, ignoring it: %v\n", sl.info.Label, err)
 		})
 	}
 	info := sl.info
@@ -664,7 +664,7 @@ func (s *Scheduler) trainOne(ctx context.Context, trainFn TrainFunc, sl *slot) (
 	if art != nil {
 		run.Checkpoint = func(st *nn.State) error {
 			if err := art.PutState(info.Key, st); err != nil {
-				fmt.Fprintf(s.out(), "warning: could not save the checkpoint of %s: %v\n", info.Label, err)
+				fmt.Fprintf(s.warn(), "warning: could not save the checkpoint of %s: %v\n", info.Label, err)
 			}
 			return nil
 		}
@@ -674,7 +674,7 @@ func (s *Scheduler) trainOne(ctx context.Context, trainFn TrainFunc, sl *slot) (
 	if err != nil && from != nil && ctx.Err() == nil {
 		// A state that checked out on disk but does not fit the run (nn
 		// says why): train from scratch rather than fail the trial.
-		fmt.Fprintf(s.out(), "warning: saved state of %s does not fit, training from epoch 1: %v\n", info.Label, err)
+		fmt.Fprintf(s.warn(), "warning: saved state of %s does not fit, training from epoch 1: %v\n", info.Label, err)
 		run.From = nil
 		res, model, last, err = trainFn(ctx, sl.job.Trial.Model, sl.job.Data, sl.job.Trial.Train, run)
 	}

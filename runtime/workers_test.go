@@ -47,20 +47,22 @@ func (c *trainCounter) train(ctx context.Context, spec nn.ModelSpec, d *data.Spl
 // runWorkers runs n workers of file on one output root at once, each with
 // its own claims Dir as separate processes have, and returns their outputs
 // and errors.
-func runWorkers(n int, file, root string, lease time.Duration, tc *trainCounter) ([]strings.Builder, []error) {
+// It returns each worker's stdout, its stderr (warnings) and its error.
+func runWorkers(n int, file, root string, lease time.Duration, tc *trainCounter) ([]strings.Builder, []strings.Builder, []error) {
 	outs := make([]strings.Builder, n)
+	warns := make([]strings.Builder, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
 			errs[i] = Run(context.Background(), Options{
 				File: file, OutDir: filepath.Join(root, "sweep"), Jobs: 1, Worker: true,
-				Lease: lease, Stdout: &outs[i], Train: tc.train,
+				Lease: lease, Stdout: &outs[i], Stderr: &warns[i], Train: tc.train,
 			})
 		})
 	}
 	wg.Wait()
-	return outs, errs
+	return outs, warns, errs
 }
 
 // tableOf is the rendered table in a run's output.
@@ -102,7 +104,7 @@ func TestWorkersShareASweep(t *testing.T) {
 
 	root := t.TempDir()
 	tc := &trainCounter{finished: map[string]int{}}
-	outs, errs := runWorkers(8, file, root, 20*time.Second, tc)
+	outs, _, errs := runWorkers(8, file, root, 20*time.Second, tc)
 	checkWorkers(t, tc, want, outs, errs)
 	trainedHere := 0
 	for i := range outs {
@@ -180,7 +182,7 @@ func TestWorkersSurviveAHungWorker(t *testing.T) {
 
 	tc := &trainCounter{finished: map[string]int{}}
 	start := time.Now()
-	outs, errs := runWorkers(7, file, root, lease, tc)
+	outs, warns, errs := runWorkers(7, file, root, lease, tc)
 	took := time.Since(start)
 	for i, err := range errs {
 		if err != nil {
@@ -193,7 +195,10 @@ func TestWorkersSurviveAHungWorker(t *testing.T) {
 	}
 	all := ""
 	for i := range outs {
-		all += outs[i].String()
+		all += warns[i].String()
+		if strings.Contains(outs[i].String(), "warning") {
+			t.Errorf("worker %d printed a warning on stdout:\n%s", i, outs[i].String())
+		}
 	}
 	if !strings.Contains(all, "has not renewed it") {
 		t.Errorf("no worker said it took the hung worker's trial over:\n%s", all)
