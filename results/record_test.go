@@ -74,13 +74,13 @@ func TestKeySensitivity(t *testing.T) {
 	var paths []string
 	var walk func(path string, get func(*Trial) reflect.Value, typ reflect.Type)
 	walk = func(path string, get func(*Trial) reflect.Value, typ reflect.Type) {
-		switch typ.Kind() {
-		case reflect.Struct:
+		switch {
+		case typ.Kind() == reflect.Struct && typ != maybeType:
 			for i := 0; i < typ.NumField(); i++ {
 				i := i
 				walk(path+"."+typ.Field(i).Name, func(tr *Trial) reflect.Value { return get(tr).Field(i) }, typ.Field(i).Type)
 			}
-		case reflect.Slice:
+		case typ.Kind() == reflect.Slice:
 			// Change the first element, and the length.
 			walk(path+"[0]", func(tr *Trial) reflect.Value { return get(tr).Index(0) }, typ.Elem())
 			paths = append(paths, path+" (length)")
@@ -127,8 +127,15 @@ func fillLeaves(v reflect.Value) {
 	}
 }
 
+// maybeType is an optimiser setting that may be unset: a leaf to bump.
+var maybeType = reflect.TypeOf(nn.Maybe{})
+
 // bump changes a leaf value.
 func bump(v reflect.Value) {
+	if v.Type() == maybeType {
+		v.Set(reflect.ValueOf(nn.Some(v.Interface().(nn.Maybe).Or(0) + 0.25)))
+		return
+	}
 	switch v.Kind() {
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		v.SetInt(v.Int() + 1)

@@ -401,3 +401,21 @@ func TestPairedT(t *testing.T) {
 		t.Error("one pair tested")
 	}
 }
+
+// TestNumericHeadingsRightAligned: a numeric column's heading is
+// right-aligned like its cells. lr's cells (0.001, 0.003) fill the column,
+// so with a left-aligned heading it read as a left-aligned column.
+func TestNumericHeadingsRightAligned(t *testing.T) {
+	var b strings.Builder
+	tb := Table{Columns: []string{"lr", "opt", "val_acc"}, Rows: [][]string{{"0.001", "adam", "0.8"}, {"0.003", "sgd", "0.75"}}}
+	if err := tb.Render(&b); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	if want := "│    lr │ opt  │ val_acc │"; lines[1] != want {
+		t.Errorf("heading %q, want %q\n%s", lines[1], want, b.String())
+	}
+	if want := "│ 0.001 │ adam │     0.8 │"; lines[3] != want {
+		t.Errorf("row %q, want %q\n%s", lines[3], want, b.String())
+	}
+}
