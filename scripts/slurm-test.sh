@@ -137,7 +137,9 @@ ms() { date +%s%3N; }
 secs() { printf '%d.%ds' $(($1 / 1000)) $(($1 % 1000 / 100)); }
 table() { grep -E '^[│┌└├]' "$1" || true; }
 # trained FILE: the labels FILE's process trained itself.
-trained() { sed -nE 's/^[0-9:]{8} done ([^ ]+)  train .*\([0-9.]+s\)$/\1/p' "$1"; }
+# A trial this process trained: "HH:MM:SS done LABEL  train ... (1.2 core-s: 1.2s wall × 1 core)".
+done_end='\([0-9.]+ core-s: [0-9.]+s wall [^)]* cores?\)$'
+trained() { sed -nE "s/^[0-9:]{8} done ([^ ]+)  train .*$done_end/\1/p" "$1"; }
 
 # wait_jobs ID...: until no task of the jobs is pending or running.
 wait_jobs() {
@@ -201,12 +203,12 @@ kill_trial=$(current logs/worker-1.out)
 
 total=0
 for l in $labels; do
-  n=$(cat logs/worker-*.out | sed -nE "s/^[0-9:]{8} done ($l)  train .*\([0-9.]+s\)$/\1/p" | wc -l)
+  n=$(cat logs/worker-*.out | sed -nE "s/^[0-9:]{8} done ($l)  train .*$done_end/\1/p" | wc -l)
   [ "$n" = 1 ] || { tail -n 30 logs/worker-*.out; fail "$l trained $n times by the workers, want once"; }
   total=$((total + n))
 done
 # finished_by TRIAL: the logs of the workers that trained TRIAL to the end.
-finished_by() { grep -l -E "^[0-9:]{8} done $1  train .*\([0-9.]+s\)$" logs/worker-*.out || true; }
+finished_by() { grep -l -E "^[0-9:]{8} done $1  train .*$done_end" logs/worker-*.out || true; }
 by=$(finished_by "$term_trial")
 [ -n "$by" ] && [ "$by" != logs/worker-0.out ] ||
   fail "worker 0's trial $term_trial, cancelled, was not finished by another worker (by: ${by:-nobody})"

@@ -61,11 +61,33 @@ func resultText(rec results.Record) string {
 	r := rec.Result
 	if r.Status != nn.StatusOK {
 		if r.Status == nn.StatusDiverged {
-			return fmt.Sprintf("diverged at iteration %d  (%.1fs)", r.DivergedAt, rec.Seconds)
+			return fmt.Sprintf("diverged at iteration %d  (%s)", r.DivergedAt, secondsText(rec))
 		}
-		return fmt.Sprintf("%s  (%.1fs)", r.Status, rec.Seconds)
+		return fmt.Sprintf("%s  (%s)", r.Status, secondsText(rec))
 	}
-	return fmt.Sprintf("train %.3f  val %.3f  test %.3f  (%.1fs)", r.TrainAcc, r.ValAcc, r.TestAcc, rec.Seconds)
+	return fmt.Sprintf("train %.3f  val %.3f  test %.3f  (%s)", r.TrainAcc, r.ValAcc, r.TestAcc, secondsText(rec))
+}
+
+// secondsText is a trial's time as the table's seconds column counts it,
+// core-seconds, with the wall time and cores that make it: "16.6 core-s:
+// 8.3s wall × 2 cores". Both are labelled, so a done line and its table row
+// are seen to say the same.
+func secondsText(rec results.Record) string {
+	cores := max(rec.Threads, 1)
+	noun := "cores"
+	if cores == 1 {
+		noun = "core"
+	}
+	return fmt.Sprintf("%.1f core-s: %.1fs wall × %d %s", rec.CoreSeconds(), rec.Seconds, cores, noun)
+}
+
+// evaluating reports whether p is an epoch's last step, after which the
+// solver evaluates accuracies before the next step (or the end).
+func evaluating(p nn.Progress) bool {
+	if p.Epochs < 1 || p.Iters < p.Epochs || p.Iter < 1 {
+		return false
+	}
+	return p.Iter%(p.Iters/p.Epochs) == 0
 }
 
 // etaMinSteps is how many timed steps an ETA needs. The time before the
@@ -81,17 +103,20 @@ type stepClock struct {
 }
 
 // eta extrapolates the time left from the steps timed since the first
-// report; "" until etaMinSteps of them are.
+// report; "" until etaMinSteps of them are. After an epoch's last step the
+// solver measures accuracies (at the end, the test split's too: seconds on
+// a large data set), which no step time predicts, so until the next step
+// the phase is shown instead: "evaluating".
 func (c *stepClock) eta(now time.Time, p nn.Progress) string {
 	if c.first.IsZero() {
 		c.first, c.firstIter = now, p.Iter
 	}
+	if evaluating(p) {
+		return "evaluating"
+	}
 	timed := p.Iter - c.firstIter
 	if timed < etaMinSteps {
 		return ""
-	}
-	if p.Iters <= p.Iter {
-		return "eta 0s"
 	}
 	left := time.Duration(float64(now.Sub(c.first)) * float64(p.Iters-p.Iter) / float64(timed))
 	return "eta " + left.Round(time.Second).String()

@@ -38,7 +38,7 @@ func TestPlainObserverWaiting(t *testing.T) {
 	o.TrialFinished(tr, results.Record{Result: nn.Result{Status: "ok", TrainAcc: 0.9, ValAcc: 0.8, TestAcc: 0.7}, Seconds: 20}, true)
 	o.TrialFinished(runtime.TrialInfo{ID: 2, Label: "cached one"}, results.Record{}, true)
 	want := "15:04:05 waiting lr=0.1: being trained by node7:4242\n" +
-		"15:04:08 done lr=0.1  train 0.900  val 0.800  test 0.700  (20.0s)  by another process\n"
+		"15:04:08 done lr=0.1  train 0.900  val 0.800  test 0.700  (20.0 core-s: 20.0s wall × 1 core)  by another process\n"
 	if buf.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
 	}
@@ -62,6 +62,23 @@ func TestETAFromMeasuredSteps(t *testing.T) {
 	}
 }
 
+// TestETAEvaluating: after an epoch's last step the solver evaluates
+// accuracies, which no step time predicts (a final one took 6 s while the
+// ETA said 0s): the phase is shown instead, until the next step.
+func TestETAEvaluating(t *testing.T) {
+	var c stepClock
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var got []string
+	for i := 1; i <= 12; i++ {
+		got = append(got, c.eta(now, nn.Progress{Epoch: 1 + (i-1)/6, Epochs: 2, Iter: i, Iters: 12}))
+		now = now.Add(time.Second)
+	}
+	want := []string{"", "", "", "eta 8s", "eta 7s", "evaluating", "eta 5s", "eta 4s", "eta 3s", "eta 2s", "eta 1s", "evaluating"}
+	if !slices.Equal(got, want) {
+		t.Errorf("ETAs %q, want %q", got, want)
+	}
+}
+
 func TestPlainObserverThrottles(t *testing.T) {
 	var buf bytes.Buffer
 	o, clock, tr := testPlain(&buf)
@@ -73,7 +90,7 @@ func TestPlainObserverThrottles(t *testing.T) {
 		clock.t = clock.t.Add(150 * time.Millisecond)
 		o.TrialProgress(tr, nn.Progress{Epoch: 1 + (i-1)/100, Epochs: 2, Iter: i, Iters: 200, Loss: 0.5})
 	}
-	o.TrialFinished(tr, results.Record{Result: nn.Result{Status: "ok", TrainAcc: 0.9, ValAcc: 0.8, TestAcc: 0.7}, Seconds: 20}, false)
+	o.TrialFinished(tr, results.Record{Result: nn.Result{Status: "ok", TrainAcc: 0.9, ValAcc: 0.8, TestAcc: 0.7}, Seconds: 20, Threads: 2}, false)
 	o.TrialFinished(runtime.TrialInfo{ID: 2, Label: "cached one"}, results.Record{}, true)
 	o.GroupFinished(runtime.GroupInfo{}, nil)
 
@@ -85,7 +102,8 @@ func TestPlainObserverThrottles(t *testing.T) {
 		"15:04:15 lr=0.1  epoch 1/2  iter 68/200  loss 0.5000  eta 20s",  // 10 s later
 		"15:04:20 lr=0.1  epoch 2/2  iter 101/200  loss 0.5000  eta 15s", // first of epoch 2
 		"15:04:30 lr=0.1  epoch 2/2  iter 168/200  loss 0.5000  eta 5s",  // 10 s later
-		"15:04:35 done lr=0.1  train 0.900  val 0.800  test 0.700  (20.0s)",
+		// the table's seconds column shows 40.0, labelled core-seconds
+		"15:04:35 done lr=0.1  train 0.900  val 0.800  test 0.700  (40.0 core-s: 20.0s wall × 2 cores)",
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(want), buf.String())
@@ -133,7 +151,7 @@ func TestTermObserverEndsCleanly(t *testing.T) {
 		t.Fatal("the terminal observer hangs when a group ends with an unfinished trial")
 	}
 	out := buf.String()
-	for _, want := range []string{"sweep: 3 trials, 1 cached, 2 to train", "done a  train 0.000  val 0.000  test 0.000  (0.0s)\nTABLE\nagain: 1 trial, 1 cached, 0 to train"} {
+	for _, want := range []string{"sweep: 3 trials, 1 cached, 2 to train", "done a  train 0.000  val 0.000  test 0.000  (0.0 core-s: 0.0s wall × 1 core)\nTABLE\nagain: 1 trial, 1 cached, 0 to train"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

@@ -77,6 +77,7 @@ func (o *termObserver) GroupStarted(g runtime.GroupInfo) {
 			decor.CountersNoUnit("%d/%d trials", decor.WCSyncSpaceR),
 		),
 		mpb.AppendDecorators(
+			decor.Name("wall "), // the table's seconds are core-seconds
 			decor.Elapsed(decor.ET_STYLE_GO, decor.WCSyncSpace),
 			decor.Any(func(decor.Statistics) string {
 				if l := o.last.Load(); l != nil {
