@@ -32,19 +32,10 @@ table(runs, title = "lr", columns = ["lr", "val_acc"])
 // (pipe check reads the same cache a run does, without the minute of
 // training).
 func TestInterruptKeepsFinishedTrials(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains a small sweep")
-	}
-	pipe, err := exec.LookPath("pipe") // put on $PATH by testscript.Main
-	if err != nil {
-		t.Fatal(err)
-	}
+	pipe := pipeForSweep(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
-			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "sweep.star"), []byte(sweepStar), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			dir := sweepDir(t)
 			cmd, sc, stderr := startPipe(t, pipe, dir, "run", "sweep.star", "--jobs", "1")
 			sent := false
 			for sc.Scan() {
@@ -55,7 +46,7 @@ func TestInterruptKeepsFinishedTrials(t *testing.T) {
 					sent = true
 				}
 			}
-			err = cmd.Wait()
+			err := cmd.Wait()
 			if !sent {
 				t.Fatalf("no trial finished; stderr:\n%s", stderr.String())
 			}
@@ -102,6 +93,30 @@ func TestInterruptKeepsFinishedTrials(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pipeForSweep is the pipe command for tests that train sweepStar (skipped
+// with -short): testscript.Main put it on $PATH.
+func pipeForSweep(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("trains a small sweep")
+	}
+	pipe, err := exec.LookPath("pipe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pipe
+}
+
+// sweepDir is a new folder holding sweepStar as sweep.star.
+func sweepDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "sweep.star"), []byte(sweepStar), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // startPipe starts pipe with args in dir and returns it with a scanner of

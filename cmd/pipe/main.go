@@ -149,24 +149,7 @@ func runCmd(args []string, stdout, stderr io.Writer, check bool) int {
 		return exitUsage
 	}
 
-	// The first SIGINT or SIGTERM cancels the run: training stops, finished
-	// trials stay saved, and the exit status is 1. After it the default
-	// handlers are back, so a second Ctrl-C ends the process at once.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	var finished atomic.Bool
-	go func() {
-		<-ctx.Done()
-		stop()
-		if !finished.Load() {
-			fmt.Fprintln(stderr, "\npipe: interrupted; saving finished trials (Ctrl-C again quits at once)")
-		}
-	}()
-
-	var obs interface {
-		runtime.Observer
-		Close()
-	}
+	var obs frontEnd
 	switch {
 	case f.quiet:
 		obs = nopObserver{}
@@ -177,6 +160,21 @@ func runCmd(args []string, stdout, stderr io.Writer, check bool) int {
 	default:
 		obs = newPlainObserver(stdout)
 	}
+
+	// The first SIGINT or SIGTERM cancels the run: training stops, finished
+	// trials stay saved, and the exit status is 1. After it the default
+	// handlers are back, so a second Ctrl-C ends the process at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var finished atomic.Bool
+	go func() {
+		<-ctx.Done()
+		stop()
+		if !finished.Load() {
+			announceInterrupt(obs, stderr)
+		}
+	}()
+
 	err = runtime.Run(ctx, runtime.Options{
 		File:        f.file,
 		Params:      f.params,
@@ -211,6 +209,32 @@ func runCmd(args []string, stdout, stderr io.Writer, check bool) int {
 	}
 	return exitOK
 }
+
+// frontEnd shows a run's progress.
+type frontEnd interface {
+	runtime.Observer
+	// Interrupt ends the live display at once: bars stop and their last
+	// frame is drawn, so that a line written next stays where it is
+	// (a bar redrawn after it moved the cursor up over it and left a
+	// garbled line). Later groups draw no bars.
+	Interrupt()
+	Close()
+}
+
+// announceInterrupt says that the run was interrupted, once the progress
+// display has stopped drawing. Bars end on a fresh line of their own;
+// otherwise a newline first keeps the message off the line the terminal
+// echoed ^C on.
+func announceInterrupt(obs frontEnd, stderr io.Writer) {
+	obs.Interrupt()
+	nl := "\n"
+	if _, bars := obs.(*termObserver); bars {
+		nl = ""
+	}
+	fmt.Fprintln(stderr, nl+interruptMessage)
+}
+
+const interruptMessage = "pipe: interrupted; saving finished trials (Ctrl-C again quits at once)"
 
 // noLimit turns a flag's 0 ("no limit") into the runtime's -1.
 func noLimit(v int64) int64 {

@@ -17,7 +17,8 @@ import (
 // nopObserver is -q: no progress at all.
 type nopObserver struct{ runtime.NopObserver }
 
-func (nopObserver) Close() {}
+func (nopObserver) Close()     {}
+func (nopObserver) Interrupt() {}
 
 // summaryObserver prints only each group's summary line; pipe check uses it,
 // since nothing trains.
@@ -28,6 +29,7 @@ type summaryObserver struct {
 
 func (o *summaryObserver) GroupStarted(g runtime.GroupInfo) { fmt.Fprintln(o.w, groupSummary(g)) }
 func (o *summaryObserver) Close()                           {}
+func (o *summaryObserver) Interrupt()                       {}
 
 // groupSummary is the line that opens a group: "g: N trials, K cached, M to
 // train", with the shard and the other shards' share in a shard run.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -155,5 +156,67 @@ func TestTermObserverEndsCleanly(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// syncBuffer is a terminal's one stream, written by the bars and the
+// signal handler at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestInterruptStopsBarsFirst: the interrupt message is written after the
+// bars' last frame, and nothing is drawn after it while workers keep
+// reporting progress. Before, bars went on redrawing, moving the cursor up
+// over the message and leaving a garbled line (swsweep) on the terminal.
+func TestInterruptStopsBarsFirst(t *testing.T) {
+	var term syncBuffer
+	o := newTermObserver(&term)
+	o.GroupStarted(runtime.GroupInfo{Name: "sweep", Trials: 2, ToTrain: 2})
+	a := runtime.TrialInfo{ID: 1, Label: "a", Iters: 1000}
+	o.TrialStarted(a)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 1; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			o.TrialProgress(a, nn.Progress{Epoch: 1, Epochs: 1, Iter: i % 999, Iters: 1000, Loss: 0.5})
+			time.Sleep(time.Millisecond)
+		}
+	})
+	time.Sleep(400 * time.Millisecond) // a few frames
+	announceInterrupt(o, &term)
+	time.Sleep(600 * time.Millisecond) // mpb redraws every 150 ms
+	close(stop)
+	wg.Wait()
+	o.GroupFinished(runtime.GroupInfo{}, errors.New("interrupted"))
+	o.Close()
+	out := term.String()
+	i := strings.Index(out, interruptMessage)
+	if i < 0 {
+		t.Fatalf("no interrupt message in %q", out)
+	}
+	if !strings.Contains(out[:i], "  a   epoch 1/1") {
+		t.Errorf("no bar was drawn before the interrupt: %q", out[:i])
+	}
+	if rest := out[i+len(interruptMessage):]; rest != "\n" {
+		t.Errorf("written after the interrupt message: %q", rest)
 	}
 }

@@ -105,3 +105,6 @@ func (o *plainObserver) GroupFinished(g runtime.GroupInfo, err error) {
 }
 
 func (o *plainObserver) Close() {}
+
+// Interrupt does nothing: plain lines are whole lines, written under the lock.
+func (o *plainObserver) Interrupt() {}

@@ -39,6 +39,8 @@ type termObserver struct {
 	// container stops can be lost. Meanwhile the overall bar shows the last one.
 	done []string
 	last atomic.Pointer[string]
+	// interrupted: the run is stopping; no more bars are drawn.
+	interrupted bool
 }
 
 type trialBar struct {
@@ -66,10 +68,12 @@ func (o *termObserver) GroupStarted(g runtime.GroupInfo) {
 	defer o.mu.Unlock()
 	o.finishLocked()
 	fmt.Fprintln(o.w, groupSummary(g))
-	if g.ToTrain == 0 {
+	if g.ToTrain == 0 || o.interrupted {
 		return // nothing will move: no bars
 	}
-	o.p = mpb.New(mpb.WithOutput(o.w), mpb.WithWidth(30))
+	// Auto refresh: the caller has decided o.w is a terminal (mpb would
+	// not redraw a writer it cannot tell is one, as in tests).
+	o.p = mpb.New(mpb.WithOutput(o.w), mpb.WithWidth(30), mpb.WithAutoRefresh())
 	total := int64(g.Cached + g.ToTrain)
 	o.overall = o.p.AddBar(total,
 		mpb.PrependDecorators(
@@ -77,7 +81,7 @@ func (o *termObserver) GroupStarted(g runtime.GroupInfo) {
 			decor.CountersNoUnit("%d/%d trials", decor.WCSyncSpaceR),
 		),
 		mpb.AppendDecorators(
-			decor.Name("wall "), // the table's seconds are core-seconds
+			decor.Name("wall"), // the table's seconds are core-seconds
 			decor.Elapsed(decor.ET_STYLE_GO, decor.WCSyncSpace),
 			decor.Any(func(decor.Statistics) string {
 				if l := o.last.Load(); l != nil {
@@ -213,6 +217,14 @@ func (o *termObserver) finishLocked() {
 		fmt.Fprintln(o.w, line)
 	}
 	o.done = o.done[:0]
+}
+
+// Interrupt stops the bars now, before the caller writes to the terminal.
+func (o *termObserver) Interrupt() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.interrupted = true
+	o.finishLocked()
 }
 
 func (o *termObserver) Close() {
