@@ -255,6 +255,28 @@ both("normal")
 	}
 }
 
+// TestLRDecayOneEpochOutOfKey: lr_decay acts after each epoch, so with one
+// epoch it changes nothing and stays out of the key (two values, one trial);
+// with two epochs it matters and the keys differ.
+func TestLRDecayOneEpochOutOfKey(t *testing.T) {
+	f := newFixture(t)
+	f.run(`
+m = sequential([conv(2, 3), relu(), affine()])
+sweep(m, tiny, train_config(epochs = 1), grid = {"lr_decay": [0.5, 0.9, 1.0]}, label = "1")
+sweep(m, tiny, train_config(epochs = 2), grid = {"lr_decay": [0.5, 0.9, 1.0]}, label = "2")
+`)
+	for _, c := range f.runner.calls {
+		keys := map[string]bool{}
+		for _, j := range c.jobs {
+			keys[j.Trial.Key()] = true
+		}
+		want := map[string]int{"1": 1, "2": 3}[c.group]
+		if len(keys) != want {
+			t.Errorf("%s epochs: %d distinct keys for lr_decay 0.5, 0.9, 1, want %d", c.group, len(keys), want)
+		}
+	}
+}
+
 // TestMomentumZero: sgd_momentum(momentum = 0) keeps its 0 in the spec
 // (it trained with the default 0.9), while an unset momentum is the 0.9
 // it always was, under the same key.

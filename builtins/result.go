@@ -90,7 +90,7 @@ func (t *trial) describe() string {
 
 func (t *trial) job() Job {
 	return Job{
-		Trial: results.Trial{Model: t.spec, Data: t.data.spec, Train: t.config.conf, Settings: t.settings, InitFrom: t.initFrom},
+		Trial: results.Trial{Model: t.spec, Data: t.data.spec, Train: t.config.conf.WithoutUnused(), Settings: t.settings, InitFrom: t.initFrom},
 		Data:  t.data.splits,
 		Label: t.describe(),
 		Init:  t.init,

@@ -13,7 +13,8 @@ import (
 // trainBuiltins say how to train and train one model:
 //
 //	train_config(optimizer=adam(), epochs=1, batch_size=50, lr_decay=1.0, seed=0, train_images=0, patience=0)
-//	    How to train: lr is multiplied by lr_decay after each epoch; seed
+//	    How to train: lr is multiplied by lr_decay after each epoch (so with
+//	    one epoch it changes nothing and stays out of the trial's key); seed
 //	    drives weight initialisation, shuffling and dropout; train_images > 0
 //	    keeps only the first that many training images; patience > 0 stops
 //	    after that many epochs without a better validation accuracy (the

@@ -55,6 +55,19 @@ type TrainConfig struct {
 	Patience    int           `json:"patience,omitempty"`     // stop after this many epochs without a better validation accuracy; 0 never stops early
 }
 
+// WithoutUnused returns c with the settings that cannot change what it
+// trains set to their neutral values, so that they stay out of its trial's
+// key and changing them retrains nothing: lr_decay is applied after each
+// epoch, so with one epoch it is 1. It changes the learning rate a saved
+// state continues with (lr·lr_decay), which a longer run continuing from the
+// one-epoch state applies itself (see runtime.ContinueFrom).
+func (c TrainConfig) WithoutUnused() TrainConfig {
+	if c.Epochs == 1 {
+		c.LRDecay = 1
+	}
+	return c
+}
+
 // Progress is what the solver reports after every iteration.
 type Progress struct {
 	Epoch, Epochs int // 1-based epoch

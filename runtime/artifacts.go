@@ -27,6 +27,11 @@ type Artifacts interface {
 // training t from scratch gives, bit for bit; so a search that trains a
 // trial further only asks for the same spec with more epochs.
 //
+// A shorter run's spec leaves out what does not change its training
+// (nn.TrainConfig.WithoutUnused): the one-epoch run of a spec with lr_decay
+// d trained with lr_decay 1, so its state's next learning rate is lr, and
+// continuing t multiplies it by d, as t's own first epoch would have.
+//
 // A state file that does not check out is reported through warn and
 // skipped. It returns nil when there is nothing to continue from.
 func ContinueFrom(a Artifacts, t results.Trial, warn func(key string, err error)) (*nn.State, string) {
@@ -38,6 +43,7 @@ func ContinueFrom(a Artifacts, t results.Trial, warn func(key string, err error)
 		}
 		p := t
 		p.Train.Epochs = k
+		p.Train = p.Train.WithoutUnused()
 		key := p.Key()
 		st, ok, err := a.GetState(key)
 		if err != nil {
@@ -46,6 +52,9 @@ func ContinueFrom(a Artifacts, t results.Trial, warn func(key string, err error)
 		}
 		if ok && st.Epoch <= k && (best == nil || st.Epoch > best.Epoch) {
 			best, bestKey = st, key
+			if p.Train.LRDecay != t.Train.LRDecay {
+				st.LR *= t.Train.LRDecay
+			}
 		}
 	}
 	return best, bestKey
