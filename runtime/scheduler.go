@@ -185,11 +185,16 @@ func (s *Scheduler) workers() int {
 	return goruntime.NumCPU()
 }
 
-// threadsPerTrial shares the worker budget among n trials to train,
-// never more threads than the CPUs Go may use.
-func (s *Scheduler) threadsPerTrial(n int) int {
+// threadsFor is the cores a trial starting now gets: those of the budget
+// (--jobs, never more than the CPUs Go may use) that the running trials do
+// not hold (inUse), shared among the startable trials that may start now,
+// this one included. A group with fewer trials than cores (a lone base
+// model) gives each the idle cores, and a trial that starts when others have
+// finished gets theirs; training is bit-identical for any thread count, so
+// this changes the wall time, never a record.
+func (s *Scheduler) threadsFor(inUse, startable int) int {
 	budget := min(s.workers(), goruntime.GOMAXPROCS(0))
-	return max(1, budget/max(1, min(n, budget)))
+	return max(1, (budget-inUse)/max(1, startable))
 }
 
 // slot is one unique trial of a group: the jobs that share its key point to
@@ -434,18 +439,6 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 	}
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// --jobs is a budget of cores. When a group has fewer trials to train
-	// than that (a lone base model, the best net), each trial gets the cores
-	// the pool would leave idle; training is bit-identical for any thread
-	// count, so this changes the wall time, never a record.
-	tctx := gctx
-	threads := s.threadsPerTrial(len(todo))
-	if threads > 1 {
-		tctx = nn.WithThreads(gctx, threads)
-	}
-	for _, sl := range todo {
-		sl.threads = threads
-	}
 
 	type outcome struct {
 		sl   *slot
@@ -456,11 +449,12 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 	finished := make(chan outcome)
 	pending := slices.Clone(todo)
 	running := 0
+	inUse := 0 // cores the running trials hold (threadsFor)
 	var firstErr error
 	done := gctx.Done()
 	for {
 		kept := pending[:0]
-		for _, sl := range pending {
+		for i, sl := range pending {
 			if running >= s.workers() || gctx.Err() != nil {
 				kept = append(kept, sl)
 				continue
@@ -478,7 +472,15 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 			case sl.done:
 				// Trained elsewhere while this run waited.
 			default:
+				// This trial and the pending ones after it, up to the
+				// free workers, share the free cores.
+				sl.threads = s.threadsFor(inUse, min(len(pending)-i, s.workers()-running))
+				inUse += sl.threads
 				running++
+				tctx := gctx
+				if sl.threads > 1 {
+					tctx = nn.WithThreads(gctx, sl.threads)
+				}
 				go func() {
 					rec, lost, err := s.trainClaimed(tctx, trainFn, sl, c)
 					finished <- outcome{sl, rec, err, lost}
@@ -496,6 +498,7 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 		select {
 		case o := <-finished:
 			running--
+			inUse -= o.sl.threads
 			switch {
 			case o.lost != "":
 				fmt.Fprintf(s.warn(), "warning: trial %s: %s; leaving the trial to it\n", o.sl.info.Label, o.lost)

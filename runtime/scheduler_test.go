@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	goruntime "runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -358,19 +359,21 @@ func TestSchedulerRecordsCarryTheirJobsSettings(t *testing.T) {
 	}
 }
 
-// TestThreadsPerTrial: --jobs is a core budget; a group with fewer trials
-// than that hands the idle cores to its trials, capped by GOMAXPROCS.
-func TestThreadsPerTrial(t *testing.T) {
+// TestThreadsFor: --jobs is a core budget; the trials that may start now
+// share the cores running trials do not hold, capped by GOMAXPROCS.
+func TestThreadsFor(t *testing.T) {
 	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(4))
-	for _, c := range []struct{ jobs, n, want int }{
-		{1, 1, 1}, {1, 4, 1},
-		{2, 1, 2}, {2, 2, 1}, {2, 5, 1},
-		{4, 1, 4}, {4, 2, 2}, {4, 3, 1}, {4, 9, 1},
-		{16, 1, 4}, // never more threads than GOMAXPROCS
+	for _, c := range []struct{ jobs, inUse, n, want int }{
+		{1, 0, 1, 1}, {1, 0, 4, 1}, {1, 1, 1, 1},
+		{2, 0, 1, 2}, {2, 0, 2, 1}, {2, 1, 1, 1},
+		{4, 0, 1, 4}, {4, 0, 2, 2}, {4, 0, 3, 1}, {4, 2, 1, 2},
+		{4, 1, 1, 3},  // a trial starting beside one that holds a core gets the other three
+		{4, 4, 1, 1},  // never fewer than one
+		{16, 0, 1, 4}, // never more threads than GOMAXPROCS
 	} {
 		s := &Scheduler{Jobs: c.jobs}
-		if got := s.threadsPerTrial(c.n); got != c.want {
-			t.Errorf("jobs %d, %d trials: %d threads, want %d", c.jobs, c.n, got, c.want)
+		if got := s.threadsFor(c.inUse, c.n); got != c.want {
+			t.Errorf("jobs %d, %d cores in use, %d to start: %d threads, want %d", c.jobs, c.inUse, c.n, got, c.want)
 		}
 	}
 }
@@ -383,7 +386,7 @@ func TestRecordsKeepThreads(t *testing.T) {
 	for _, c := range []struct {
 		seeds []uint64
 		want  int
-	}{{[]uint64{1}, 2}, {[]uint64{2, 3}, 1}} {
+	}{{[]uint64{1}, 2}, {[]uint64{2, 3}, 1}, {[]uint64{4, 5, 6}, 1}} {
 		s := &Scheduler{Store: newMemStore(), Jobs: 2, Train: (&fakeTrain{}).train}
 		recs, err := s.Run(context.Background(), "g", jobs(c.seeds...))
 		if err != nil {
@@ -394,5 +397,25 @@ func TestRecordsKeepThreads(t *testing.T) {
 				t.Errorf("%d trials on --jobs 2: record of %s has threads %d, want %d", len(c.seeds), r.Key, r.Threads, c.want)
 			}
 		}
+	}
+}
+
+// TestThreadsUseTheWholeBudget: three trials on --jobs 4 hold all four
+// cores (1, 1 and 2; they got 1 each when cores were shared out once per
+// group), and the records keep what each had.
+func TestThreadsUseTheWholeBudget(t *testing.T) {
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(4))
+	s := &Scheduler{Store: newMemStore(), Jobs: 4, Train: (&fakeTrain{}).train}
+	recs, err := s.Run(context.Background(), "g", jobs(1, 2, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, r := range recs {
+		got = append(got, r.Threads)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, []int{1, 1, 2}) {
+		t.Errorf("threads of 3 trials on --jobs 4: %v, want 1, 1, 2", got)
 	}
 }
