@@ -88,6 +88,9 @@ type Options struct {
 	Claims *claim.Dir
 	// Train trains one trial; nil means nn.Train.
 	Train TrainFunc
+	// Time times a model's steps for check mode's estimate; nil means
+	// nn.TimeSteps.
+	Time TimeFunc
 	// MaxSteps bounds evaluation; 0 means DefaultMaxSteps.
 	MaxSteps uint64
 	// MaxMemory bounds the Go heap while the pipeline is evaluated
@@ -204,6 +207,7 @@ func Run(ctx context.Context, opt Options) error {
 		Out:       stdout,
 		Warn:      stderr,
 		Train:     opt.Train,
+		Time:      opt.Time,
 	}
 	// A shard run has only its share of the results, so the builtins take
 	// their check-mode path (no tables, figures, report, or checks that
@@ -334,6 +338,10 @@ func Run(ctx context.Context, opt Options) error {
 	if opt.CheckOnly {
 		for _, u := range env.Unfinished() {
 			fmt.Fprintf(stdout, "%s: later rounds depend on its results, so only the trials up to it are listed\n", u)
+		}
+		if e := sched.Estimated(); e.Trials > 0 {
+			fmt.Fprintf(stdout, "estimated training time in all: %s for %s with --jobs %d (%.0f core-s; %s timed for a moment each; cached trials cost nothing; an estimate, not a promise)\n",
+				roughly(e.Wall), plural(e.Trials, "trial"), sched.workers(), e.CoreSeconds, plural(e.Shapes, "model shape"))
 		}
 	}
 	if !opt.CheckOnly {

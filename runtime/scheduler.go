@@ -76,6 +76,7 @@ type Scheduler struct {
 	Out      io.Writer // check-mode listings and shard summaries; nil discards
 	Warn     io.Writer // warnings (untrusted records); nil discards
 	Train    TrainFunc // nil: nn.Train (trainSplits)
+	Time     TimeFunc  // check mode's step timing; nil: nn.TimeSteps
 
 	// beforeTraining, if set, is called once, when the first group of
 	// trials arrives; its error stops the run (the runtime checks -p names
@@ -96,6 +97,12 @@ type Scheduler struct {
 	// when the trial is first met; ndealt counts them (see deal).
 	dealt  map[string]int
 	ndealt int
+
+	// timings are check mode's step timings by model shape (estimate);
+	// est sums its estimates. Touched by Run, on the one Starlark thread,
+	// but est is read by Estimated under mu.
+	timings map[string]nn.StepTiming
+	est     Estimate
 
 	mu          sync.Mutex
 	nextID      int
@@ -365,6 +372,7 @@ func (s *Scheduler) Run(ctx context.Context, group string, jobs []builtins.Job) 
 			fmt.Fprintf(s.out(), "would train %s  key %s\n", sl.info.Label, sl.info.Key)
 			sl.placeholder()
 		}
+		s.checkEstimate(group, todo)
 	} else {
 		if err := s.train(ctx, todo); err != nil {
 			obs.GroupFinished(g, err)

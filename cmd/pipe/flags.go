@@ -62,11 +62,15 @@ shards are done, run the same command without --shard to render.
 Flags:
 `
 
-const checkUsage = `Usage: pipe check FILE [-p name=value]... [--out DIR]
+const checkUsage = `Usage: pipe check FILE [-p name=value]... [--out DIR] [--jobs N]
 
 Evaluates the pipeline FILE without training: every argument and every
 model's shapes are validated, and the trials a run would train are listed
-with their cache keys. Nothing is trained or written.
+with their cache keys, the tables and plots it would render, and an
+estimate of the training time: a few training steps of each model shape
+are timed (a moment each) and multiplied by the steps each trial would run,
+on --jobs workers as pipe run would share them; cached trials cost nothing.
+Nothing is trained or written.
 
 Flags:
 `
@@ -157,7 +161,9 @@ func parseRunFlags(args []string, stdout, stderr io.Writer, check bool) (*runFla
 	f.maxMemory = sizeFlag(runtime.DefaultMaxMemory)
 	c.fs.Var(&f.maxMemory, "max-memory", "stop evaluating the pipeline (training excluded) when it holds more than `SIZE` of memory, e.g. 512MiB, 4GiB; 0 for no limit")
 	c.fs.DurationVar(&f.evalTimeout, "eval-timeout", runtime.DefaultEvalTimeout, "stop evaluating the pipeline when it has run for `D` (e.g. 30s, 10m), training excluded; 0 for no limit")
-	if !check {
+	if check {
+		c.fs.IntVar(&f.jobs, "jobs", 0, "estimate the training time for `N` trials at once (default: the number of CPUs)")
+	} else {
 		c.fs.IntVar(&f.jobs, "jobs", 0, "train at most `N` trials at once (default: the number of CPUs)")
 		c.fs.BoolVar(&f.rerun, "rerun", false, "retrain every trial, even those in the cache (each once, however many sweeps share it)")
 		c.fs.BoolVar(&f.quiet, "q", false, "quiet: no progress output, only tables and errors")

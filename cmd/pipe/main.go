@@ -3,7 +3,7 @@
 // cached, reproducibly) and prints its comparison tables.
 //
 //	pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q] [--shard i/n | --worker] [--lease D]
-//	pipe check FILE [-p name=value]... [--out DIR]
+//	pipe check FILE [-p name=value]... [--out DIR] [--jobs N]
 //	pipe report DIR [--trials DIR]
 //	pipe serve [DIR] [--addr 127.0.0.1:8080]
 //	pipe diff KEY KEY... [--trials DIR]
@@ -47,7 +47,7 @@ const usage = `pipe runs convolutional-network experiments described in Starlark
 
 Usage:
   pipe run FILE [-p name=value]... [--out DIR] [--jobs N] [--rerun] [-q] [--shard i/n | --worker] [--lease D]
-  pipe check FILE [-p name=value]... [--out DIR]
+  pipe check FILE [-p name=value]... [--out DIR] [--jobs N]
   pipe report DIR [--trials DIR]
   pipe serve [DIR] [--addr 127.0.0.1:8080]
   pipe diff KEY KEY... [--trials DIR]
@@ -62,7 +62,8 @@ Commands:
   run      evaluate FILE, train the trials it asks for (cached ones are
            reused) and print its tables
   check    evaluate FILE without training: validate every argument and
-           model shape and list the trials a run would train
+           model shape, list the trials a run would train and estimate
+           how long they would take
   report   rebuild the tables, figures and report of an output folder
            from its manifest and the cached records, without training
   serve    a read-only dashboard of the results in a browser: trials,
