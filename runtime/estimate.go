@@ -60,7 +60,7 @@ func (s *Scheduler) estimate(todo []*slot) (n int, wall time.Duration, coreSec f
 			Batch   int
 			Opt     string
 			Threads int
-		}{j.Trial.Model, in, classes, cfg.BatchSize, cfg.Optimizer.Name, threads})
+		}{costShape(j.Trial.Model), in, classes, cfg.BatchSize, cfg.Optimizer.Name, threads})
 		t, ok := s.timings[string(shape)]
 		if !ok {
 			if t, err = timeFn(j.Trial.Model, cfg.Optimizer, in, classes, cfg.BatchSize, threads, timingBudget); err != nil {
@@ -104,6 +104,19 @@ func roughly(d time.Duration) string {
 		d = d.Round(time.Minute)
 	}
 	return "about " + d.String()
+}
+
+// costShape is spec without what does not change the time of a step (the
+// initialiser, the L2 strength, a dropout probability), so that a sweep
+// over those times its model once.
+func costShape(spec nn.ModelSpec) nn.ModelSpec {
+	out := nn.ModelSpec{Layers: slices.Clone(spec.Layers)}
+	for i := range out.Layers {
+		if out.Layers[i].P > 0 {
+			out.Layers[i].P = 0.5
+		}
+	}
+	return out
 }
 
 // splitLen is the number of images of a split; a missing one has none.
