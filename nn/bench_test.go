@@ -80,6 +80,7 @@ func BenchmarkConv(b *testing.B) {
 			l := newConvLayer(g, w, bias, false)
 			l.forward(x, true)
 			b.ReportAllocs()
+			defer reportCPU(b, processCPUSeconds())
 			for b.Loop() {
 				l.forward(x, true)
 			}
@@ -91,6 +92,7 @@ func BenchmarkConv(b *testing.B) {
 				dout := randn[float32](rng, out.Shape...)
 				l.backward(dout)
 				b.ReportAllocs()
+				defer reportCPU(b, processCPUSeconds())
 				for b.Loop() {
 					l.backward(dout)
 				}
@@ -125,14 +127,25 @@ func benchForwardBackward(b *testing.B, rng *rand.Rand, l layer[float32], x *Ten
 	dout := randn[float32](rng, out.Shape...)
 	b.Run("forward", func(b *testing.B) {
 		b.ReportAllocs()
+		defer reportCPU(b, processCPUSeconds())
 		for b.Loop() {
 			l.forward(x, true)
 		}
 	})
 	b.Run("backward", func(b *testing.B) {
 		b.ReportAllocs()
+		defer reportCPU(b, processCPUSeconds())
 		for b.Loop() {
 			l.backward(dout)
 		}
 	})
+}
+
+// reportCPU reports the process CPU time per op since cpu0 (cpu-ns/op):
+// on a shared machine the wall clock also counts time spent waiting for a
+// core. Linux only; these benchmarks run single-threaded.
+func reportCPU(b *testing.B, cpu0 float64) {
+	if cpu := processCPUSeconds() - cpu0; cpu > 0 && b.N > 0 {
+		b.ReportMetric(cpu*1e9/float64(b.N), "cpu-ns/op")
+	}
 }
