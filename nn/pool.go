@@ -253,12 +253,13 @@ func poolRoute[T Float, U uint32 | uint64](l *poolLayer[T], x, out []U, dout, dx
 }
 
 // pool2x2Route is poolRoute for 2x2 windows at stride 2, for output planes
-// [lo, hi) (with the planes of x and dx in C x N order when l.cnhw is set).
-// The windows tile the input, so every covered pixel is written exactly
-// once (the gradient or 0) and dx needs no clearing pass, except for the
-// odd last row or column that no window covers (the caller clears those).
-func pool2x2Route[T Float, U uint32 | uint64](l *poolLayer[T], x, out []U, dout, dx []T, lo, hi int) {
-	shift := 8*unsafe.Sizeof(U(0)) - 1
+// [lo, hi) (with the planes of x and dx in C x N order when l.cnhw is set),
+// a row of windows at a time (kernels.Route2x2, on the bits of every
+// operand). The windows tile the input, so every covered pixel is written
+// exactly once (the gradient or 0) and dx needs no clearing pass, except
+// for the odd last row or column that no window covers (the caller clears
+// those).
+func pool2x2Route[T Float, U uint32 | uint64](l *poolLayer[T], x, out, dout, dx []U, lo, hi int) {
 	h, w := l.H, l.W
 	oh, ow := l.OH, l.OW
 	o := lo * oh * ow
@@ -271,28 +272,8 @@ func pool2x2Route[T Float, U uint32 | uint64](l *poolLayer[T], x, out []U, dout,
 		src := x[q*h*w : (q+1)*h*w]
 		dst := dx[q*h*w : (q+1)*h*w]
 		for oy := 0; oy < oh; oy++ {
-			s0 := src[2*oy*w:][:2*ow]
-			s1 := src[(2*oy+1)*w:][:2*ow]
-			d0 := dst[2*oy*w:][:2*ow]
-			d1 := dst[(2*oy+1)*w:][:2*ow]
-			ms := out[o:][:ow]
-			gs := dout[o:][:ow]
-			for ox, m := range ms {
-				// The first of the four pixels (row-major) equal to the
-				// maximum, found from the last: see poolRoute.
-				at := 3
-				d := s1[2*ox] ^ m
-				at ^= (at ^ 2) & (int((d|-d)>>shift) - 1)
-				d = s0[2*ox+1] ^ m
-				at ^= (at ^ 1) & (int((d|-d)>>shift) - 1)
-				d = s0[2*ox] ^ m
-				at &^= int((d|-d)>>shift) - 1
-				var g [4]T
-				if !l.relu || m != 0 { // +0 with the ReLU: no gradient
-					g[at] = gs[ox]
-				}
-				d0[2*ox], d0[2*ox+1], d1[2*ox], d1[2*ox+1] = g[0], g[1], g[2], g[3]
-			}
+			kernels.Route2x2(src[2*oy*w:][:2*ow], src[(2*oy+1)*w:][:2*ow], out[o:][:ow], dout[o:][:ow],
+				dst[2*oy*w:][:2*ow], dst[(2*oy+1)*w:][:2*ow], l.relu)
 			o += ow
 		}
 	}
@@ -313,8 +294,8 @@ func (j *pool2x2Job[T]) Range(lo, hi int) {
 	case !j.backward:
 		pool2x2Forward(j.x, j.out, l.out.Shape[0], l.C, l.H, l.W, l.relu, l.cnhw, lo, hi)
 	case unsafe.Sizeof(T(0)) == 4:
-		pool2x2Route(l, bitsOf[T, uint32](j.x), bitsOf[T, uint32](j.out), j.dout, j.dx, lo, hi)
+		pool2x2Route(l, bitsOf[T, uint32](j.x), bitsOf[T, uint32](j.out), bitsOf[T, uint32](j.dout), bitsOf[T, uint32](j.dx), lo, hi)
 	default:
-		pool2x2Route(l, bitsOf[T, uint64](j.x), bitsOf[T, uint64](j.out), j.dout, j.dx, lo, hi)
+		pool2x2Route(l, bitsOf[T, uint64](j.x), bitsOf[T, uint64](j.out), bitsOf[T, uint64](j.dout), bitsOf[T, uint64](j.dx), lo, hi)
 	}
 }

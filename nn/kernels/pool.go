@@ -1,0 +1,48 @@
+package kernels
+
+import "unsafe"
+
+// Route2x2 routes the gradient of one output row of a 2x2, stride-2 max
+// pool back to its two input rows, on the bits of the float values (uint32
+// for float32, which has a vector kernel; uint64 for float64): for
+// window i (input columns 2i and 2i+1 of rows s0 and s1), g[i] goes to the
+// first of s0[2i], s0[2i+1], s1[2i], s1[2i+1] (in that order) whose bits
+// equal the window's maximum m[i], or to s1[2i+1] when none does, and the
+// other three pixels of d0, d1 get 0; with relu set, a maximum of +0 (the
+// fused ReLU cut the window off) routes nothing. Every pixel of the
+// len(m) windows is written. This loop is the reference the vector kernel
+// matches bit for bit (it only selects, never computes).
+func Route2x2[U uint32 | uint64](s0, s1, m, g, d0, d1 []U, relu bool) {
+	n := len(m)
+	s0, s1, d0, d1, g = s0[:2*n], s1[:2*n], d0[:2*n], d1[:2*n], g[:n]
+	i := 0
+	if unsafe.Sizeof(U(0)) == 4 {
+		i = route2x2Vec(asU32(s0), asU32(s1), asU32(m), asU32(g), asU32(d0), asU32(d1), relu)
+	}
+	for ; i < n; i++ {
+		mi := m[i]
+		h0 := eqMask(s0[2*i], mi)
+		h1 := eqMask(s0[2*i+1], mi) &^ h0
+		h2 := eqMask(s1[2*i], mi) &^ (h0 | h1)
+		h3 := ^(h0 | h1 | h2)
+		gi := g[i]
+		if relu && mi == 0 {
+			gi = 0
+		}
+		d0[2*i], d0[2*i+1], d1[2*i], d1[2*i+1] = gi&h0, gi&h1, gi&h2, gi&h3
+	}
+}
+
+// eqMask is all ones when a == b, else 0, without a branch.
+func eqMask[U uint32 | uint64](a, b U) U {
+	d := a ^ b
+	return (d|-d)>>(8*unsafe.Sizeof(d)-1) - 1
+}
+
+// asU32 reinterprets a slice of a 4-byte unsigned type as []uint32.
+func asU32[U uint32 | uint64](x []U) []uint32 {
+	if len(x) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*uint32)(unsafe.Pointer(&x[0])), len(x))
+}

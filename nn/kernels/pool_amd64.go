@@ -1,0 +1,37 @@
+//go:build !noasm
+
+package kernels
+
+// route2x2AVX512 is Route2x2 on n16 blocks of 16 windows (pool_amd64.s);
+// relu is 1 or 0, idx is route2x2Index.
+//
+//go:noescape
+func route2x2AVX512(n16 int, s0, s1, m, grad, d0, d1 *uint32, relu int, idx *[64]uint32)
+
+// route2x2Index holds the index vectors of VPERMI2D over two 16-element
+// tables a‖b: the even and the odd elements (the two pixels of each window
+// of a row), then the two halves of the interleave a0 b0 a1 b1 ….
+var route2x2Index = func() (t [64]uint32) {
+	for i := range uint32(16) {
+		t[i], t[16+i] = 2*i, 2*i+1
+		t[32+i], t[48+i] = i/2+i%2*16, 8+i/2+i%2*16
+	}
+	return t
+}()
+
+// route2x2Vec runs the vector kernel on the largest multiple of 16 windows
+// and returns how many it did.
+func route2x2Vec(s0, s1, m, g, d0, d1 []uint32, relu bool) int {
+	n16 := len(m) / 16
+	if !useAVX512 || n16 == 0 {
+		return 0
+	}
+	n := n16 * 16
+	_, _, _, _, _ = s0[2*n-1], s1[2*n-1], g[n-1], d0[2*n-1], d1[2*n-1]
+	r := 0
+	if relu {
+		r = 1
+	}
+	route2x2AVX512(n16, &s0[0], &s1[0], &m[0], &g[0], &d0[0], &d1[0], r, &route2x2Index)
+	return n
+}
