@@ -60,17 +60,20 @@ echo "load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== training images/s, medians of every run in bench-out/"
 echo "(pipe's GFLOP/s: images/s x flops of one image's step - 43.85 MFLOP for 3x32x32/2 classes, 23.76 for"
-echo " 1x28x28/10 - and its share of the FMA peak of as many cores as threads)"
-printf '%-10s %-8s %10s %10s %7s %9s %7s\n' shape threads pipe torch ratio GFLOP/s of-peak
+echo " 1x28x28/10 - and its share of the FMA peak of as many cores as threads; cpu: the same share from"
+echo " images per CPU-second of the Go process times the threads, over the CPU-time peak)"
+printf '%-10s %-8s %10s %10s %7s %9s %7s %7s\n' shape threads pipe torch ratio GFLOP/s of-peak cpu
 for shape in 3x32x32 1x28x28; do
 	mflop=$([ "$shape" = 3x32x32 ] && echo 43.85 || echo 23.76)
 	for t in 1 2; do
 		suffix=$([ "$t" = 1 ] && echo "" || echo "-$t")
 		p=$(metric "$out/trainstep.txt" "BenchmarkTrainStep/$shape$suffix" images/s | median)
 		q=$(grep "threads $t shape $shape" "$out/torch.txt" | sed 's/.*median \([0-9.]*\).*/\1/' | median)
+		c=$(metric "$out/trainstep.txt" "BenchmarkTrainStep/$shape$suffix" cpu-images/s | median)
 		g=$(awk -v p="$p" -v f="$mflop" 'BEGIN {printf "%.1f", p * f / 1000}')
-		printf '%-10s %-8s %10.0f %10.0f %6.2fx %9s %7s\n' "$shape" "$t" "$p" "$q" "$(awk -v p="$p" -v q="$q" 'BEGIN {print p / q}')" \
-			"$g" "$(frac "$g" "$(awk -v p="$peak" -v t="$t" 'BEGIN {print p * t}')")"
+		printf '%-10s %-8s %10.0f %10.0f %6.2fx %9s %7s %7s\n' "$shape" "$t" "$p" "$q" "$(awk -v p="$p" -v q="$q" 'BEGIN {print p / q}')" \
+			"$g" "$(frac "$g" "$(awk -v p="$peak" -v t="$t" 'BEGIN {print p * t}')")" \
+			"$(frac "$(awk -v c="${c:-0}" -v f="$mflop" 'BEGIN {print c * f / 1000}')" "$(awk -v p="$cpupeak" -v t="$t" 'BEGIN {print p * t}')")"
 	done
 done
 
