@@ -18,7 +18,7 @@ import (
 )
 
 // numericColumns reports, per column, whether every cell is a number (or a
-// mean ± std, or "-"), so renderers can right-align it.
+// mean ± std, "-", or blank), so renderers can right-align it.
 func (t Table) numericColumns() []bool {
 	num := make([]bool, len(t.Columns))
 	for j := range t.Columns {
@@ -28,7 +28,7 @@ func (t Table) numericColumns() []bool {
 				continue
 			}
 			c := strings.Split(row[j], " ± ")[0]
-			if c == "-" || c == "NaN" || c == "+Inf" || c == "-Inf" {
+			if c == "" || c == "-" || c == "NaN" || c == "+Inf" || c == "-Inf" {
 				continue
 			}
 			if _, err := strconv.ParseFloat(c, 64); err != nil {

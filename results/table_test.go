@@ -419,3 +419,16 @@ func TestNumericHeadingsRightAligned(t *testing.T) {
 		t.Errorf("row %q, want %q\n%s", lines[3], want, b.String())
 	}
 }
+
+// TestBlankCellsStayNumeric: a column of counts with a blank cell (the
+// "all" row of an evaluation's per-class table) is still right-aligned.
+func TestBlankCellsStayNumeric(t *testing.T) {
+	var b strings.Builder
+	tb := Table{Columns: []string{"class", "as Shirt"}, Rows: [][]string{{"Shirt", "965"}, {"T-shirt/top", "83"}, {"all", ""}}}
+	if err := tb.Render(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "│ T-shirt/top │       83 │") {
+		t.Errorf("counts not right-aligned:\n%s", b.String())
+	}
+}
