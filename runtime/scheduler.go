@@ -447,6 +447,9 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 	}
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The last trials' buffers are garbage once the group ends; return
+	// them before rendering allocates on top (see trainOne).
+	defer debug.FreeOSMemory()
 
 	type outcome struct {
 		sl   *slot
@@ -666,10 +669,11 @@ func (s *Scheduler) trainOne(ctx context.Context, trainFn TrainFunc, sl *slot) (
 	}
 	// A trial allocates its model, gradients and optimiser state (tens of
 	// MB) at once and keeps them to its end; a finished trial leaves as
-	// much garbage. Collecting it before this trial allocates lets the new
-	// buffers reuse its memory: left to the pacer, the heap would grow to
-	// twice the live size first. One collection per trial costs a few ms.
-	goruntime.GC()
+	// much garbage. Collect it and hand its pages back before this trial
+	// allocates: left to the pacer, the heap would grow to twice the live
+	// size first, and freed pages that the new buffers do not fit exactly
+	// would stay resident. Once per trial this costs a few ms.
+	debug.FreeOSMemory()
 	obs.TrialStarted(info)
 	run := nn.Run{Progress: func(p nn.Progress) { obs.TrialProgress(info, p) }, From: from, Init: sl.job.Init}
 	if art != nil {

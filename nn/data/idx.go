@@ -145,13 +145,22 @@ func readExactly(r io.Reader, size, hint int64) ([]byte, error) {
 		n, err := r.Read(buf[len(buf):room])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
-			return buf, nil
+			return clip(buf), nil
 		}
 		if err != nil {
 			return buf, err
 		}
 	}
-	return buf, nil
+	return clip(buf), nil
+}
+
+// clip drops the growth slack of a buffer that is kept for the whole run
+// (up to a quarter of a data set's size) by copying it once.
+func clip(b []byte) []byte {
+	if cap(b)-len(b) <= len(b)/64 {
+		return b
+	}
+	return append(make([]byte, 0, len(b)), b...)
 }
 
 // sizeHint guesses how many bytes r will deliver: a file's size or a byte

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -266,4 +267,18 @@ func FuzzReadCIFAR(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReadExactlyKeepsNoSlack: a data set's bytes stay in memory for the
+// whole run, so the buffer they were read into keeps no growth slack.
+func TestReadExactlyKeepsNoSlack(t *testing.T) {
+	data := bytes.Repeat([]byte{7}, 3<<20+12345)
+	src := struct{ io.Reader }{bytes.NewReader(data)} // no size to go by
+	b, err := readExactly(src, int64(len(data)), sizeHint(src))
+	if err != nil || !bytes.Equal(b, data) {
+		t.Fatalf("read %d bytes, %v", len(b), err)
+	}
+	if slack := cap(b) - len(b); slack > len(b)/64 {
+		t.Errorf("buffer of %d bytes keeps %d bytes of slack", len(b), slack)
+	}
 }
