@@ -43,7 +43,7 @@ func undefinedHint(e resolve.Error, predeclared starlark.StringDict) string {
 		}
 	})
 	slices.Sort(names)
-	if n := closest(name, names); n != "" {
+	if n := Closest(name, names); n != "" {
 		return msg + " (did you mean " + n + "?)"
 	}
 	return msg

@@ -403,7 +403,7 @@ func (e *ParamsError) Error() string {
 	}
 	var hints []string
 	for _, u := range e.Unknown {
-		if d := closest(u, e.Declared); d != "" && len(e.Unknown) == 1 {
+		if d := Closest(u, e.Declared); d != "" && len(e.Unknown) == 1 {
 			hints = append(hints, "-p "+d)
 		} else if d != "" {
 			hints = append(hints, "-p "+d+" for -p "+u)
@@ -416,10 +416,11 @@ func (e *ParamsError) Error() string {
 	return fmt.Sprintf("%s: unknown %s -p %s (%s%s)", e.File, noun, strings.Join(e.Unknown, ", -p "), hint, what)
 }
 
-// closest returns the name in names nearest to s by edit distance, if it is
+// Closest returns the name in names nearest to s by edit distance, if it is
 // near enough to be a slip (at most a third of the longer name's letters,
-// and at least one), else "".
-func closest(s string, names []string) string {
+// and at least one), else "". Misspelt -p names, builtins, flags and
+// commands get their "did you mean" from it.
+func Closest(s string, names []string) string {
 	best, bestD := "", 0
 	for _, n := range names {
 		d := editDistance(s, n)

@@ -7,6 +7,8 @@ import (
 	"io"
 	"regexp"
 	"strings"
+
+	"github.com/pipe-ml/pipe/runtime"
 )
 
 // errHelp means --help was asked for and printed.
@@ -44,6 +46,21 @@ func dashes(name string) string {
 
 // flagInMessage matches a flag as package flag's errors name it ("-jobs").
 var flagInMessage = regexp.MustCompile(`(^|[ :])-([A-Za-z][A-Za-z0-9_-]+)`)
+
+// flagHint is " (did you mean --jobs?)" when err is about an undefined flag
+// near enough to one of the command's, else "".
+func (c *command) flagHint(err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: ")
+	if !ok {
+		return ""
+	}
+	var names []string
+	c.fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	if n := runtime.Closest(strings.TrimLeft(name, "-"), names); n != "" {
+		return " (did you mean " + dashes(n) + "?)"
+	}
+	return ""
+}
 
 // respell rewrites flag's "-name" in an error message as "--name".
 func respell(msg string) string {
@@ -84,8 +101,8 @@ func (c *command) parse(args []string) ([]string, error) {
 				c.printUsage(c.stdout)
 				return nil, errHelp
 			}
-			err = errors.New(respell(err.Error()))
-			fmt.Fprintln(c.stderr, err)
+			err = errors.New(respell(err.Error()) + c.flagHint(err))
+			fmt.Fprintf(c.stderr, "%s: %v\n", c.fs.Name(), err)
 			c.printUsage(c.stderr)
 			return nil, err
 		}

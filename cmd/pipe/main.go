@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -99,8 +100,21 @@ func pipeMain(args []string, stdout, stderr io.Writer) int {
 	if c, ok := commands[cmd]; ok {
 		return c(rest, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "pipe: unknown command %q\n\n%s", cmd, usage)
+	fmt.Fprintf(stderr, "pipe: unknown command %q%s\n\n%s", cmd, commandHint(cmd), usage)
 	return exitUsage
+}
+
+// commandHint is " (did you mean check?)" for a near miss of a command.
+func commandHint(cmd string) string {
+	names := []string{"help"}
+	for n := range commands {
+		names = append(names, n)
+	}
+	slices.Sort(names) // one answer whatever the map's order
+	if n := runtime.Closest(cmd, names); n != "" {
+		return fmt.Sprintf(" (did you mean %s?)", n)
+	}
+	return ""
 }
 
 // commands are pipe's subcommands by name, each given the arguments after
@@ -125,7 +139,7 @@ func helpCmd(args []string, stdout, stderr io.Writer) int {
 	if c, ok := commands[args[0]]; ok {
 		return c([]string{"--help"}, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "pipe help: unknown command %q\n\n%s", args[0], usage)
+	fmt.Fprintf(stderr, "pipe help: unknown command %q%s\n\n%s", args[0], commandHint(args[0]), usage)
 	return exitUsage
 }
 
