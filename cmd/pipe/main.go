@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -104,6 +105,21 @@ func pipeMain(args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
+// fileHint is " (did you mean tenclass.star?)" when a .star file beside
+// the missing file is a near miss of its name.
+func fileHint(file string) string {
+	dir := filepath.Dir(file)
+	matches, _ := filepath.Glob(filepath.Join(dir, "*.star"))
+	names := make([]string, len(matches))
+	for i, m := range matches {
+		names[i] = filepath.Base(m)
+	}
+	if n := runtime.Closest(filepath.Base(file), names); n != "" {
+		return fmt.Sprintf(" (did you mean %s?)", filepath.Join(dir, n))
+	}
+	return ""
+}
+
 // commandHint is " (did you mean check?)" for a near miss of a command.
 func commandHint(cmd string) string {
 	names := []string{"help"}
@@ -150,6 +166,12 @@ func runCmd(args []string, stdout, stderr io.Writer, check bool) int {
 		return exitCode(err)
 	}
 
+	if _, err := os.Stat(f.file); errors.Is(err, fs.ErrNotExist) {
+		// Said before any output folder is made: a misspelt FILE left an
+		// empty out/<name>/ behind.
+		fmt.Fprintf(stderr, "%s: no such file%s\n", f.file, fileHint(f.file))
+		return exitFail
+	}
 	root := outRoot(f.out)
 	if root == runtime.DefaultRoot {
 		legacyNote(stderr)
