@@ -81,12 +81,20 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 			keys[r.Key] = true
 		}
 	}
-	what := fmt.Sprintf("%d tables and %d figures", tables, figures)
+	what := fmt.Sprintf("%s and %s", count(tables, "table"), count(figures, "figure"))
 	if m.Report != nil {
-		what = fmt.Sprintf("%d tables, %d figures, %s and %s", tables, figures, results.ReportFile, web.ReportFile)
+		what = fmt.Sprintf("%s, %s, %s and %s", count(tables, "table"), count(figures, "figure"), results.ReportFile, web.ReportFile)
 	}
-	fmt.Fprintf(stdout, "%s: rebuilt %s from %s and %d records\n", dir, what, results.ManifestFile, len(keys))
+	fmt.Fprintf(stdout, "%s: rebuilt %s from %s and %s\n", dir, what, results.ManifestFile, count(len(keys), "record"))
 	return exitOK
+}
+
+// count is "1 table" or "2 tables".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // reportFailed prints why pipe report failed, prefixed once: the results
