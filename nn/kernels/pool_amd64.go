@@ -2,11 +2,11 @@
 
 package kernels
 
-// route2x2AVX512 is Route2x2 on n16 blocks of 16 windows (pool_amd64.s);
-// relu is 1 or 0, idx is route2x2Index.
+// route2x2AVX512 is Route2x2 on n ≥ 1 windows (pool_amd64.s); relu is 1
+// or 0, idx is route2x2Index.
 //
 //go:noescape
-func route2x2AVX512(n16 int, s0, s1, m, grad, d0, d1 *uint32, relu int, idx *[64]uint32)
+func route2x2AVX512(n int, s0, s1, m, grad, d0, d1 *uint32, relu int, idx *[64]uint32)
 
 // route2x2Index holds the index vectors of VPERMI2D over two 16-element
 // tables a‖b: the even and the odd elements (the two pixels of each window
@@ -19,19 +19,18 @@ var route2x2Index = func() (t [64]uint32) {
 	return t
 }()
 
-// route2x2Vec runs the vector kernel on the largest multiple of 16 windows
-// and returns how many it did.
+// route2x2Vec runs the vector kernel on all the windows, and returns how
+// many it did (all, or none without AVX-512).
 func route2x2Vec(s0, s1, m, g, d0, d1 []uint32, relu bool) int {
-	n16 := len(m) / 16
-	if !useAVX512 || n16 == 0 {
+	n := len(m)
+	if !useAVX512 || n == 0 {
 		return 0
 	}
-	n := n16 * 16
 	_, _, _, _, _ = s0[2*n-1], s1[2*n-1], g[n-1], d0[2*n-1], d1[2*n-1]
 	r := 0
 	if relu {
 		r = 1
 	}
-	route2x2AVX512(n16, &s0[0], &s1[0], &m[0], &g[0], &d0[0], &d1[0], r, &route2x2Index)
+	route2x2AVX512(n, &s0[0], &s1[0], &m[0], &g[0], &d0[0], &d1[0], r, &route2x2Index)
 	return n
 }

@@ -7,13 +7,15 @@
 	VMOVDQU32 idx, dst; \
 	VPERMI2D  b, a, dst
 
-// func route2x2AVX512(n16 int, s0, s1, m, grad, d0, d1 *uint32, relu int, idx *[64]uint32)
-// 16 windows a step: the four pixels of each window are separated into
-// Z4..Z7, compared with the maxima (bit equality, K1..K3), the first hit
-// kept (K4..K7, the last pixel when none), the gradient (zeroed where the
-// fused ReLU cut the window off) stored under each mask, re-interleaved.
+// func route2x2AVX512(n int, s0, s1, m, grad, d0, d1 *uint32, relu int, idx *[64]uint32)
+// 16 windows a step, the last step masked to the n%16 left (masked loads
+// and stores touch nothing past them): the four pixels of each window are
+// separated into Z4..Z6 (the fourth needs no compare), compared with the
+// maxima (bit equality, K1..K3), the first hit kept (K1, K5, K6, K7; the
+// last pixel when none), the gradient (zeroed where the fused ReLU cut the
+// window off) kept under each mask, and the results re-interleaved.
 TEXT ·route2x2AVX512(SB), NOSPLIT, $0-72
-	MOVQ n16+0(FP), CX
+	MOVQ n+0(FP), CX
 	MOVQ s0+8(FP), SI
 	MOVQ s1+16(FP), DI
 	MOVQ m+24(FP), R8
@@ -29,15 +31,38 @@ TEXT ·route2x2AVX512(SB), NOSPLIT, $0-72
 	VPXORD    Z24, Z24, Z24 // zero
 
 loop:
-	VMOVDQU32 (SI), Z0
-	VMOVDQU32 64(SI), Z1
-	VMOVDQU32 (DI), Z2
-	VMOVDQU32 64(DI), Z3
-	DEINT(Z20, Z0, Z1, Z4) // s0[2i]
-	DEINT(Z21, Z0, Z1, Z5) // s0[2i+1]
-	DEINT(Z20, Z2, Z3, Z6) // s1[2i]
-	VMOVDQU32 (R8), Z8     // maxima
-	VMOVDQU32 (R9), Z9     // gradients
+	// AX: the windows of this step; BX, DX: the first and second 16 pixels
+	// of a row of them.
+	MOVL $0xffff, AX
+	MOVL $0xffff, BX
+	MOVL $0xffff, DX
+	CMPQ CX, $16
+	JGE  masked
+	MOVQ CX, R13
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX     // (1 << r) - 1
+	ADDQ CX, CX
+	MOVL $1, BX
+	SHLL CX, BX
+	DECL BX     // (1 << 2r) - 1: low half for BX…
+	MOVL BX, DX
+	SHRL $16, DX // …high half for DX
+	MOVQ R13, CX
+
+masked:
+	KMOVW AX, K1
+	KMOVW BX, K2
+	KMOVW DX, K3
+	VMOVDQU32.Z (SI), K2, Z0
+	VMOVDQU32.Z 64(SI), K3, Z1
+	VMOVDQU32.Z (DI), K2, Z2
+	VMOVDQU32.Z 64(DI), K3, Z3
+	VMOVDQU32.Z (R8), K1, Z8 // maxima
+	VMOVDQU32.Z (R9), K1, Z9 // gradients
+	DEINT(Z20, Z0, Z1, Z4)   // s0[2i]
+	DEINT(Z21, Z0, Z1, Z5)   // s0[2i+1]
+	DEINT(Z20, Z2, Z3, Z6)   // s1[2i]
 
 	VPCMPEQD Z8, Z4, K1
 	VPCMPEQD Z8, Z5, K2
@@ -62,10 +87,12 @@ route:
 	DEINT(Z23, Z10, Z11, Z15)
 	DEINT(Z22, Z12, Z13, Z16)
 	DEINT(Z23, Z12, Z13, Z17)
-	VMOVDQU32 Z14, (R10)
-	VMOVDQU32 Z15, 64(R10)
-	VMOVDQU32 Z16, (R11)
-	VMOVDQU32 Z17, 64(R11)
+	KMOVW     BX, K2
+	KMOVW     DX, K3
+	VMOVDQU32 Z14, K2, (R10)
+	VMOVDQU32 Z15, K3, 64(R10)
+	VMOVDQU32 Z16, K2, (R11)
+	VMOVDQU32 Z17, K3, 64(R11)
 
 	ADDQ $128, SI
 	ADDQ $128, DI
@@ -73,7 +100,7 @@ route:
 	ADDQ $64, R9
 	ADDQ $128, R10
 	ADDQ $128, R11
-	DECQ CX
-	JNZ  loop
+	SUBQ $16, CX
+	JGT  loop
 	VZEROUPPER
 	RET
