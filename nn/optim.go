@@ -30,8 +30,8 @@ type Optimizer interface {
 
 	// save returns the rule's state for params (see OptimState): its own
 	// buffers, not copies, so that saving a checkpoint costs no memory;
-	// they change with the next update. load replaces the state with a
-	// copy of st, or says why st does not fit.
+	// they change with the next update. load replaces the state with st's
+	// buffers (taken over, not copied), or says why st does not fit.
 	save(params []*Param[float32]) OptimState
 	load(st OptimState, params []*Param[float32]) error
 }

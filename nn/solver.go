@@ -86,7 +86,11 @@ type Run struct {
 	// instead of starting at epoch 1. From must be the State of a run of
 	// the same spec, data and config except for fewer (or as many) Epochs;
 	// then the Result is bit-identical to training cfg.Epochs at once.
-	// A State that does not fit the model or the data is an error.
+	// A State that does not fit the model or the data is an error, and
+	// leaves it unchanged. A State that fits is taken over: the run adopts
+	// its optimiser buffers and best parameters and clears its Params,
+	// Best and Optim.Slots, so that a continued run holds one copy of
+	// them (pass a copy to keep the State).
 	From *State
 
 	// Init, if set, replaces the random initial weights (a warm start):
@@ -224,8 +228,11 @@ func train(ctx context.Context, spec ModelSpec, trainSet, valSet, testSet Images
 		copy(order, st.Order)
 		lr, first = st.LR, st.Epoch+1
 		if bestCurrent = st.Result.BestEpoch == st.Epoch; !bestCurrent {
-			best = cloneSlots(st.Best)
+			best = st.Best
 		}
+		// The run has taken the buffers over (or copied the parameters);
+		// the State lets go of them, so that they are not held twice.
+		st.Params, st.Best, st.Optim.Slots = nil, nil, nil
 	}
 	// save is the run's State at the end of the current epoch. It shares
 	// the model's and the optimiser's buffers rather than copying them (a

@@ -17,7 +17,7 @@ import (
 //
 // A State that Train hands out shares its buffers with the run it came
 // from (see Run.Checkpoint); one read from a file owns its buffers, and
-// continuing from it (Run.From) copies them, leaving it unchanged.
+// continuing from it (Run.From) takes them over.
 type State struct {
 	Epoch  int     // epochs finished
 	LR     float64 // learning rate of the next epoch
@@ -43,15 +43,6 @@ type RNGState struct {
 type OptimState struct {
 	Step  int
 	Slots map[string][][]float32
-}
-
-// cloneSlots deep-copies per-parameter buffers.
-func cloneSlots(s [][]float32) [][]float32 {
-	out := make([][]float32, len(s))
-	for i, v := range s {
-		out[i] = slices.Clone(v)
-	}
-	return out
 }
 
 // values returns the value slices of params, shared, not copied.
@@ -85,9 +76,9 @@ func fits(vals [][]float32, params []*Param[float32]) bool {
 	return true
 }
 
-// restoreSlots sets the optimiser's buffers dst (by slot name) to copies of
-// the saved ones, after checking that st has exactly those slots and that
-// they fit params; on error dst is unchanged.
+// restoreSlots sets the optimiser's buffers dst (by slot name) to the saved
+// ones (adopted, not copied: see Run.From), after checking that st has
+// exactly those slots and that they fit params; on error dst is unchanged.
 func restoreSlots(st OptimState, params []*Param[float32], dst map[string]*[][]float32) error {
 	if len(st.Slots) != len(dst) {
 		return fmt.Errorf("optimiser state has %d buffers, want %d", len(st.Slots), len(dst))
@@ -98,7 +89,7 @@ func restoreSlots(st OptimState, params []*Param[float32], dst map[string]*[][]f
 		}
 	}
 	for n, d := range dst {
-		*d = cloneSlots(st.Slots[n])
+		*d = st.Slots[n]
 	}
 	return nil
 }

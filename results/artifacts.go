@@ -1,6 +1,7 @@
 package results
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -158,10 +159,7 @@ func (c *Cache) GetState(key string) (*nn.State, bool, error) {
 			return nil, false, err
 		}
 	} else {
-		st.Best = make([][]float32, len(st.Params))
-		for i, v := range st.Params {
-			st.Best[i] = slices.Clone(v)
-		}
+		st.Best = st.Params // the best epoch is the last: the same values
 	}
 	for _, name := range m.Slots {
 		if st.Optim.Slots[name], err = take("optim." + name + "."); err != nil {
@@ -293,14 +291,21 @@ func (c *Cache) getArtifact(dir, key, kind string) ([]Tensor, map[string]string,
 		return nil, nil, false, fmt.Errorf("results: invalid trial key %q (want hex digits)", key)
 	}
 	p := c.artifactPath(dir, key)
-	b, err := os.ReadFile(p)
+	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, false, nil
 	}
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("results: reading %s: %w", kind, err)
 	}
-	ts, meta, err := unsealTensors(b)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("results: reading %s: %w", kind, err)
+	}
+	// Read straight into the tensors: a state is tens of MB, and holding
+	// its bytes besides would double what loading it costs.
+	ts, meta, err := unsealTensors(f, fi.Size())
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("%s: %v", p, err)
 	}
@@ -335,7 +340,7 @@ func ReadWeightsFile(path string) (map[string][]float32, string, error) {
 		return nil, "", fmt.Errorf("results: %s: not a safetensors file: %v", path, err)
 	}
 	if _, sealed := meta[checksumMeta]; sealed {
-		if _, _, err := unsealTensors(b); err != nil {
+		if _, _, err := unsealTensors(bytes.NewReader(b), int64(len(b))); err != nil {
 			return nil, "", fmt.Errorf("results: %s: %v", path, err)
 		}
 	}

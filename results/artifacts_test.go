@@ -82,9 +82,10 @@ func TestStateFileBytes(t *testing.T) {
 	}
 }
 
-// TestPutStateStreams: writing a state streams it to the file; it does not
-// build the file (or a copy of the state) in memory first.
-func TestPutStateStreams(t *testing.T) {
+// TestStateStreams: writing a state streams it to the file, without
+// building the file (or a copy of the state) in memory first; reading it
+// streams the file into the state's tensors.
+func TestStateStreams(t *testing.T) {
 	const n = 1 << 20 // 4 MB a tensor, 20 MB of state
 	big := func(seed float32) []float32 {
 		v := make([]float32, n)
@@ -106,9 +107,16 @@ func TestPutStateStreams(t *testing.T) {
 	if a := after.TotalAlloc - before.TotalAlloc; a > 1<<20 {
 		t.Errorf("PutState of a %d MB state allocated %.1f MB, want < 1 MB", 16*n>>20, float64(a)/(1<<20))
 	}
+	// Reading it back allocates the tensors it returns (16 MB) and a
+	// buffer, not the file's bytes besides.
+	goruntime.ReadMemStats(&before)
 	got, ok, err := c.GetState(stateKey)
+	goruntime.ReadMemStats(&after)
 	if !ok || err != nil || !reflect.DeepEqual(got, st) {
 		t.Fatalf("large state changed through the store (ok %v, %v)", ok, err)
+	}
+	if a := after.TotalAlloc - before.TotalAlloc; a > 16*n+1<<20 {
+		t.Errorf("GetState of a %d MB state allocated %.1f MB, want < %d MB", 16*n>>20, float64(a)/(1<<20), 16*n>>20+1)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"math"
 	"sort"
@@ -137,21 +138,39 @@ func writeTensors(w io.Writer, ts []Tensor, meta map[string]string) ([]byte, err
 	return b, nil
 }
 
-// decodeTensors parses a safetensors file of F32 and I32 tensors, returned
-// in the order of their data. It checks everything the format promises: the
-// header's length, its JSON, each tensor's dtype, shape and offsets, and
-// that the tensors tile the data exactly.
+// decodeTensors parses a safetensors file of F32 and I32 tensors held in b
+// (readTensors, unsealed).
 func decodeTensors(b []byte) ([]Tensor, map[string]string, error) {
-	if len(b) < 8 {
+	return readTensors(bytes.NewReader(b), int64(len(b)), false)
+}
+
+// readTensors reads a safetensors file of F32 and I32 tensors, size bytes,
+// from r; the tensors are returned in the order of their data. It checks
+// everything the format promises: the header's length, its JSON, each
+// tensor's dtype, shape and offsets, and that the tensors tile the data
+// exactly. With sealed it also checks the checksum entry (writeSealed),
+// hashing the data as it reads, so that a file of any size is read into
+// its tensors through a 64 kB buffer rather than held whole first.
+func readTensors(r io.Reader, size int64, sealed bool) ([]Tensor, map[string]string, error) {
+	var lenb [8]byte
+	if size < 8 {
 		return nil, nil, errors.New("shorter than a tensor file's 8-byte header length")
 	}
-	n := binary.LittleEndian.Uint64(b)
-	if n > maxHeader || n > uint64(len(b)-8) {
-		return nil, nil, fmt.Errorf("header length %d does not fit in the file's %d bytes", n, len(b))
+	if _, err := io.ReadFull(r, lenb[:]); err != nil {
+		return nil, nil, fmt.Errorf("reading the header length: %v", err)
 	}
-	data := b[8+n:]
+	n := binary.LittleEndian.Uint64(lenb[:])
+	if n > maxHeader || n > uint64(size-8) {
+		return nil, nil, fmt.Errorf("header length %d does not fit in the file's %d bytes", n, size)
+	}
+	head := make([]byte, 8+n)
+	copy(head, lenb[:])
+	if _, err := io.ReadFull(r, head[8:]); err != nil {
+		return nil, nil, fmt.Errorf("reading the header: %v", err)
+	}
+	dataLen := int(size - 8 - int64(n))
 	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b[8:8+n], &raw); err != nil {
+	if err := json.Unmarshal(head[8:], &raw); err != nil {
 		return nil, nil, fmt.Errorf("header: %v", err)
 	}
 	var meta map[string]string
@@ -163,6 +182,7 @@ func decodeTensors(b []byte) ([]Tensor, map[string]string, error) {
 	}
 	ts := make([]Tensor, 0, len(raw))
 	offs := make([][2]int, 0, len(raw))
+	f32 := make([]bool, 0, len(raw))
 	for name, r := range raw {
 		var e tensorEntry
 		dec := json.NewDecoder(bytes.NewReader(r))
@@ -172,8 +192,8 @@ func decodeTensors(b []byte) ([]Tensor, map[string]string, error) {
 		}
 		count := 1
 		for _, d := range e.Shape {
-			if d < 0 || d > len(data) || count*d > len(data) {
-				return nil, nil, fmt.Errorf("tensor %q: shape %v does not fit in %d bytes", name, e.Shape, len(data))
+			if d < 0 || d > dataLen || count*d > dataLen {
+				return nil, nil, fmt.Errorf("tensor %q: shape %v does not fit in %d bytes", name, e.Shape, dataLen)
 			}
 			count *= d
 		}
@@ -181,23 +201,12 @@ func decodeTensors(b []byte) ([]Tensor, map[string]string, error) {
 			return nil, nil, fmt.Errorf("tensor %q: dtype %q (want F32 or I32)", name, e.DType)
 		}
 		begin, end := e.Offsets[0], e.Offsets[1]
-		if begin < 0 || end < begin || end > len(data) || end-begin != 4*count {
-			return nil, nil, fmt.Errorf("tensor %q: offsets %v do not hold shape %v in %d data bytes", name, e.Offsets, e.Shape, len(data))
+		if begin < 0 || end < begin || end > dataLen || end-begin != 4*count {
+			return nil, nil, fmt.Errorf("tensor %q: offsets %v do not hold shape %v in %d data bytes", name, e.Offsets, e.Shape, dataLen)
 		}
-		t := Tensor{Name: name, Shape: e.Shape}
-		if e.DType == "F32" {
-			t.F32 = make([]float32, count)
-			for i := range t.F32 {
-				t.F32[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[begin+4*i:]))
-			}
-		} else {
-			t.I32 = make([]int32, count)
-			for i := range t.I32 {
-				t.I32[i] = int32(binary.LittleEndian.Uint32(data[begin+4*i:]))
-			}
-		}
-		ts = append(ts, t)
+		ts = append(ts, Tensor{Name: name, Shape: e.Shape})
 		offs = append(offs, e.Offsets)
+		f32 = append(f32, e.DType == "F32")
 	}
 	idx := make([]int, len(ts))
 	for i := range idx {
@@ -216,8 +225,55 @@ func decodeTensors(b []byte) ([]Tensor, map[string]string, error) {
 		at = offs[k][1]
 		out[i] = ts[k]
 	}
-	if at != len(data) {
-		return nil, nil, fmt.Errorf("tensors end at byte %d of %d data bytes", at, len(data))
+	if at != dataLen {
+		return nil, nil, fmt.Errorf("tensors end at byte %d of %d data bytes", at, dataLen)
+	}
+	var h hash.Hash
+	var sum string
+	if sealed {
+		var ok bool
+		if sum, ok = strings.CutPrefix(meta[checksumMeta], "sha256:"); !ok || len(sum) != 2*sha256.Size {
+			return nil, nil, checksumError("no checksum")
+		}
+		i := sumAt(head, sum)
+		if i < 0 {
+			return nil, nil, checksumError("malformed checksum entry")
+		}
+		h = sha256.New()
+		h.Write(head[:i])
+		h.Write([]byte(zeroSum))
+		h.Write(head[i+len(zeroSum):])
+	}
+	// The values, in data order, through one buffer.
+	buf := make([]byte, 64<<10)
+	for i, k := range idx {
+		t := &out[i]
+		count := (offs[k][1] - offs[k][0]) / 4
+		if f32[k] {
+			t.F32 = make([]float32, count)
+		} else {
+			t.I32 = make([]int32, count)
+		}
+		for j := 0; j < count; {
+			b := buf[:4*min(count-j, len(buf)/4)]
+			if _, err := io.ReadFull(r, b); err != nil {
+				return nil, nil, fmt.Errorf("reading tensor %q: %v", t.Name, err)
+			}
+			if h != nil {
+				h.Write(b)
+			}
+			for q := 0; q < len(b); q, j = q+4, j+1 {
+				u := binary.LittleEndian.Uint32(b[q:])
+				if t.F32 != nil {
+					t.F32[j] = math.Float32frombits(u)
+				} else {
+					t.I32[j] = int32(u)
+				}
+			}
+		}
+	}
+	if sealed && hex.EncodeToString(h.Sum(nil)) != sum {
+		return nil, nil, checksumError("checksum mismatch: the file was edited or damaged after it was written")
 	}
 	return out, meta, nil
 }
@@ -253,29 +309,21 @@ func writeSealed(f io.WriterAt, ts []Tensor, meta map[string]string) error {
 	return err
 }
 
-// unsealTensors checks a file sealTensors wrote (no byte changed since) and
+// checksumError is a sealed file whose checksum is missing or does not
+// match (readTensors); any other error of a sealed read is a torn file.
+type checksumError string
+
+func (e checksumError) Error() string { return string(e) }
+
+// unsealTensors checks a file writeSealed wrote (no byte changed since) and
 // decodes it.
-func unsealTensors(b []byte) ([]Tensor, map[string]string, error) {
-	ts, meta, err := decodeTensors(b)
-	if err != nil {
+func unsealTensors(r io.Reader, size int64) ([]Tensor, map[string]string, error) {
+	ts, meta, err := readTensors(r, size, true)
+	var ce checksumError
+	if err != nil && !errors.As(err, &ce) {
 		return nil, nil, fmt.Errorf("not a complete tensor file (torn write?): %v", err)
 	}
-	sum, ok := strings.CutPrefix(meta[checksumMeta], "sha256:")
-	if !ok || len(sum) != 2*sha256.Size {
-		return nil, nil, errors.New("no checksum")
-	}
-	at := sumAt(b, sum)
-	if at < 0 {
-		return nil, nil, errors.New("malformed checksum entry")
-	}
-	h := sha256.New()
-	h.Write(b[:at])
-	h.Write([]byte(zeroSum))
-	h.Write(b[at+len(zeroSum):])
-	if hex.EncodeToString(h.Sum(nil)) != sum {
-		return nil, nil, errors.New("checksum mismatch: the file was edited or damaged after it was written")
-	}
-	return ts, meta, nil
+	return ts, meta, err
 }
 
 // sumAt is where the checksum digits sum start in the header of b, or -1.

@@ -657,6 +657,13 @@ func (s *Scheduler) trainOne(ctx context.Context, trainFn TrainFunc, sl *slot) (
 	}()
 	obs := s.observer()
 	art, _ := s.Store.(Artifacts)
+	// A trial allocates its model, gradients and optimiser state (tens of
+	// MB) at once and keeps them to its end; a finished trial leaves as
+	// much garbage. Collect it and hand its pages back before this trial
+	// allocates: left to the pacer, the heap would grow to twice the live
+	// size first, and freed pages that the new buffers do not fit exactly
+	// would stay resident. Once per trial this costs a few ms.
+	debug.FreeOSMemory()
 	var from *nn.State
 	if art != nil && !s.Rerun {
 		from, _ = ContinueFrom(art, sl.job.Trial, func(key string, err error) {
@@ -667,15 +674,17 @@ func (s *Scheduler) trainOne(ctx context.Context, trainFn TrainFunc, sl *slot) (
 	if from != nil {
 		info.From = from.Epoch
 	}
-	// A trial allocates its model, gradients and optimiser state (tens of
-	// MB) at once and keeps them to its end; a finished trial leaves as
-	// much garbage. Collect it and hand its pages back before this trial
-	// allocates: left to the pacer, the heap would grow to twice the live
-	// size first, and freed pages that the new buffers do not fit exactly
-	// would stay resident. Once per trial this costs a few ms.
-	debug.FreeOSMemory()
 	obs.TrialStarted(info)
-	run := nn.Run{Progress: func(p nn.Progress) { obs.TrialProgress(info, p) }, From: from, Init: sl.job.Init}
+	run := nn.Run{Progress: func(p nn.Progress) {
+		if p.Start > 0 && p.Iter == p.Start+1 {
+			// The run has taken over the state it continues from; what
+			// it copied instead (the parameters) is garbage now, and a
+			// training step allocates nothing, so without this it would
+			// stay resident until the trial ends.
+			debug.FreeOSMemory()
+		}
+		obs.TrialProgress(info, p)
+	}, From: from, Init: sl.job.Init}
 	if art != nil {
 		run.Checkpoint = func(st *nn.State) error {
 			if err := art.PutState(info.Key, st); err != nil {
