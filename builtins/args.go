@@ -43,7 +43,20 @@ func unpackArgs(fn string, args starlark.Tuple, kwargs []starlark.Tuple, pairs .
 	if err == nil {
 		return nil
 	}
-	return errors.New(quotedParam.ReplaceAllString(err.Error(), "$1 $2"))
+	msg := quotedParam.ReplaceAllString(err.Error(), "$1 $2")
+	if strings.Contains(msg, "unexpected keyword argument") && !strings.Contains(msg, "did you mean") {
+		// Nothing close to suggest: say what the builtin does take.
+		var names []string
+		for i := 0; i < len(pairs); i += 2 {
+			if name, ok := pairs[i].(string); ok {
+				names = append(names, strings.TrimRight(name, "?"))
+			}
+		}
+		if len(names) > 0 {
+			msg += " (arguments of " + fn + ": " + strings.Join(names, ", ") + ")"
+		}
+	}
+	return errors.New(msg)
 }
 
 var quotedParam = regexp.MustCompile(`(for parameter|unexpected keyword argument|multiple values for keyword argument) "([A-Za-z_0-9]+)"`)

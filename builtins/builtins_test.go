@@ -450,6 +450,7 @@ func TestSweepErrors(t *testing.T) {
 		`sweep(m, tiny, c.replace(optimizer = sgd_momentum()), grid = {"optimizer": [adam()], "momentum": [0.5]})`: `sweep: trial optimizer=adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08) momentum=0.5: train_config: adam has no setting "momentum"`,
 		`sweep(m, tiny, c, grid = [1])`:                                                                            "sweep: for parameter grid: got list, want dict",
 		`sweep(m, tiny, c, grd = {})`:                                                                              "sweep: unexpected keyword argument grd (did you mean grid?)",
+		`sweep(m, tiny, c, activation = "relu")`:                                                                   "sweep: unexpected keyword argument activation (arguments of sweep: model, data, config, grid, zip, seeds, label)",
 		`sweep(sequential([affine()]), tiny, c, grid = {"filter_size": [3]})`:                                      `sweep: unknown setting "filter_size": not a setting of sequential`,
 	} {
 		f.fails(pre+src, want)

@@ -162,9 +162,9 @@ func parseRunFlags(args []string, stdout, stderr io.Writer, check bool) (*runFla
 	c.fs.Var(&f.maxMemory, "max-memory", "stop evaluating the pipeline (training excluded) when it holds more than `SIZE` of memory, e.g. 512MiB, 4GiB; 0 for no limit")
 	c.fs.DurationVar(&f.evalTimeout, "eval-timeout", runtime.DefaultEvalTimeout, "stop evaluating the pipeline when it has run for `D` (e.g. 30s, 10m), training excluded; 0 for no limit")
 	if check {
-		c.fs.IntVar(&f.jobs, "jobs", 0, "estimate the training time for `N` trials at once (default: the number of CPUs)")
+		c.fs.IntVar(&f.jobs, "jobs", 0, "estimate the training time for `N` trials at once (default, or 0: the number of CPUs)")
 	} else {
-		c.fs.IntVar(&f.jobs, "jobs", 0, "train at most `N` trials at once (default: the number of CPUs)")
+		c.fs.IntVar(&f.jobs, "jobs", 0, "train at most `N` trials at once (default, or 0: the number of CPUs)")
 		c.fs.BoolVar(&f.rerun, "rerun", false, "retrain every trial, even those in the cache (each once, however many sweeps share it)")
 		c.fs.BoolVar(&f.quiet, "q", false, "quiet: no progress output, only tables and errors")
 		c.fs.StringVar(&shard, "shard", "", "train only shard `i/n` (1 <= i <= n) of the pipeline's trials and render nothing; see above")
@@ -183,7 +183,7 @@ func parseRunFlags(args []string, stdout, stderr io.Writer, check bool) (*runFla
 	case f.evalTimeout < 0:
 		return nil, c.fail(fmt.Errorf("--eval-timeout must not be negative, got %s", f.evalTimeout))
 	case f.jobs < 0:
-		return nil, c.fail(fmt.Errorf("--jobs must be at least 1, got %d", f.jobs))
+		return nil, c.fail(fmt.Errorf("--jobs must be at least 1 (or 0 for the number of CPUs), got %d", f.jobs))
 	case !check && f.lease <= 0:
 		return nil, c.fail(fmt.Errorf("--lease must be a positive duration, got %s", f.lease))
 	case f.worker && shard != "":
