@@ -49,7 +49,11 @@ func BenchmarkTrainStep(b *testing.B) {
 			b.ReportAllocs()
 			cpu0 := processCPUSeconds()
 			b.ResetTimer()
-			for i := 0; b.Loop(); i++ { // the solver's step (session.step) without loading the batch
+			// A b.N loop, not b.Loop: b.Loop runs the whole benchmark in
+			// the first call, which for the first -cpu value happens before
+			// the testing package sets GOMAXPROCS to it, so "-cpu 1,2"
+			// measured 2 threads twice.
+			for i := 0; i < b.N; i++ { // the solver's step (session.step) without loading the batch
 				m.lossDeferDecay(xs[i%4], ys[i%4])
 				opt.update(m.Params(), 1e-3, reg, threads)
 			}

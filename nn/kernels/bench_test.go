@@ -140,7 +140,10 @@ func BenchmarkSgemmParallel(b *testing.B) {
 			threads := runtime.GOMAXPROCS(0)
 			GemmParallel(threads, false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
 			b.ReportAllocs()
-			for b.Loop() {
+			b.ResetTimer()
+			// Not b.Loop: see BenchmarkTrainStep in nn (b.Loop runs before
+			// -cpu's first GOMAXPROCS is set).
+			for i := 0; i < b.N; i++ {
 				GemmParallel(threads, false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
 			}
 			b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
