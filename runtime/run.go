@@ -247,10 +247,14 @@ func Run(ctx context.Context, opt Options) error {
 		}
 		return env.EnterFile(filepath.ToSlash(rel), leadingComment(src))
 	}
+	printed := false // by print(): pipe check then says what untrained results hold
 	thread := &starlark.Thread{
-		Name:  opt.File,
-		Print: func(_ *starlark.Thread, msg string) { fmt.Fprintln(stdout, EscapeControls(msg)) },
-		Load:  ld.load,
+		Name: opt.File,
+		Print: func(_ *starlark.Thread, msg string) {
+			printed = true
+			fmt.Fprintln(stdout, EscapeControls(msg))
+		},
+		Load: ld.load,
 		OnMaxSteps: func(th *starlark.Thread) {
 			th.Cancel(fmt.Sprintf("the pipeline ran away: more than %d evaluation steps (an endless loop?)", maxSteps))
 		},
@@ -342,6 +346,9 @@ func Run(ctx context.Context, opt Options) error {
 		if e := sched.Estimated(); e.Trials > 0 {
 			fmt.Fprintf(stdout, "estimated training time in all: %s for %s with --jobs %d (%.0f core-s; %s timed for a moment each; cached trials cost nothing; an estimate, not a promise)\n",
 				roughly(e.Wall), plural(e.Trials, "trial"), sched.workers(), e.CoreSeconds, plural(e.Shapes, "model shape"))
+			if printed {
+				fmt.Fprintln(stdout, "note: pipe check trains nothing, so what print() showed of the results still to train (accuracies, losses) is 0, not a result")
+			}
 		}
 	}
 	if !opt.CheckOnly {
