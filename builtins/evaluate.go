@@ -103,9 +103,9 @@ func evaluate(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	slices.SortStableFunc(ev.Worst, func(a, b results.Miss) int { return cmp.Compare(b.Prob, a.Prob) })
 	ev.Worst = ev.Worst[:min(len(ev.Worst), results.MaxWorst)]
 	ev.Shape = [3]int{set.C, set.H, set.W}
-	for i := range ev.Worst {
-		d := set.C * set.H * set.W
-		ev.Worst[i].Pixels = set.Images[ev.Worst[i].Index*d : (ev.Worst[i].Index+1)*d]
+	size := set.C * set.H * set.W
+	for i, m := range ev.Worst {
+		ev.Worst[i].Pixels = set.Images[m.Index*size : (m.Index+1)*size]
 	}
 	if env.Models != nil {
 		if err := env.Models.PutEvaluation(ev); err != nil {

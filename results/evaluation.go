@@ -155,15 +155,15 @@ func (ev Evaluation) Table(title string) Table {
 	return t
 }
 
-// WriteTable writes t as Markdown and CSV under dir/tables/slug.
-func WriteTable(dir, slug string, t Table) (md, csv string, err error) {
+// writeTable writes t as Markdown and CSV under dir/tables/slug.
+func writeTable(dir, slug string, t Table) (md, csv string, err error) {
 	return (&TableSpec{Title: t.Title, Slug: slug}).WriteFiles(dir, t)
 }
 
-// DrawConfusion draws ev's confusion matrix, true classes down, predicted
+// drawConfusion draws ev's confusion matrix, true classes down, predicted
 // across, each cell shaded by its share of the row and labelled with its
 // count, as dir/figures/slug.svg and .png.
-func DrawConfusion(dir, slug, title string, ev Evaluation) ([]string, error) {
+func drawConfusion(dir, slug, title string, ev Evaluation) ([]string, error) {
 	k := len(ev.Data.Classes)
 	style := plot.New().Title.TextStyle
 	label := style
@@ -217,15 +217,12 @@ func DrawConfusion(dir, slug, title string, ev Evaluation) ([]string, error) {
 	return paintFigure(filepath.Join(dir, "figures", slug), w, h, paint)
 }
 
-// DrawMisclassified draws the images of ev.Worst (grey for one channel,
+// drawMisclassified draws the images of ev.Worst (grey for one channel,
 // RGB for three), each with its true and predicted class and the
 // probability the model gave, as dir/figures/slug.svg and .png.
-func DrawMisclassified(dir, slug, title string, ev Evaluation) ([]string, error) {
+func drawMisclassified(dir, slug, title string, ev Evaluation) ([]string, error) {
 	if len(ev.Worst) == 0 {
 		return nil, fmt.Errorf("results: %s: no misclassified images to draw", title)
-	}
-	if err := ev.check(); err != nil {
-		return nil, fmt.Errorf("results: %s: %v", title, err)
 	}
 	c, hgt, wid := ev.Shape[0], ev.Shape[1], ev.Shape[2]
 	const scale, cols = 3, 4
@@ -296,14 +293,14 @@ func (s *EvalSpec) Render(dir string) (Table, []string, error) {
 	switch s.Kind {
 	case "table":
 		t := s.Eval.Table(s.Title)
-		md, csv, err := WriteTable(dir, s.Slug, t)
+		md, csv, err := writeTable(dir, s.Slug, t)
 		t.Slug = s.Slug
 		return t, []string{md, csv}, err
 	case "confusion":
-		files, err := DrawConfusion(dir, s.Slug, s.Title, s.Eval)
+		files, err := drawConfusion(dir, s.Slug, s.Title, s.Eval)
 		return Table{}, files, err
 	case "misclassified":
-		files, err := DrawMisclassified(dir, s.Slug, s.Title, s.Eval)
+		files, err := drawMisclassified(dir, s.Slug, s.Title, s.Eval)
 		return Table{}, files, err
 	}
 	return Table{}, nil, fmt.Errorf("results: evaluation %q: unknown kind %q (want table, confusion or misclassified)", s.Title, s.Kind)

@@ -111,6 +111,37 @@ type ReportSpec struct {
 	Items int    `json:"items"`
 }
 
+// Trials returns the trial references of the item: those of a table or a
+// figure, none for a check or an evaluation (which holds its results).
+func (it Item) Trials() []TrialRef {
+	switch {
+	case it.Table != nil:
+		return it.Table.Trials
+	case it.Plot != nil:
+		return it.Plot.Trials
+	}
+	return nil
+}
+
+// Counts returns how many tables and figures m renders (an evaluation's
+// table counts as a table, its plots as figures) and how many distinct
+// trials they show.
+func (m *Manifest) Counts() (tables, figures, trials int) {
+	keys := map[string]bool{}
+	for _, it := range m.Items {
+		switch {
+		case it.Table != nil, it.Eval != nil && it.Eval.Kind == "table":
+			tables++
+		case it.Plot != nil, it.Eval != nil:
+			figures++
+		}
+		for _, r := range it.Trials() {
+			keys[r.Key] = true
+		}
+	}
+	return tables, figures, len(keys)
+}
+
 // Refs returns the references of recs: each record's key and settings.
 func Refs(recs []Record) []TrialRef {
 	refs := make([]TrialRef, len(recs))

@@ -61,31 +61,12 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 	if err := web.Render(dir, m, store); err != nil {
 		return reportFailed(stderr, err)
 	}
-	tables, figures := 0, 0
-	keys := map[string]bool{}
-	for _, it := range m.Items {
-		var refs []results.TrialRef
-		switch {
-		case it.Table != nil:
-			tables++
-			refs = it.Table.Trials
-		case it.Plot != nil:
-			figures++
-			refs = it.Plot.Trials
-		case it.Eval != nil && it.Eval.Kind == "table":
-			tables++
-		case it.Eval != nil:
-			figures++
-		}
-		for _, r := range refs {
-			keys[r.Key] = true
-		}
-	}
+	tables, figures, shown := m.Counts()
 	what := fmt.Sprintf("%s and %s", count(tables, "table"), count(figures, "figure"))
 	if m.Report != nil {
 		what = fmt.Sprintf("%s, %s, %s and %s", count(tables, "table"), count(figures, "figure"), results.ReportFile, web.ReportFile)
 	}
-	fmt.Fprintf(stdout, "%s: rebuilt %s from %s and %s\n", dir, what, results.ManifestFile, count(len(keys), "record"))
+	fmt.Fprintf(stdout, "%s: rebuilt %s from %s and %s\n", dir, what, results.ManifestFile, count(shown, "record"))
 	return exitOK
 }
 

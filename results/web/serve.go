@@ -175,26 +175,7 @@ func (s *Server) dashboard(w http.ResponseWriter) {
 				fmt.Fprintf(&b, "<tr><td>%s</td><td colspan=\"5\" class=\"warn\">%s</td></tr>\n", link, html.EscapeString(p.err.Error()))
 				continue
 			}
-			tables, figures, keys := 0, 0, map[string]bool{}
-			for _, it := range p.m.Items {
-				var refs []results.TrialRef
-				if it.Table != nil {
-					tables++
-					refs = it.Table.Trials
-				}
-				if it.Plot != nil {
-					figures++
-					refs = it.Plot.Trials
-				}
-				if it.Eval != nil && it.Eval.Kind == "table" {
-					tables++
-				} else if it.Eval != nil {
-					figures++
-				}
-				for _, r := range refs {
-					keys[r.Key] = true
-				}
-			}
+			tables, figures, trials := p.m.Counts()
 			var reports []string
 			for _, f := range []string{ReportFile, results.ReportFile} {
 				if _, err := os.Stat(filepath.Join(s.dir, p.name, f)); err == nil {
@@ -202,7 +183,7 @@ func (s *Server) dashboard(w http.ResponseWriter) {
 				}
 			}
 			fmt.Fprintf(&b, "<tr><td>%s</td><td>%s</td><td class=\"num\">%d</td><td class=\"num\">%d</td><td class=\"num\">%d</td><td>%s</td></tr>\n",
-				link, html.EscapeString(p.m.Pipeline), tables, figures, len(keys), strings.Join(reports, " · "))
+				link, html.EscapeString(p.m.Pipeline), tables, figures, trials, strings.Join(reports, " · "))
 		}
 		b.WriteString("</tbody></table>\n")
 	}
@@ -221,14 +202,7 @@ func (s *Server) settingsByKey() (map[string][]results.Setting, map[string][]str
 			continue
 		}
 		for _, it := range p.m.Items {
-			var refs []results.TrialRef
-			switch {
-			case it.Table != nil:
-				refs = it.Table.Trials
-			case it.Plot != nil:
-				refs = it.Plot.Trials
-			}
-			for _, r := range refs {
+			for _, r := range it.Trials() {
 				if _, ok := settings[r.Key]; !ok {
 					settings[r.Key] = r.Settings
 				}
