@@ -1,6 +1,10 @@
 package nn
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/pipe-ml/pipe/nn/kernels"
+)
 
 // Affine is a fully connected layer (affineLayer).
 const Affine LayerKind = "affine"
@@ -38,9 +42,11 @@ var _ = registerLayer(&LayerType{
 
 func buildAffine[T Float](b *builder[T], _ LayerSpec) layer[T] {
 	d, out := b.in[0]*b.in[1]*b.in[2], b.out()[0]
+	k := len(b.m.ps)
 	w, bias := b.newParams([]int{d, out}, d, out)
+	w.direct = true
 	aff := newAffineLayer(b.in, out, w, bias, b.needDx())
-	aff.ex = b.m.ex
+	aff.ex, aff.dw.k = b.m.ex, k
 	return aff
 }
 
@@ -58,6 +64,7 @@ type affineLayer[T Float] struct {
 	out, dx buffer[T]
 	needDx  bool
 	ex      *exec // threads for the GEMMs; nil is one
+	dw      dwJob // the weight gradient applied as it is computed
 }
 
 func newAffineLayer[T Float](in [3]int, m int, w, b *Param[T], needDx bool) *affineLayer[T] {
@@ -88,11 +95,67 @@ func (l *affineLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
 			db[j] += v
 		}
 	}
-	gemm(l.ex, true, false, l.D, l.M, n, 1, l.x.Data, l.D, dout.Data, l.M, 0, l.w.Grad.Data, l.M)
-	if !l.needDx {
-		return nil
+	var dx *Tensor[T]
+	if l.needDx { // before the fused update below changes W
+		dx = l.dx.resize(n, l.in[0], l.in[1], l.in[2])
+		gemm(l.ex, false, true, n, l.D, l.M, 1, dout.Data, l.M, l.w.Value.Data, l.M, 0, dx.Data, l.D)
 	}
-	dx := l.dx.resize(n, l.in[0], l.in[1], l.in[2])
-	gemm(l.ex, false, true, n, l.D, l.M, 1, dout.Data, l.M, l.w.Value.Data, l.M, 0, dx.Data, l.D)
+	if l.ex != nil && l.ex.apply != nil && l.w.direct {
+		// Set only on float32 models (trainStep).
+		l.dw.run(l.ex, any(l.x.Data).([]float32), any(dout.Data).([]float32), l.D, l.M, n)
+	} else {
+		gemm(l.ex, true, false, l.D, l.M, n, 1, l.x.Data, l.D, dout.Data, l.M, 0, l.w.grad(), l.M)
+	}
 	return dx
+}
+
+// dwBlock is how many elements of an affine weight's gradient one thread
+// computes before it applies them (128 KiB: the block stays in the core's
+// L2 cache between the GEMM that writes it and the update that reads it).
+var dwBlock = 1 << 15
+
+// dwJob computes an affine weight's gradient dW = xᵀ·dout (D×M) in blocks of
+// rows and hands each block to the update under way while it is in cache,
+// so the gradient is never stored whole: for the study's 8192×500 hidden
+// layer that is 16 MB less per trial and one pass over 16 MB less per step.
+// Each element is the same GEMM chain as in the whole product, so the
+// weights equal those of a stored gradient bit for bit.
+type dwJob struct {
+	k       int // the weight's index in the model's parameters
+	a       applier
+	x, dout []float32
+	d, m, n int // rows, columns, batch
+	threads int
+	bufs    [][]float32 // one block per thread
+}
+
+// run applies ex.apply to the gradient of the weight, on ex's threads.
+func (j *dwJob) run(ex *exec, x, dout []float32, d, m, n int) {
+	j.a, j.x, j.dout, j.d, j.m, j.n = ex.apply, x, dout, d, m, n
+	const minWork = 1 << 18 // multiply-adds per thread, as kernels.GemmParallel's
+	j.threads = min(ex.count(), d, max(1, d*m*n/minWork))
+	rows := max(1, dwBlock/m)
+	for len(j.bufs) < j.threads {
+		j.bufs = append(j.bufs, nil)
+	}
+	for t := range j.threads {
+		if len(j.bufs[t]) < rows*m {
+			j.bufs[t] = make([]float32, rows*m)
+		}
+	}
+	kernels.ParallelRange(j.threads, j.threads, 1, j)
+	j.a, j.x, j.dout = nil, nil, nil
+}
+
+// Range computes and applies the rows of threads lo to hi.
+func (j *dwJob) Range(lo, hi int) {
+	rows := max(1, dwBlock/j.m)
+	for t := lo; t < hi; t++ {
+		end := j.d * (t + 1) / j.threads
+		for r := j.d * t / j.threads; r < end; r += rows {
+			g := j.bufs[t][:min(rows, end-r)*j.m]
+			kernels.Gemm(true, false, min(rows, end-r), j.m, j.n, 1, j.x[r:], j.d, j.dout, j.m, 0, g, j.m)
+			j.a.apply(j.k, r*j.m, g, 1)
+		}
+	}
 }

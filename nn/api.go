@@ -21,12 +21,30 @@ type Tensor[T Float] struct {
 type Param[T Float] struct {
 	Name  string // "W1", "b1", ... numbered by layer
 	Value *Tensor[T]
+	// Grad is the gradient of the last Model.Loss, allocated by the first.
+	// Training does not store the gradient of an affine layer's weight: it
+	// applies the update block by block as the backward pass computes it.
 	Grad  *Tensor[T]
 	Decay bool // regularised by 0.5*reg*‖W‖² (weights yes, biases no)
 	// Buffer marks a tensor the model keeps but does not learn (batch
 	// norm's running averages): optimisers and the gradient check skip it,
 	// while states and the best epoch's copies keep it like the weights.
 	Buffer bool
+
+	// direct marks a weight whose layer can apply the optimiser's update
+	// during its backward pass (affineLayer.backward).
+	direct bool
+}
+
+// grad is Grad's data, allocated on first use.
+func (p *Param[T]) grad() []T {
+	if p.Grad == nil {
+		p.Grad = &Tensor[T]{Shape: append([]int(nil), p.Value.Shape...)}
+	}
+	if len(p.Grad.Data) != p.Value.Len() {
+		p.Grad.Data = make([]T, p.Value.Len())
+	}
+	return p.Grad.Data
 }
 
 // OptimizerSpec names an update rule and its settings; unset settings take

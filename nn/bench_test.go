@@ -41,10 +41,8 @@ func BenchmarkTrainStep(b *testing.B) {
 					ys[i][j] = rng.IntN(c.classes)
 				}
 			}
-			reg := m.Spec().Reg
 			for i := 0; i < 2; i++ { // warm up: buffers and optimiser state
-				m.lossDeferDecay(xs[i], ys[i])
-				opt.update(m.Params(), 1e-3, reg, threads)
+				trainStep(m, xs[i], ys[i], opt, 1e-3)
 			}
 			b.ReportAllocs()
 			cpu0 := processCPUSeconds()
@@ -54,8 +52,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			// the testing package sets GOMAXPROCS to it, so "-cpu 1,2"
 			// measured 2 threads twice.
 			for i := 0; i < b.N; i++ { // the solver's step (session.step) without loading the batch
-				m.lossDeferDecay(xs[i%4], ys[i%4])
-				opt.update(m.Params(), 1e-3, reg, threads)
+				trainStep(m, xs[i%4], ys[i%4], opt, 1e-3)
 			}
 			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
 			// On a shared machine the wall clock also counts time the

@@ -185,7 +185,7 @@ func (l *convLayer[T]) backward(dout *Tensor[T]) *Tensor[T] {
 			db[f] = s
 		}
 	}
-	kernels.GemmRows(l.ex.count(), false, true, g.F, g.K, np, 1, dtmp, np, &l.cols, 0, l.w.Grad.Data, g.K)
+	kernels.GemmRows(l.ex.count(), false, true, g.F, g.K, np, 1, dtmp, np, &l.cols, 0, l.w.grad(), g.K)
 	if !l.needDx {
 		return nil
 	}

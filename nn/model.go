@@ -25,7 +25,10 @@ type Model[T Float] struct {
 
 // exec holds how many goroutines the kernels of one model may use. The
 // model and its layers share one, so SetThreads reaches every layer.
-type exec struct{ threads int }
+type exec struct {
+	threads int
+	apply   applier // the update under way in trainStep, else nil
+}
 
 // gemm is kernels.Gemm, split over the model's threads when it has several
 // (bit-identical either way: see kernels.GemmParallel). A nil exec is one
@@ -114,7 +117,7 @@ func (b *builder[T]) next() (LayerSpec, bool) {
 func (b *builder[T]) newParams(wShape []int, fanIn, bLen int) (*Param[T], *Param[T]) {
 	b.numbered++
 	k := strconv.Itoa(b.numbered)
-	w := &Param[T]{Name: "W" + k, Value: NewTensor[T](wShape...), Grad: NewTensor[T](wShape...), Decay: true}
+	w := &Param[T]{Name: "W" + k, Value: NewTensor[T](wShape...), Grad: &Tensor[T]{Shape: append([]int(nil), wShape...)}, Decay: true}
 	bias := &Param[T]{Name: "b" + k, Value: NewTensor[T](bLen), Grad: NewTensor[T](bLen)}
 	fillNormal(w.Value.Data, initStd(b.spec, fanIn), b.initRNG)
 	b.m.ps = append(b.m.ps, w, bias)
@@ -156,21 +159,48 @@ func (m *Model[T]) forward(x *Tensor[T], train bool) *Tensor[T] {
 // mean softmax cross-entropy plus 0.5·reg·Σ‖W‖².
 func (m *Model[T]) Loss(x *Tensor[T], y []int) float64 { return m.loss(x, y, true) }
 
-// lossDeferDecay is Loss without adding reg·W to the gradients (the loss
-// still includes the L2 term): the solver's optimiser adds it on the fly
-// (Optimizer.update), which saves a pass over the weights.
-func (m *Model[T]) lossDeferDecay(x *Tensor[T], y []int) float64 { return m.loss(x, y, false) }
-
 // loss is the forward and backward pass of Loss; decayGrad says whether
 // reg·W goes into the weights' gradients here.
 func (m *Model[T]) loss(x *Tensor[T], y []int, decayGrad bool) float64 {
+	loss, d := m.forwardLoss(x, y)
+	m.backward(d)
+	return loss + m.regularise(decayGrad)
+}
+
+// forwardLoss runs a training-mode forward pass and returns the mean
+// cross-entropy and its gradient with respect to the scores.
+func (m *Model[T]) forwardLoss(x *Tensor[T], y []int) (float64, *Tensor[T]) {
 	scores := m.forward(x, true)
 	d := m.dscores.resize(scores.Shape[0], m.classes)
-	loss := log1p(float64(m.classes-1)) + softmaxLoss(scores, y, d.Data)
+	return log1p(float64(m.classes-1)) + softmaxLoss(scores, y, d.Data), d
+}
+
+// backward runs every layer's backward pass from dscores, last layer first.
+func (m *Model[T]) backward(d *Tensor[T]) {
 	for i := len(m.layers) - 1; i >= 0; i-- {
 		d = m.layers[i].backward(d)
 	}
-	return loss + m.regularise(decayGrad)
+}
+
+// trainStep is one training iteration on batch x with labels y: the forward
+// pass and the loss (Loss's), then, when the loss is finite, the backward
+// pass and opt's update at learning rate lr. An affine weight is updated
+// block by block as its gradient is computed, never stored whole (less
+// memory, one pass over a weight-sized array less), the other parameters
+// after the backward pass; the weights are bit-identical to those of Loss
+// followed by opt.Step.
+func trainStep(m *Model[float32], x *Tensor[float32], y []int, opt Optimizer, lr float64) float64 {
+	loss, d := m.forwardLoss(x, y)
+	loss += m.regularise(false) // before the update changes the weights
+	if !isFinite(loss) {
+		return loss
+	}
+	a := opt.begin(m.ps, lr, m.spec.Reg)
+	m.ex.apply = a
+	m.backward(d)
+	m.ex.apply = nil
+	applyStored(a, m.ps, m.threads(), true)
+	return loss
 }
 
 // dataLoss is the training-mode loss without the backward pass and without
@@ -197,13 +227,13 @@ func (m *Model[T]) regularise(grad bool) float64 {
 			continue
 		}
 		w := p.Value.Data
-		g := p.Grad.Data[:len(w)]
 		if f32, ok := any(w).([]float32); ok {
 			sum += kernels.SumSquares(f32)
 		} else {
 			sum += sumSquares(w)
 		}
 		if grad {
+			g := p.grad()
 			for i, v := range w {
 				g[i] += T(r * v)
 			}

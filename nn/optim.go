@@ -18,15 +18,12 @@ type Optimizer interface {
 	// Step applies one update with learning rate lr (the solver decays it).
 	Step(params []*Param[float32], lr float64)
 
-	// update is Step on the gradient plus reg·w for every parameter marked
-	// Decay, added as it is read: the solver leaves the L2 term out of the
-	// gradients (Model.lossDeferDecay) and saves a pass over the weights.
-	// The result is bit-identical to adding reg·w to Grad first and calling
-	// Step.
-	//
-	// threads is how many goroutines the update may use (≤ 1: the calling
-	// one); the result does not depend on it.
-	update(params []*Param[float32], lr, reg float64, threads int)
+	// begin starts one update of params with learning rate lr: the
+	// returned applier updates any part of any parameter from its gradient.
+	// reg·w is added to the gradient of every parameter marked Decay as it
+	// is read: the solver leaves the L2 term out of the gradients and saves
+	// a pass over the weights, bit-identical to adding it to Grad first.
+	begin(params []*Param[float32], lr, reg float64) applier
 
 	// save returns the rule's state for params (see OptimState): its own
 	// buffers, not copies, so that saving a checkpoint costs no memory;
@@ -34,6 +31,34 @@ type Optimizer interface {
 	// buffers (taken over, not copied), or says why st does not fit.
 	save(params []*Param[float32]) OptimState
 	load(st OptimState, params []*Param[float32]) error
+}
+
+// applier is one update under way (Optimizer.begin). apply updates the
+// elements [lo, lo+len(g)) of params[k] from their gradient g on up to
+// threads goroutines (the result does not depend on it). Every element is
+// applied once per update, in any order; calls for different elements may
+// run concurrently, which is how a layer applies its weight's gradient block
+// by block while it computes it, never storing it whole.
+type applier interface {
+	apply(k, lo int, g []float32, threads int)
+}
+
+// updateAll is one step of o over the stored gradients of params, on up to
+// threads goroutines.
+func updateAll(o Optimizer, params []*Param[float32], lr, reg float64, threads int) {
+	applyStored(o.begin(params, lr, reg), params, threads, false)
+}
+
+// applyStored applies a to the stored gradient of every learnt parameter,
+// except, when skipDirect is set, those a layer applied during its backward
+// pass (Param.direct).
+func applyStored(a applier, params []*Param[float32], threads int, skipDirect bool) {
+	for k, p := range params {
+		if p.Buffer || skipDirect && p.direct {
+			continue
+		}
+		a.apply(k, 0, p.grad()[:len(p.Value.Data)], threads)
+	}
 }
 
 // OptimizerType is one update rule: its settings, with their defaults and
@@ -95,7 +120,7 @@ var (
 // reference lists them.
 var optimizerTypes = []*OptimizerType{
 	{Name: "sgd", Settings: []OptimizerSetting{lrSetting("1e-2")},
-		make: func(s OptimizerSpec) Optimizer { return sgd{} }},
+		make: func(s OptimizerSpec) Optimizer { return &sgd{} }},
 	{Name: "sgd_momentum", Settings: []OptimizerSetting{lrSetting("1e-2"), momentumSetting},
 		make: func(s OptimizerSpec) Optimizer { return &sgdMomentum{mu: float32(s.Momentum.v)} }},
 	{Name: "rmsprop", Settings: []OptimizerSetting{lrSetting("1e-2"), decaySetting, epsSetting},
@@ -212,40 +237,58 @@ func decayOf(p *Param[float32], reg float64) (float32, bool) {
 }
 
 // sgd is w -= lr·dw.
-type sgd struct{}
+type sgd struct{ step }
 
-func (o sgd) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0, 1) }
+// step holds what every rule's update needs during one step: the
+// parameters, the learning rate and the L2 factor.
+type step struct {
+	params []*Param[float32]
+	lr     float32
+	reg    float64
+}
 
-func (sgd) save([]*Param[float32]) OptimState { return OptimState{} }
+func (s *step) set(params []*Param[float32], lr, reg float64) {
+	s.params, s.lr, s.reg = params, float32(lr), reg
+}
 
-func (sgd) load(st OptimState, params []*Param[float32]) error { return restoreSlots(st, params, nil) }
+// part is elements [lo, lo+len(g)) of params[k] with its L2 factor.
+func (s *step) part(k, lo int, g []float32) (w []float32, d float32, decay bool) {
+	p := s.params[k]
+	d, decay = decayOf(p, s.reg)
+	return p.Value.Data[lo : lo+len(g)], d, decay
+}
 
-func (sgd) update(params []*Param[float32], lr, reg float64, _ int) {
-	r := float32(lr)
-	for _, p := range params {
-		if p.Buffer {
-			continue
+func (o *sgd) Step(params []*Param[float32], lr float64) { updateAll(o, params, lr, 0, 1) }
+
+func (*sgd) save([]*Param[float32]) OptimState { return OptimState{} }
+
+func (*sgd) load(st OptimState, params []*Param[float32]) error { return restoreSlots(st, params, nil) }
+
+func (o *sgd) begin(params []*Param[float32], lr, reg float64) applier {
+	o.set(params, lr, reg)
+	return o
+}
+
+func (o *sgd) apply(k, lo int, g []float32, _ int) {
+	w, d, decay := o.part(k, lo, g)
+	r := o.lr
+	for i := range w {
+		gi := g[i]
+		if decay {
+			gi += float32(d * w[i])
 		}
-		d, decay := decayOf(p, reg)
-		w := p.Value.Data
-		g := p.Grad.Data[:len(w)]
-		for i := range w {
-			gi := g[i]
-			if decay {
-				gi += float32(d * w[i])
-			}
-			w[i] -= float32(r * gi)
-		}
+		w[i] -= float32(r * gi)
 	}
 }
 
 // sgdMomentum is v = μ·v - lr·dw; w += v.
 type sgdMomentum struct {
+	step
 	mu float32
 	v  [][]float32
 }
 
-func (o *sgdMomentum) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0, 1) }
+func (o *sgdMomentum) Step(params []*Param[float32], lr float64) { updateAll(o, params, lr, 0, 1) }
 
 func (o *sgdMomentum) save(params []*Param[float32]) OptimState {
 	o.v = state(o.v, params)
@@ -256,34 +299,33 @@ func (o *sgdMomentum) load(st OptimState, params []*Param[float32]) error {
 	return restoreSlots(st, params, map[string]*[][]float32{"v": &o.v})
 }
 
-func (o *sgdMomentum) update(params []*Param[float32], lr, reg float64, _ int) {
+func (o *sgdMomentum) begin(params []*Param[float32], lr, reg float64) applier {
 	o.v = state(o.v, params)
-	r := float32(lr)
-	for k, p := range params {
-		if p.Buffer {
-			continue
+	o.set(params, lr, reg)
+	return o
+}
+
+func (o *sgdMomentum) apply(k, lo int, g []float32, _ int) {
+	w, d, decay := o.part(k, lo, g)
+	v, r := o.v[k][lo:lo+len(w)], o.lr
+	for i := range w {
+		gi := g[i]
+		if decay {
+			gi += float32(d * w[i])
 		}
-		d, decay := decayOf(p, reg)
-		w := p.Value.Data
-		v, g := o.v[k][:len(w)], p.Grad.Data[:len(w)]
-		for i := range w {
-			gi := g[i]
-			if decay {
-				gi += float32(d * w[i])
-			}
-			v[i] = float32(o.mu*v[i]) - float32(r*gi)
-			w[i] += v[i]
-		}
+		v[i] = float32(o.mu*v[i]) - float32(r*gi)
+		w[i] += v[i]
 	}
 }
 
 // rmsprop is c = ρ·c + (1-ρ)·dw²; w -= lr·dw / (√c + ε).
 type rmsprop struct {
+	step
 	decay, rest, eps float32 // rest is 1-decay, formed in float64
 	cache            [][]float32
 }
 
-func (o *rmsprop) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0, 1) }
+func (o *rmsprop) Step(params []*Param[float32], lr float64) { updateAll(o, params, lr, 0, 1) }
 
 func (o *rmsprop) save(params []*Param[float32]) OptimState {
 	o.cache = state(o.cache, params)
@@ -294,24 +336,22 @@ func (o *rmsprop) load(st OptimState, params []*Param[float32]) error {
 	return restoreSlots(st, params, map[string]*[][]float32{"cache": &o.cache})
 }
 
-func (o *rmsprop) update(params []*Param[float32], lr, reg float64, _ int) {
+func (o *rmsprop) begin(params []*Param[float32], lr, reg float64) applier {
 	o.cache = state(o.cache, params)
-	r := float32(lr)
-	for k, p := range params {
-		if p.Buffer {
-			continue
+	o.set(params, lr, reg)
+	return o
+}
+
+func (o *rmsprop) apply(k, lo int, g []float32, _ int) {
+	w, d, decay := o.part(k, lo, g)
+	c, r := o.cache[k][lo:lo+len(w)], o.lr
+	for i := range w {
+		gi := g[i]
+		if decay {
+			gi += float32(d * w[i])
 		}
-		d, decay := decayOf(p, reg)
-		w := p.Value.Data
-		c, g := o.cache[k][:len(w)], p.Grad.Data[:len(w)]
-		for i := range w {
-			gi := g[i]
-			if decay {
-				gi += float32(d * w[i])
-			}
-			c[i] = float32(o.decay*c[i]) + float32(float32(o.rest*gi)*gi)
-			w[i] -= float32(r*gi) / (float32(math.Sqrt(float64(c[i]))) + o.eps)
-		}
+		c[i] = float32(o.decay*c[i]) + float32(float32(o.rest*gi)*gi)
+		w[i] -= float32(r*gi) / (float32(math.Sqrt(float64(c[i]))) + o.eps)
 	}
 }
 
@@ -321,12 +361,14 @@ func (o *rmsprop) update(params []*Param[float32], lr, reg float64, _ int) {
 // over each parameter (fused, vectorised: kernels.Adam), with the bias
 // corrections computed once per step in float64.
 type adam struct {
+	step
 	b1, b2, eps float64
 	t           int
 	m, v        [][]float32
+	c           kernels.AdamConsts // this step's, without the L2 factor
 }
 
-func (o *adam) Step(params []*Param[float32], lr float64) { o.update(params, lr, 0, 1) }
+func (o *adam) Step(params []*Param[float32], lr float64) { updateAll(o, params, lr, 0, 1) }
 
 func (o *adam) save(params []*Param[float32]) OptimState {
 	o.m, o.v = state(o.m, params), state(o.v, params)
@@ -344,23 +386,25 @@ func (o *adam) load(st OptimState, params []*Param[float32]) error {
 	return nil
 }
 
-func (o *adam) update(params []*Param[float32], lr, reg float64, threads int) {
+func (o *adam) begin(params []*Param[float32], lr, reg float64) applier {
 	o.m, o.v = state(o.m, params), state(o.v, params)
+	o.set(params, lr, reg)
 	o.t++
 	bc1 := 1 - powInt(o.b1, o.t)
 	bc2 := 1 - powInt(o.b2, o.t)
 	// 1-β is formed in float64: in float32, 1-0.999 is off by 1e-5 relative.
-	c := kernels.AdamConsts{
+	o.c = kernels.AdamConsts{
 		B1: float32(o.b1), C1: float32(1 - o.b1),
 		B2: float32(o.b2), C2: float32(1 - o.b2),
 		Step: float32(lr / bc1), InvSqrtBC2: float32(1 / math.Sqrt(bc2)), Eps: float32(o.eps),
 	}
-	for k, p := range params {
-		if p.Buffer {
-			continue
-		}
-		c.Decay, c.HasDecay = decayOf(p, reg)
-		w := p.Value.Data
-		kernels.AdamParallel(threads, w, p.Grad.Data[:len(w)], o.m[k][:len(w)], o.v[k][:len(w)], &c)
-	}
+	return o
+}
+
+func (o *adam) apply(k, lo int, g []float32, threads int) {
+	w, d, decay := o.part(k, lo, g)
+	c := o.c
+	c.Decay, c.HasDecay = d, decay
+	hi := lo + len(w)
+	kernels.AdamParallel(threads, w, g, o.m[k][lo:hi], o.v[k][lo:hi], &c)
 }

@@ -163,30 +163,39 @@ func TestOptimizerStepAllocs(t *testing.T) {
 	}
 }
 
-// TestDeferredDecayIsBitIdentical: the solver's path (gradients without the
-// L2 term, added by the optimiser as it reads them) must give exactly the
-// weights of Loss followed by Step, for every rule.
-func TestDeferredDecayIsBitIdentical(t *testing.T) {
+// TestTrainStepIsBitIdentical: the solver's step (the L2 term added by the
+// optimiser as it reads a gradient, affine weights updated block by block
+// as their gradient is computed, on any number of threads) must give
+// exactly the losses and weights of Loss followed by Step, for every rule,
+// and must never store an affine weight's gradient.
+func TestTrainStepIsBitIdentical(t *testing.T) {
+	defer func(b int) { dwBlock = b }(dwBlock)
 	spec := ThreeLayerConvNet(ThreeLayerConfig{NumFilters: 3, FilterSize: 3, HiddenDim: 9, WeightScale: 0.1, Reg: 0.3})
 	for _, name := range OptimizerNames() {
-		a, _ := Build[float32](spec, [3]int{2, 8, 8}, 4, 1)
-		b, _ := Build[float32](spec, [3]int{2, 8, 8}, 4, 1)
-		oa, _ := NewOptimizer(OptimizerSpec{Name: name, LR: 1e-2})
-		ob, _ := NewOptimizer(OptimizerSpec{Name: name, LR: 1e-2})
-		for step := uint64(0); step < 3; step++ {
-			x, y := RandomBatch[float32]([3]int{2, 8, 8}, 4, 5, step)
-			la := a.Loss(x, y)
-			oa.Step(a.Params(), 1e-2)
-			lb := b.lossDeferDecay(x, y)
-			ob.update(b.Params(), 1e-2, spec.Reg, 1)
-			if la != lb {
-				t.Errorf("%s step %d: loss %v vs deferred %v", name, step, la, lb)
+		for _, tc := range []struct{ threads, block int }{{1, 1 << 15}, {1, 20}, {3, 20}, {2, 9}} {
+			dwBlock = tc.block
+			a, _ := Build[float32](spec, [3]int{2, 8, 8}, 4, 1)
+			b, _ := Build[float32](spec, [3]int{2, 8, 8}, 4, 1)
+			b.SetThreads(tc.threads)
+			oa, _ := NewOptimizer(OptimizerSpec{Name: name, LR: 1e-2})
+			ob, _ := NewOptimizer(OptimizerSpec{Name: name, LR: 1e-2})
+			for step := uint64(0); step < 3; step++ {
+				x, y := RandomBatch[float32]([3]int{2, 8, 8}, 4, 5, step)
+				la := a.Loss(x, y)
+				oa.Step(a.Params(), 1e-2)
+				if lb := trainStep(b, x, y, ob, 1e-2); la != lb {
+					t.Errorf("%s %+v step %d: loss %v vs trainStep's %v", name, tc, step, la, lb)
+				}
 			}
-		}
-		for i, p := range a.Params() {
-			for j, v := range p.Value.Data {
-				if v != b.Params()[i].Value.Data[j] {
-					t.Fatalf("%s: %s[%d] = %v, deferred decay gives %v", name, p.Name, j, v, b.Params()[i].Value.Data[j])
+			for i, p := range a.Params() {
+				q := b.Params()[i]
+				for j, v := range p.Value.Data {
+					if v != q.Value.Data[j] {
+						t.Fatalf("%s %+v: %s[%d] = %v, trainStep gives %v", name, tc, p.Name, j, v, q.Value.Data[j])
+					}
+				}
+				if q.direct != (p.Name == "W2" || p.Name == "W3") || q.direct && q.Grad.Data != nil {
+					t.Errorf("%s: %s direct %v with a stored gradient of %d", name, q.Name, q.direct, len(q.Grad.Data))
 				}
 			}
 		}

@@ -398,12 +398,7 @@ func (s *session) load(set Images, idx []int) *Tensor[float32] {
 // step runs one training iteration on images idx and returns the loss; the
 // parameters are updated only when the loss is finite.
 func (s *session) step(set Images, idx []int, opt Optimizer, lr float64) float64 {
-	x := s.load(set, idx)
-	loss := s.m.lossDeferDecay(x, s.y)
-	if isFinite(loss) {
-		opt.update(s.m.Params(), lr, s.m.spec.Reg, s.m.threads())
-	}
-	return loss
+	return trainStep(s.m, s.load(set, idx), s.y, opt, lr)
 }
 
 // accuracy is the fraction of images idx of set (all of them when idx is

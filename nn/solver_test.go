@@ -263,8 +263,7 @@ func TestStepsIndependentOfGOMAXPROCS(t *testing.T) {
 		var losses []float64
 		for i := uint64(0); i < 3; i++ {
 			x, y := RandomBatch[float32]([3]int{1, 28, 28}, 10, 50, i)
-			losses = append(losses, m.lossDeferDecay(x, y))
-			opt.update(m.Params(), 1e-3, m.spec.Reg, m.threads())
+			losses = append(losses, trainStep(m, x, y, opt, 1e-3))
 		}
 		var w []float32
 		for _, p := range m.Params() {

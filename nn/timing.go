@@ -32,10 +32,7 @@ func TimeSteps(spec ModelSpec, opt OptimizerSpec, in [3]int, classes, batch, thr
 	}
 	m.SetThreads(threads)
 	x, y := RandomBatch[float32](in, classes, batch, 1)
-	step := func() {
-		m.lossDeferDecay(x, y)
-		o.update(m.Params(), opt.LR, spec.Reg, m.threads())
-	}
+	step := func() { trainStep(m, x, y, o, opt.LR) }
 	step()
 	start, n := time.Now(), 0
 	for n < 2 || time.Since(start) < budget {
