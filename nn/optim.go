@@ -122,10 +122,10 @@ var optimizerTypes = []*OptimizerType{
 	{Name: "sgd", Settings: []OptimizerSetting{lrSetting("1e-2")},
 		make: func(s OptimizerSpec) Optimizer { return &sgd{} }},
 	{Name: "sgd_momentum", Settings: []OptimizerSetting{lrSetting("1e-2"), momentumSetting},
-		make: func(s OptimizerSpec) Optimizer { return &sgdMomentum{mu: float32(s.Momentum.v)} }},
+		make: func(s OptimizerSpec) Optimizer { return &sgdMomentum{slot: slot{name: "v"}, mu: float32(s.Momentum.v)} }},
 	{Name: "rmsprop", Settings: []OptimizerSetting{lrSetting("1e-2"), decaySetting, epsSetting},
 		make: func(s OptimizerSpec) Optimizer {
-			return &rmsprop{decay: float32(s.DecayRate.v), rest: float32(1 - s.DecayRate.v), eps: float32(s.Eps.v)}
+			return &rmsprop{slot: slot{name: "cache"}, decay: float32(s.DecayRate.v), rest: float32(1 - s.DecayRate.v), eps: float32(s.Eps.v)}
 		}},
 	{Name: "adam", Settings: []OptimizerSetting{lrSetting("1e-3"), beta1Setting, beta2Setting, epsSetting},
 		make: func(s OptimizerSpec) Optimizer { return &adam{b1: s.Beta1.v, b2: s.Beta2.v, eps: s.Eps.v} }},
@@ -283,31 +283,20 @@ func (o *sgd) apply(k, lo int, g []float32, _ int) {
 
 // sgdMomentum is v = μ·v - lr·dw; w += v.
 type sgdMomentum struct {
-	step
+	slot
 	mu float32
-	v  [][]float32
 }
 
 func (o *sgdMomentum) Step(params []*Param[float32], lr float64) { updateAll(o, params, lr, 0, 1) }
 
-func (o *sgdMomentum) save(params []*Param[float32]) OptimState {
-	o.v = state(o.v, params)
-	return OptimState{Slots: map[string][][]float32{"v": o.v}}
-}
-
-func (o *sgdMomentum) load(st OptimState, params []*Param[float32]) error {
-	return restoreSlots(st, params, map[string]*[][]float32{"v": &o.v})
-}
-
 func (o *sgdMomentum) begin(params []*Param[float32], lr, reg float64) applier {
-	o.v = state(o.v, params)
-	o.set(params, lr, reg)
+	o.start(params, lr, reg)
 	return o
 }
 
 func (o *sgdMomentum) apply(k, lo int, g []float32, _ int) {
 	w, d, decay := o.part(k, lo, g)
-	v, r := o.v[k][lo:lo+len(w)], o.lr
+	v, r := o.s[k][lo:lo+len(w)], o.lr
 	for i := range w {
 		gi := g[i]
 		if decay {
@@ -318,33 +307,45 @@ func (o *sgdMomentum) apply(k, lo int, g []float32, _ int) {
 	}
 }
 
+// slot is the state of a rule with one value per parameter element
+// (sgd_momentum's velocity, rmsprop's cache), saved under name.
+type slot struct {
+	step
+	name string
+	s    [][]float32
+}
+
+func (o *slot) save(params []*Param[float32]) OptimState {
+	o.s = state(o.s, params)
+	return OptimState{Slots: map[string][][]float32{o.name: o.s}}
+}
+
+func (o *slot) load(st OptimState, params []*Param[float32]) error {
+	return restoreSlots(st, params, map[string]*[][]float32{o.name: &o.s})
+}
+
+// start begins an update: the slot allocated, the step's settings kept.
+func (o *slot) start(params []*Param[float32], lr, reg float64) {
+	o.s = state(o.s, params)
+	o.set(params, lr, reg)
+}
+
 // rmsprop is c = ρ·c + (1-ρ)·dw²; w -= lr·dw / (√c + ε).
 type rmsprop struct {
-	step
+	slot
 	decay, rest, eps float32 // rest is 1-decay, formed in float64
-	cache            [][]float32
 }
 
 func (o *rmsprop) Step(params []*Param[float32], lr float64) { updateAll(o, params, lr, 0, 1) }
 
-func (o *rmsprop) save(params []*Param[float32]) OptimState {
-	o.cache = state(o.cache, params)
-	return OptimState{Slots: map[string][][]float32{"cache": o.cache}}
-}
-
-func (o *rmsprop) load(st OptimState, params []*Param[float32]) error {
-	return restoreSlots(st, params, map[string]*[][]float32{"cache": &o.cache})
-}
-
 func (o *rmsprop) begin(params []*Param[float32], lr, reg float64) applier {
-	o.cache = state(o.cache, params)
-	o.set(params, lr, reg)
+	o.start(params, lr, reg)
 	return o
 }
 
 func (o *rmsprop) apply(k, lo int, g []float32, _ int) {
 	w, d, decay := o.part(k, lo, g)
-	c, r := o.cache[k][lo:lo+len(w)], o.lr
+	c, r := o.s[k][lo:lo+len(w)], o.lr
 	for i := range w {
 		gi := g[i]
 		if decay {
