@@ -26,7 +26,9 @@ import "unsafe"
 // hidden 500): few padded rows, and 12 YMM accumulators + 3 B vectors + 1
 // broadcast fill the 16 AVX2 registers. The AVX-512 path packs B 48 wide
 // and multiplies two A micro-panels at once (8×48: 24 of its 32 ZMM
-// registers accumulate). None of these sizes changes a bit of the result:
+// registers accumulate); its edge tiles (fewer rows, or a last panel
+// narrower than 48) run a kernel that masks the lanes past the edge, on C
+// in place, with no tile buffer. None of these sizes changes a bit of the result:
 // only kcBlock does, and it is the same on every path.
 const (
 	mr      = 4
@@ -124,31 +126,23 @@ func sgemmWith(s *scratch, transA, transB bool, m, n, k int, alpha float32, a []
 
 // sgemmDirectBlock is one (jc, pc) step of sgemmWith with B read in place
 // (directB): the nc columns of the kc rows of B at b (row stride ldb), the
-// k block starting at row pc of op(A); only a last, partial panel is
-// packed.
+// k block starting at row pc of op(A).
 func sgemmDirectBlock(s *scratch, transA bool, m, nc, kc int, alpha float32, a []float32, lda int, b []float32, ldb, pc int, beta float32, c []float32, ldc int) {
-	full := nc / nr
-	w := nc - full*nr
-	if w > 0 {
-		packB(false, b, ldb, 0, kc, full*nr, w, s.b)
-	}
 	if pc > 0 {
 		beta = 1
 	}
 	for ic := 0; ic < m; ic += mcBlock {
 		mc := min(mcBlock, m-ic)
 		packA(transA, a, lda, ic, mc, pc, kc, alpha, s.a)
-		if full > 0 {
-			macroKernelDirect(mc, full, kc, s.a, b, ldb, beta, c[ic*ldc:], ldc, &s.tile)
-		}
-		if w > 0 {
-			macroKernel(mc, w, kc, s.a, s.b, beta, c[ic*ldc+full*nr:], ldc, &s.tile)
-		}
+		macroKernelDirect(mc, nc, kc, s.a, b, ldb, beta, c[ic*ldc:], ldc)
 	}
 }
 
 // macroKernel computes C[0:mc, 0:nc] = Ap·Bp + beta·C from packed panels.
 func macroKernel(mc, nc, kc int, ap, bp []float32, beta float32, c []float32, ldc int, tile *[mr * nrMax]float32) {
+	if wideKernels(mc, nc, kc, ap, bp, beta, c, ldc) {
+		return
+	}
 	for jr := 0; jr < nc; jr += nr {
 		w := min(nr, nc-jr)
 		wp := nr
@@ -160,10 +154,6 @@ func macroKernel(mc, nc, kc int, ap, bp []float32, beta float32, c []float32, ld
 			h := min(mr, mc-ir)
 			apan := ap[(ir/mr)*kc*mr:][:kc*mr]
 			if h == mr && w == nr {
-				if ir+2*mr <= mc && pairKernel(kc, ap[(ir/mr)*kc*mr:][:2*kc*mr], bpan, c[ir*ldc+jr:], ldc, beta) {
-					ir += mr // two panels done
-					continue
-				}
 				microKernel(kc, apan, bpan, c[ir*ldc+jr:], ldc, beta)
 				continue
 			}

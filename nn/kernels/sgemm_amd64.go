@@ -34,60 +34,82 @@ func setPath(name string) {
 	}
 }
 
-// kernel4x48AVX512 and kernel8x48AVX512 are the micro-kernel for B
-// micro-panels 48 wide (sgemm_amd64.s), on 4 rows of A or on two
-// consecutive packed A micro-panels (8 rows; the second at a + kc·4).
-// Row p of the B panel is at b + p·ldb: ldb is 48 for a packed panel, or
-// the row stride of an unpacked B (see directB). Same operations per
-// element as kernel4x24AVX2. kc must be at least 1.
+// kernel8x48AVX512 is the micro-kernel for B micro-panels 48 wide
+// (sgemm_amd64.s), on two consecutive packed A micro-panels (8 rows; the
+// second at a + kc·4). Row p of the B panel is at b + p·ldb: ldb is 48 for
+// a packed panel, or the row stride of an unpacked B (see directB). With
+// pf ≠ 0 it also prefetches the panel pf bytes further on. kernelEdgeAVX512
+// computes only the first h ≤ 8 rows and the columns set in mask (the first
+// w ≤ 48, in nv = ⌈w/16⌉ vectors), reading and writing nothing outside
+// them. Same operations per element as kernel4x24AVX2. kc must be at least
+// 1.
 //
 //go:noescape
-func kernel4x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb int)
+func kernel8x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, pf int)
 
 //go:noescape
-func kernel8x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb int)
+func kernelEdgeAVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, h, nv int, mask uint64)
 
-// pairKernel runs the 8-row kernel on two A micro-panels, or returns false
-// when the path has none.
-func pairKernel(kc int, a, b, c []float32, ldc int, beta float32) bool {
+// directB says whether the micro-kernels can read a stored, untransposed B
+// in place (the AVX-512 path), so that B needs no packing.
+func directB() bool { return useAVX512 }
+
+// wideKernels is macroKernel on the AVX-512 path (false on the others).
+func wideKernels(mc, nc, kc int, ap, bp []float32, beta float32, c []float32, ldc int) bool {
 	if !useAVX512 {
 		return false
 	}
-	_ = a[2*kc*mr-1]
-	_ = b[kc*nr-1]
-	_ = c[(2*mr-1)*ldc+nr-1]
-	kernel8x48AVX512(kc, &a[0], &b[0], &c[0], ldc, beta, nr)
+	full := nc / nr
+	ldEdge := edgeWidth(nc - full*nr)
+	macroKernelAVX512(mc, nc, kc, ap, bp, nr, kc*nr, ldEdge, beta, c, ldc, 0)
 	return true
 }
 
-// directB says whether the micro-kernels can read full panels of a stored,
-// untransposed B in place (the AVX-512 path), so that B needs no packing.
-func directB() bool { return useAVX512 }
+// macroKernelDirect is macroKernel for an unpacked B (row stride ldb) on
+// the AVX-512 path: each B panel is read from B itself by every
+// micro-kernel that uses it, instead of from a packed copy, and the 8-row
+// kernel on the top rows of a panel prefetches the next one (B is then
+// read once per product, typically from memory, each panel row a different
+// stream: too many for the hardware prefetchers). The operations per
+// element are those of macroKernel.
+func macroKernelDirect(mc, nc, kc int, ap, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	macroKernelAVX512(mc, nc, kc, ap, b, ldb, nr, ldb, beta, c, ldc, nr*4)
+}
 
-// macroKernelDirect is macroKernel for panels full nr-wide panels of an
-// unpacked B (row stride ldb) on the AVX-512 path: each B panel is read
-// from B itself by every micro-kernel that uses it, instead of from a
-// packed copy. The operations per element are those of macroKernel.
-func macroKernelDirect(mc, panels, kc int, ap, b []float32, ldb int, beta float32, c []float32, ldc int, tile *[mr * nrMax]float32) {
-	_ = b[(kc-1)*ldb+panels*nr-1]
+// macroKernelAVX512 computes C[0:mc, 0:nc] = Ap·B + beta·C with B's full
+// 48-wide panels at b[q·pstride], rows ldb apart, and the last nc mod 48
+// columns in a panel after them whose rows are ldEdge apart. pf is the
+// prefetch distance of kernel8x48AVX512 on the first rows of a panel.
+func macroKernelAVX512(mc, nc, kc int, ap, b []float32, ldb, pstride, ldEdge int, beta float32, c []float32, ldc, pf int) {
+	full := nc / nr
+	w := nc - full*nr
 	_ = ap[roundUp(mc, mr)*kc-1]
-	for q := 0; q < panels; q++ {
-		bq := &b[q*nr]
-		for ir := 0; ir < mc; ir += mr {
-			h := min(mr, mc-ir)
-			apan := &ap[(ir/mr)*kc*mr]
-			switch {
-			case ir+2*mr <= mc:
-				_ = c[(ir+2*mr-1)*ldc+q*nr+nr-1]
-				kernel8x48AVX512(kc, apan, bq, &c[ir*ldc+q*nr], ldc, beta, ldb)
-				ir += mr // two panels done
-			case h == mr:
-				_ = c[(ir+mr-1)*ldc+q*nr+nr-1]
-				kernel4x48AVX512(kc, apan, bq, &c[ir*ldc+q*nr], ldc, beta, ldb)
-			default:
-				kernel4x48AVX512(kc, apan, bq, &tile[0], nr, 0, ldb)
-				storeTile(h, nr, tile[:], c[ir*ldc+q*nr:], ldc, beta)
+	_ = c[(mc-1)*ldc+nc-1]
+	if full > 0 {
+		_ = b[(full-1)*pstride+(kc-1)*ldb+nr-1]
+	}
+	if w > 0 {
+		_ = b[full*pstride+(kc-1)*ldEdge+w-1]
+	}
+	for q := 0; q < full; q++ {
+		bq := &b[q*pstride]
+		for ir := 0; ir < mc; ir += 2 * mr {
+			ci := &c[ir*ldc+q*nr]
+			if h := mc - ir; h < 2*mr {
+				kernelEdgeAVX512(kc, &ap[ir*kc], bq, ci, ldc, beta, ldb, h, nr/16, 1<<nr-1)
+				continue
 			}
+			p := 0
+			if ir == 0 {
+				p = pf
+			}
+			kernel8x48AVX512(kc, &ap[ir*kc], bq, ci, ldc, beta, ldb, p)
+		}
+	}
+	if w > 0 {
+		be := &b[full*pstride]
+		for ir := 0; ir < mc; ir += 2 * mr {
+			kernelEdgeAVX512(kc, &ap[ir*kc], be, &c[ir*ldc+full*nr], ldc, beta, ldEdge, min(2*mr, mc-ir), (w+15)/16, 1<<w-1)
 		}
 	}
 }
@@ -109,9 +131,13 @@ func kernel4x8AVX2(kc int, a, b, c *float32, ldc int)
 func kernel4x16AVX2(kc int, a, b, c *float32, ldc int)
 
 // edgeWidth is the width of the packed micro-panel that holds the last w < nr
-// columns of a block of B: the next multiple of 8 when the narrow AVX2
-// kernels (8 and 16 wide) can run, else nr.
+// columns of a block of B: the next multiple of 16 on the AVX-512 path
+// (whose edge kernel masks the rest), of 8 when the narrow AVX2 kernels (8
+// and 16 wide) can run, else nr.
 func edgeWidth(w int) int {
+	if useAVX512 {
+		return (w + 15) &^ 15
+	}
 	if !useAVX2 || w > 16 {
 		return nr
 	}
@@ -167,10 +193,7 @@ func microKernel(kc int, a, b, c []float32, ldc int, beta float32) {
 	_ = a[kc*mr-1]
 	_ = b[kc*nr-1]
 	_ = c[(mr-1)*ldc+nr-1]
-	if useAVX512 {
-		kernel4x48AVX512(kc, &a[0], &b[0], &c[0], ldc, beta, nr)
-		return
-	}
+	// (The AVX-512 path never gets here: see wideKernels.)
 	kernel4x24AVX2(kc, &a[0], &b[0], &c[0], ldc, beta)
 }
 

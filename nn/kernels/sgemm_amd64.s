@@ -388,9 +388,11 @@ packa:
 	VZEROUPPER
 	RET
 
-// AVX-512 micro-kernels: B micro-panels 48 wide (3 ZMM vectors per row),
-// row p at b + p·ldb·4 (ldb = 48 for a packed panel; the row stride of B
-// itself when the kernel reads B unpacked).
+// AVX-512 micro-kernels: B micro-panels up to 48 wide (3 ZMM vectors per
+// row), row p at b + p·ldb·4 (ldb = the panel width for a packed panel; the
+// row stride of B itself when the kernel reads B unpacked). Rows 0-3 of A
+// come from the packed A micro-panel at a, rows 4-7 from the next one, at
+// a + kc·16 bytes.
 // ROW512(ao, z0, z1, z2): z0..z2 += a[ao] · (Z24, Z25, Z26).
 #define ROW512(ao, z0, z1, z2) \
 	VBROADCASTSS ao, Z27; \
@@ -398,10 +400,57 @@ packa:
 	VFMADD231PS  Z25, Z27, z1; \
 	VFMADD231PS  Z26, Z27, z2
 
+#define ROW512x2(ao, z0, z1) \
+	VBROADCASTSS ao, Z27; \
+	VFMADD231PS  Z24, Z27, z0; \
+	VFMADD231PS  Z25, Z27, z1
+
+#define ROW512x1(ao, z0) \
+	VFMADD231PS.BCST ao, Z24, z0
+
 #define LOADB512 \
 	VMOVUPS (BX), Z24; \
 	VMOVUPS 64(BX), Z25; \
 	VMOVUPS 128(BX), Z26
+
+// The same for the first 1, 2 or 3 vectors of a row, masked by K1..K3
+// (lanes past the panel's width read as zero and are never loaded).
+#define LOADB512M1 \
+	VMOVUPS.Z (BX), K1, Z24
+
+#define LOADB512M2 \
+	VMOVUPS.Z (BX), K1, Z24; \
+	VMOVUPS.Z 64(BX), K2, Z25
+
+#define LOADB512M3 \
+	LOADB512M2; \
+	VMOVUPS.Z 128(BX), K3, Z26
+
+// PREFETCHB fetches the 192 bytes at BX + R13 (a row of the panel the
+// caller reads next), PREFETCHC the 192 bytes of a row of C at r.
+#define PREFETCHB \
+	PREFETCHT0 (BX)(R13*1); \
+	PREFETCHT0 64(BX)(R13*1); \
+	PREFETCHT0 128(BX)(R13*1); \
+	PREFETCHT0 191(BX)(R13*1)
+
+#define PREFETCHC(r) \
+	PREFETCHT0 (r); \
+	PREFETCHT0 64(r); \
+	PREFETCHT0 128(r); \
+	PREFETCHT0 191(r)
+
+// PREFETCHC4 fetches 4 rows of the C tile from R10 on, leaving R10 at the
+// next row.
+#define PREFETCHC4 \
+	PREFETCHC(R10); \
+	ADDQ SI, R10; \
+	PREFETCHC(R10); \
+	ADDQ SI, R10; \
+	PREFETCHC(R10); \
+	ADDQ SI, R10; \
+	PREFETCHC(R10); \
+	ADDQ SI, R10
 
 // OUT512(z0, z1, z2): C row at R10 = acc (+ beta·C first when R11 ≠ 0,
 // beta in Z31); then R10 moves to the next row.
@@ -416,6 +465,21 @@ packa:
 	VMOVUPS     z2, 128(R10); \
 	ADDQ        SI, R10
 
+// OUT512M is OUT512 for the lanes of K1..K3 only, for the last row of the
+// tile when R13 counts down to 0 (then it jumps to done).
+#define OUT512M(z0, z1, z2) \
+	TESTQ       R11, R11; \
+	JZ          4(PC); \
+	VFMADD231PS (R10), Z31, K1, z0; \
+	VFMADD231PS 64(R10), Z31, K2, z1; \
+	VFMADD231PS 128(R10), Z31, K3, z2; \
+	VMOVUPS     z0, K1, (R10); \
+	VMOVUPS     z1, K2, 64(R10); \
+	VMOVUPS     z2, K3, 128(R10); \
+	ADDQ        SI, R10; \
+	DECQ        R13; \
+	JZ          done
+
 // BETA512 sets R11 to 1 and Z31 to beta (whose bits are in R9) when C is
 // to be read: beta ≠ ±0 (a NaN beta reads C, as in kernel4x24AVX2).
 #define BETA512 \
@@ -425,62 +489,41 @@ packa:
 	JZ           2(PC); \
 	MOVQ         $1, R11
 
-// func kernel4x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb int)
-TEXT ·kernel4x48AVX512(SB), NOSPLIT, $0-56
+// ARGS512 follows the loads of the arguments common to the AVX-512 kernels
+// (kc to CX, a to AX, b to BX, c to DX, ldc to SI, ldb to R12): it turns
+// the strides into bytes, points R8 at the second A micro-panel, and
+// starts fetching the first 4 rows of the C tile, whose cache misses then
+// overlap the k loop instead of stalling the stores.
+#define ARGS512 \
+	SHLQ $2, SI; \
+	SHLQ $2, R12; \
+	MOVQ CX, R8; \
+	SHLQ $4, R8; \
+	ADDQ AX, R8; \
+	MOVQ DX, R10; \
+	PREFETCHC4
+
+// func kernel8x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, pf int)
+// With pf ≠ 0 it also prefetches, row by row, the panel pf bytes past the
+// one it reads (the panel the caller reads next).
+TEXT ·kernel8x48AVX512(SB), NOSPLIT, $0-64
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), SI
-	SHLQ $2, SI
 	MOVQ ldb+48(FP), R12
-	SHLQ $2, R12 // B row stride in bytes
-	ZERO4Z(Z0, Z1, Z2, Z3)
-	ZERO4Z(Z4, Z5, Z6, Z7)
-	ZERO4Z(Z8, Z9, Z10, Z11)
-
-loop4x48:
-	LOADB512
-	ROW512((AX), Z0, Z1, Z2)
-	ROW512(4(AX), Z3, Z4, Z5)
-	ROW512(8(AX), Z6, Z7, Z8)
-	ROW512(12(AX), Z9, Z10, Z11)
-	ADDQ $16, AX
-	ADDQ R12, BX
-	DECQ CX
-	JNZ  loop4x48
-
-	MOVL beta+40(FP), R9
-	BETA512
-	MOVQ DX, R10
-	OUT512(Z0, Z1, Z2)
-	OUT512(Z3, Z4, Z5)
-	OUT512(Z6, Z7, Z8)
-	OUT512(Z9, Z10, Z11)
-	VZEROUPPER
-	RET
-
-// func kernel8x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb int)
-// Rows 0-3 come from the A micro-panel at a, rows 4-7 from the next one,
-// at a + kc·16 bytes.
-TEXT ·kernel8x48AVX512(SB), NOSPLIT, $0-56
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), SI
-	SHLQ $2, SI
-	MOVQ ldb+48(FP), R12
-	SHLQ $2, R12 // B row stride in bytes
-	MOVQ CX, R8
-	SHLQ $4, R8
-	ADDQ AX, R8 // second A micro-panel
+	ARGS512
+	PREFETCHC4
+	MOVQ pf+56(FP), R13
 	ZERO4Z(Z0, Z1, Z2, Z3)
 	ZERO4Z(Z4, Z5, Z6, Z7)
 	ZERO4Z(Z8, Z9, Z10, Z11)
 	ZERO4Z(Z12, Z13, Z14, Z15)
 	ZERO4Z(Z16, Z17, Z18, Z19)
 	ZERO4Z(Z20, Z21, Z22, Z23)
+	TESTQ R13, R13
+	JNZ   loop8x48pf
 
 loop8x48:
 	LOADB512
@@ -497,7 +540,26 @@ loop8x48:
 	ADDQ R12, BX
 	DECQ CX
 	JNZ  loop8x48
+	JMP  out8x48
 
+loop8x48pf:
+	PREFETCHB
+	LOADB512
+	ROW512((AX), Z0, Z1, Z2)
+	ROW512(4(AX), Z3, Z4, Z5)
+	ROW512(8(AX), Z6, Z7, Z8)
+	ROW512(12(AX), Z9, Z10, Z11)
+	ROW512((R8), Z12, Z13, Z14)
+	ROW512(4(R8), Z15, Z16, Z17)
+	ROW512(8(R8), Z18, Z19, Z20)
+	ROW512(12(R8), Z21, Z22, Z23)
+	ADDQ $16, AX
+	ADDQ $16, R8
+	ADDQ R12, BX
+	DECQ CX
+	JNZ  loop8x48pf
+
+out8x48:
 	MOVL beta+40(FP), R9
 	BETA512
 	MOVQ DX, R10
@@ -509,5 +571,151 @@ loop8x48:
 	OUT512(Z15, Z16, Z17)
 	OUT512(Z18, Z19, Z20)
 	OUT512(Z21, Z22, Z23)
+	VZEROUPPER
+	RET
+
+// func kernelEdgeAVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, h, nv int, mask uint64)
+// The tiles at the edges of C: rows 0..h-1 (1 ≤ h ≤ 8; the A micro-panels
+// are zero-padded to 4 rows, and the second one is read only when h > 4)
+// and the columns set in mask (the first w ≤ 48), nv = ⌈w/16⌉ vectors of
+// them. B is read and C read and written only in those columns, so an edge
+// panel of B needs no padding and can be read in place. Each element gets
+// the operations of the full kernels.
+TEXT ·kernelEdgeAVX512(SB), NOSPLIT, $0-80
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), SI
+	MOVQ ldb+48(FP), R12
+	ARGS512
+	MOVQ mask+72(FP), R9
+	KMOVW R9, K1
+	SHRQ  $16, R9
+	KMOVW R9, K2
+	SHRQ  $16, R9
+	KMOVW R9, K3
+	ZERO4Z(Z0, Z1, Z2, Z3)
+	ZERO4Z(Z4, Z5, Z6, Z7)
+	ZERO4Z(Z8, Z9, Z10, Z11)
+	ZERO4Z(Z12, Z13, Z14, Z15)
+	ZERO4Z(Z16, Z17, Z18, Z19)
+	ZERO4Z(Z20, Z21, Z22, Z23)
+	MOVQ nv+64(FP), R13
+	CMPQ h+56(FP), $4
+	JHI  rows8
+	CMPQ R13, $1
+	JEQ  edge4x1
+	CMPQ R13, $2
+	JEQ  edge4x2
+
+edge4x3:
+	LOADB512M3
+	ROW512((AX), Z0, Z1, Z2)
+	ROW512(4(AX), Z3, Z4, Z5)
+	ROW512(8(AX), Z6, Z7, Z8)
+	ROW512(12(AX), Z9, Z10, Z11)
+	ADDQ $16, AX
+	ADDQ R12, BX
+	DECQ CX
+	JNZ  edge4x3
+	JMP  edgeout
+
+edge4x2:
+	LOADB512M2
+	ROW512x2((AX), Z0, Z1)
+	ROW512x2(4(AX), Z3, Z4)
+	ROW512x2(8(AX), Z6, Z7)
+	ROW512x2(12(AX), Z9, Z10)
+	ADDQ $16, AX
+	ADDQ R12, BX
+	DECQ CX
+	JNZ  edge4x2
+	JMP  edgeout
+
+edge4x1:
+	LOADB512M1
+	ROW512x1((AX), Z0)
+	ROW512x1(4(AX), Z3)
+	ROW512x1(8(AX), Z6)
+	ROW512x1(12(AX), Z9)
+	ADDQ $16, AX
+	ADDQ R12, BX
+	DECQ CX
+	JNZ  edge4x1
+	JMP  edgeout
+
+rows8:
+	PREFETCHC4
+	CMPQ R13, $1
+	JEQ  edge8x1
+	CMPQ R13, $2
+	JEQ  edge8x2
+
+edge8x3:
+	LOADB512M3
+	ROW512((AX), Z0, Z1, Z2)
+	ROW512(4(AX), Z3, Z4, Z5)
+	ROW512(8(AX), Z6, Z7, Z8)
+	ROW512(12(AX), Z9, Z10, Z11)
+	ROW512((R8), Z12, Z13, Z14)
+	ROW512(4(R8), Z15, Z16, Z17)
+	ROW512(8(R8), Z18, Z19, Z20)
+	ROW512(12(R8), Z21, Z22, Z23)
+	ADDQ $16, AX
+	ADDQ $16, R8
+	ADDQ R12, BX
+	DECQ CX
+	JNZ  edge8x3
+	JMP  edgeout
+
+edge8x2:
+	LOADB512M2
+	ROW512x2((AX), Z0, Z1)
+	ROW512x2(4(AX), Z3, Z4)
+	ROW512x2(8(AX), Z6, Z7)
+	ROW512x2(12(AX), Z9, Z10)
+	ROW512x2((R8), Z12, Z13)
+	ROW512x2(4(R8), Z15, Z16)
+	ROW512x2(8(R8), Z18, Z19)
+	ROW512x2(12(R8), Z21, Z22)
+	ADDQ $16, AX
+	ADDQ $16, R8
+	ADDQ R12, BX
+	DECQ CX
+	JNZ  edge8x2
+	JMP  edgeout
+
+edge8x1:
+	LOADB512M1
+	ROW512x1((AX), Z0)
+	ROW512x1(4(AX), Z3)
+	ROW512x1(8(AX), Z6)
+	ROW512x1(12(AX), Z9)
+	ROW512x1((R8), Z12)
+	ROW512x1(4(R8), Z15)
+	ROW512x1(8(R8), Z18)
+	ROW512x1(12(R8), Z21)
+	ADDQ $16, AX
+	ADDQ $16, R8
+	ADDQ R12, BX
+	DECQ CX
+	JNZ  edge8x1
+
+edgeout:
+	MOVL beta+40(FP), R9
+	BETA512
+	MOVQ DX, R10
+	MOVQ h+56(FP), R13
+	OUT512M(Z0, Z1, Z2)
+	OUT512M(Z3, Z4, Z5)
+	OUT512M(Z6, Z7, Z8)
+	OUT512M(Z9, Z10, Z11)
+	OUT512M(Z12, Z13, Z14)
+	OUT512M(Z15, Z16, Z17)
+	OUT512M(Z18, Z19, Z20)
+	OUT512M(Z21, Z22, Z23)
+
+done:
 	VZEROUPPER
 	RET

@@ -21,11 +21,13 @@ func edgeKernel(kc, wp int, a, b, c []float32, ldc int) {
 // directB: every path here packs B.
 func directB() bool { return false }
 
-func macroKernelDirect(mc, panels, kc int, ap, b []float32, ldb int, beta float32, c []float32, ldc int, tile *[mr * nrMax]float32) {
+func macroKernelDirect(mc, nc, kc int, ap, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	panic("kernels: macroKernelDirect without directB")
 }
 
-// pairKernel: no 8-row kernel here.
-func pairKernel(kc int, a, b, c []float32, ldc int, beta float32) bool { return false }
+// wideKernels: no AVX-512 path here.
+func wideKernels(mc, nc, kc int, ap, bp []float32, beta float32, c []float32, ldc int) bool {
+	return false
+}
 
 func packA4(kc int, a []float32, lda int, dst []float32, alpha float32) int { return 0 }
