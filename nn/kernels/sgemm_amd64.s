@@ -408,6 +408,59 @@ packa:
 #define ROW512x1(ao, z0) \
 	VFMADD231PS.BCST ao, Z24, z0
 
+// ROWS4xV / ROWS8xV: one step p of the k loop on the V vectors of B in
+// Z24..Z26 for rows 0-3 (AX) or 0-7 (AX, then R8) of A, accumulating row
+// i in Z(3i)..Z(3i+V-1).
+#define ROWS4x3 \
+	ROW512((AX), Z0, Z1, Z2); \
+	ROW512(4(AX), Z3, Z4, Z5); \
+	ROW512(8(AX), Z6, Z7, Z8); \
+	ROW512(12(AX), Z9, Z10, Z11)
+
+#define ROWS8x3 \
+	ROWS4x3; \
+	ROW512((R8), Z12, Z13, Z14); \
+	ROW512(4(R8), Z15, Z16, Z17); \
+	ROW512(8(R8), Z18, Z19, Z20); \
+	ROW512(12(R8), Z21, Z22, Z23)
+
+#define ROWS4x2 \
+	ROW512x2((AX), Z0, Z1); \
+	ROW512x2(4(AX), Z3, Z4); \
+	ROW512x2(8(AX), Z6, Z7); \
+	ROW512x2(12(AX), Z9, Z10)
+
+#define ROWS8x2 \
+	ROWS4x2; \
+	ROW512x2((R8), Z12, Z13); \
+	ROW512x2(4(R8), Z15, Z16); \
+	ROW512x2(8(R8), Z18, Z19); \
+	ROW512x2(12(R8), Z21, Z22)
+
+#define ROWS4x1 \
+	ROW512x1((AX), Z0); \
+	ROW512x1(4(AX), Z3); \
+	ROW512x1(8(AX), Z6); \
+	ROW512x1(12(AX), Z9)
+
+#define ROWS8x1 \
+	ROWS4x1; \
+	ROW512x1((R8), Z12); \
+	ROW512x1(4(R8), Z15); \
+	ROW512x1(8(R8), Z18); \
+	ROW512x1(12(R8), Z21)
+
+// NEXT4 and NEXT8 advance A (one or both micro-panels) and B by one k step
+// and count it down.
+#define NEXT4 \
+	ADDQ $16, AX; \
+	ADDQ R12, BX; \
+	DECQ CX
+
+#define NEXT8 \
+	ADDQ $16, R8; \
+	NEXT4
+
 #define LOADB512 \
 	VMOVUPS (BX), Z24; \
 	VMOVUPS 64(BX), Z25; \
@@ -480,6 +533,17 @@ packa:
 	DECQ        R13; \
 	JZ          done
 
+// OUT8ROWS(out) runs out (OUT512 or OUT512M) on the 8 rows of accumulators.
+#define OUT8ROWS(out) \
+	out(Z0, Z1, Z2); \
+	out(Z3, Z4, Z5); \
+	out(Z6, Z7, Z8); \
+	out(Z9, Z10, Z11); \
+	out(Z12, Z13, Z14); \
+	out(Z15, Z16, Z17); \
+	out(Z18, Z19, Z20); \
+	out(Z21, Z22, Z23)
+
 // BETA512 sets R11 to 1 and Z31 to beta (whose bits are in R9) when C is
 // to be read: beta ≠ ±0 (a NaN beta reads C, as in kernel4x24AVX2).
 #define BETA512 \
@@ -527,50 +591,23 @@ TEXT ·kernel8x48AVX512(SB), NOSPLIT, $0-64
 
 loop8x48:
 	LOADB512
-	ROW512((AX), Z0, Z1, Z2)
-	ROW512(4(AX), Z3, Z4, Z5)
-	ROW512(8(AX), Z6, Z7, Z8)
-	ROW512(12(AX), Z9, Z10, Z11)
-	ROW512((R8), Z12, Z13, Z14)
-	ROW512(4(R8), Z15, Z16, Z17)
-	ROW512(8(R8), Z18, Z19, Z20)
-	ROW512(12(R8), Z21, Z22, Z23)
-	ADDQ $16, AX
-	ADDQ $16, R8
-	ADDQ R12, BX
-	DECQ CX
+	ROWS8x3
+	NEXT8
 	JNZ  loop8x48
 	JMP  out8x48
 
 loop8x48pf:
 	PREFETCHB
 	LOADB512
-	ROW512((AX), Z0, Z1, Z2)
-	ROW512(4(AX), Z3, Z4, Z5)
-	ROW512(8(AX), Z6, Z7, Z8)
-	ROW512(12(AX), Z9, Z10, Z11)
-	ROW512((R8), Z12, Z13, Z14)
-	ROW512(4(R8), Z15, Z16, Z17)
-	ROW512(8(R8), Z18, Z19, Z20)
-	ROW512(12(R8), Z21, Z22, Z23)
-	ADDQ $16, AX
-	ADDQ $16, R8
-	ADDQ R12, BX
-	DECQ CX
+	ROWS8x3
+	NEXT8
 	JNZ  loop8x48pf
 
 out8x48:
 	MOVL beta+40(FP), R9
 	BETA512
 	MOVQ DX, R10
-	OUT512(Z0, Z1, Z2)
-	OUT512(Z3, Z4, Z5)
-	OUT512(Z6, Z7, Z8)
-	OUT512(Z9, Z10, Z11)
-	OUT512(Z12, Z13, Z14)
-	OUT512(Z15, Z16, Z17)
-	OUT512(Z18, Z19, Z20)
-	OUT512(Z21, Z22, Z23)
+	OUT8ROWS(OUT512)
 	VZEROUPPER
 	RET
 
@@ -611,37 +648,22 @@ TEXT ·kernelEdgeAVX512(SB), NOSPLIT, $0-80
 
 edge4x3:
 	LOADB512M3
-	ROW512((AX), Z0, Z1, Z2)
-	ROW512(4(AX), Z3, Z4, Z5)
-	ROW512(8(AX), Z6, Z7, Z8)
-	ROW512(12(AX), Z9, Z10, Z11)
-	ADDQ $16, AX
-	ADDQ R12, BX
-	DECQ CX
+	ROWS4x3
+	NEXT4
 	JNZ  edge4x3
 	JMP  edgeout
 
 edge4x2:
 	LOADB512M2
-	ROW512x2((AX), Z0, Z1)
-	ROW512x2(4(AX), Z3, Z4)
-	ROW512x2(8(AX), Z6, Z7)
-	ROW512x2(12(AX), Z9, Z10)
-	ADDQ $16, AX
-	ADDQ R12, BX
-	DECQ CX
+	ROWS4x2
+	NEXT4
 	JNZ  edge4x2
 	JMP  edgeout
 
 edge4x1:
 	LOADB512M1
-	ROW512x1((AX), Z0)
-	ROW512x1(4(AX), Z3)
-	ROW512x1(8(AX), Z6)
-	ROW512x1(12(AX), Z9)
-	ADDQ $16, AX
-	ADDQ R12, BX
-	DECQ CX
+	ROWS4x1
+	NEXT4
 	JNZ  edge4x1
 	JMP  edgeout
 
@@ -654,52 +676,22 @@ rows8:
 
 edge8x3:
 	LOADB512M3
-	ROW512((AX), Z0, Z1, Z2)
-	ROW512(4(AX), Z3, Z4, Z5)
-	ROW512(8(AX), Z6, Z7, Z8)
-	ROW512(12(AX), Z9, Z10, Z11)
-	ROW512((R8), Z12, Z13, Z14)
-	ROW512(4(R8), Z15, Z16, Z17)
-	ROW512(8(R8), Z18, Z19, Z20)
-	ROW512(12(R8), Z21, Z22, Z23)
-	ADDQ $16, AX
-	ADDQ $16, R8
-	ADDQ R12, BX
-	DECQ CX
+	ROWS8x3
+	NEXT8
 	JNZ  edge8x3
 	JMP  edgeout
 
 edge8x2:
 	LOADB512M2
-	ROW512x2((AX), Z0, Z1)
-	ROW512x2(4(AX), Z3, Z4)
-	ROW512x2(8(AX), Z6, Z7)
-	ROW512x2(12(AX), Z9, Z10)
-	ROW512x2((R8), Z12, Z13)
-	ROW512x2(4(R8), Z15, Z16)
-	ROW512x2(8(R8), Z18, Z19)
-	ROW512x2(12(R8), Z21, Z22)
-	ADDQ $16, AX
-	ADDQ $16, R8
-	ADDQ R12, BX
-	DECQ CX
+	ROWS8x2
+	NEXT8
 	JNZ  edge8x2
 	JMP  edgeout
 
 edge8x1:
 	LOADB512M1
-	ROW512x1((AX), Z0)
-	ROW512x1(4(AX), Z3)
-	ROW512x1(8(AX), Z6)
-	ROW512x1(12(AX), Z9)
-	ROW512x1((R8), Z12)
-	ROW512x1(4(R8), Z15)
-	ROW512x1(8(R8), Z18)
-	ROW512x1(12(R8), Z21)
-	ADDQ $16, AX
-	ADDQ $16, R8
-	ADDQ R12, BX
-	DECQ CX
+	ROWS8x1
+	NEXT8
 	JNZ  edge8x1
 
 edgeout:
@@ -707,14 +699,7 @@ edgeout:
 	BETA512
 	MOVQ DX, R10
 	MOVQ h+56(FP), R13
-	OUT512M(Z0, Z1, Z2)
-	OUT512M(Z3, Z4, Z5)
-	OUT512M(Z6, Z7, Z8)
-	OUT512M(Z9, Z10, Z11)
-	OUT512M(Z12, Z13, Z14)
-	OUT512M(Z15, Z16, Z17)
-	OUT512M(Z18, Z19, Z20)
-	OUT512M(Z21, Z22, Z23)
+	OUT8ROWS(OUT512M)
 
 done:
 	VZEROUPPER
