@@ -2,6 +2,8 @@
 
 package kernels
 
+import "math"
+
 // route2x2AVX512 is Route2x2 on n ≥ 1 windows (pool_amd64.s); relu is 1
 // or 0, idx is route2x2Index.
 //
@@ -33,4 +35,24 @@ func route2x2Vec(s0, s1, m, g, d0, d1 []uint32, relu bool) int {
 	}
 	route2x2AVX512(n, &s0[0], &s1[0], &m[0], &g[0], &d0[0], &d1[0], r, &route2x2Index)
 	return n
+}
+
+// max2x2AVX512 is Max2x2's vector kernel on rows ≥ 1 rows of n ≥ 1
+// windows (strides in elements); floor is the ReLU's key, 0 or -2³¹. It
+// returns whether an input pixel was NaN (then dst is to be redone).
+//
+//go:noescape
+func max2x2AVX512(rows, n int, s *float32, lds int, dst *float32, ldd int, floor int32, idx *[64]uint32) bool
+
+// max2x2Vec runs the vector kernel on the whole of Max2x2's work and
+// reports whether it stands (not without AVX-512, nor when a pixel is NaN).
+func max2x2Vec(s []float32, lds int, dst []float32, ldd, rows, n int, relu bool) bool {
+	if !useAVX512 {
+		return false
+	}
+	floor := int32(math.MinInt32)
+	if relu {
+		floor = 0
+	}
+	return !max2x2AVX512(rows, n, &s[0], lds, &dst[0], ldd, floor, &route2x2Index)
 }

@@ -87,3 +87,58 @@ func widen(x []uint32) []uint64 {
 	}
 	return y
 }
+
+// TestMax2x2MatchesNaive: every path against Go's max, window by window,
+// for 1 to 3 rows of 0 to 40 windows (blocks of 16 and every tail) at
+// strides wider than the rows, on pixels drawn from a few values (ties,
+// +0 and -0, infinities, subnormals; NaNs in some planes), with and without
+// the fused ReLU, writing nothing outside the windows' outputs.
+func TestMax2x2MatchesNaive(t *testing.T) {
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1, -2, 0.5, -0.5, float32(math.Inf(1)), float32(math.Inf(-1)),
+		math.Float32frombits(1), math.Float32frombits(0x80000001), math.MaxFloat32, -math.MaxFloat32}
+	nan := math.Float32frombits(0x7fc00123)
+	const sentinel = -12345
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(19, 20))
+		for rows := 1; rows <= 3; rows++ {
+			for n := 0; n <= 40; n++ {
+				for _, relu := range []bool{false, true} {
+					for _, withNaN := range []bool{false, true} {
+						lds, ldd := 2*n+rng.IntN(3), n+rng.IntN(3)
+						s := make([]float32, 2*rows*lds)
+						for i := range s {
+							s[i] = vals[rng.IntN(len(vals))]
+						}
+						if withNaN && n > 0 {
+							s[rng.IntN(len(s))] = nan
+						}
+						got := make([]float32, rows*ldd+1)
+						for i := range got {
+							got[i] = sentinel
+						}
+						Max2x2(s, lds, got, ldd, rows, n, relu)
+						for y := range rows {
+							for i := range ldd {
+								want := float32(sentinel)
+								if i < n {
+									r0, r1 := s[2*y*lds:], s[(2*y+1)*lds:]
+									want = max(r0[2*i], r0[2*i+1], r1[2*i], r1[2*i+1])
+									if relu {
+										want = max(want, 0)
+									}
+								}
+								if g := got[y*ldd+i]; math.Float32bits(g) != math.Float32bits(want) {
+									t.Fatalf("rows=%d n=%d relu=%v nan=%v: dst[%d][%d] = %v (%#x), want %v (%#x)",
+										rows, n, relu, withNaN, y, i, g, math.Float32bits(g), want, math.Float32bits(want))
+								}
+							}
+						}
+						if got[rows*ldd] != sentinel {
+							t.Fatalf("rows=%d n=%d: wrote past the last row", rows, n)
+						}
+					}
+				}
+			}
+		}
+	})
+}
