@@ -6,6 +6,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Status is how a training run ended, as its Result and record say.
@@ -44,7 +47,7 @@ type Dataset struct {
 // Train builds spec for the data's shape and classes, trains it with cfg on
 // d.Train, keeps the parameters with the best validation accuracy and
 // evaluates them on d.Test. Cancelling ctx stops the run with ctx.Err().
-// WithThreads in ctx lets it use several cores. run holds the optional
+// WithThreads or WithCores in ctx lets it use several cores. run holds the optional
 // parts: progress, a State to continue from, a checkpoint hook.
 //
 // One epoch is one pass over the training images in an order shuffled by
@@ -107,7 +110,7 @@ type Run struct {
 	Checkpoint func(*State) error
 }
 
-// threadsKey is the context key of WithThreads.
+// threadsKey is the context key of WithThreads and WithCores.
 type threadsKey struct{}
 
 // WithThreads returns a context that lets Train run the kernels of its model
@@ -117,15 +120,73 @@ type threadsKey struct{}
 // Give it n > 1 only when cores would otherwise be idle, such as a trial
 // running alone: a sweep already runs one trial per core.
 func WithThreads(ctx context.Context, n int) context.Context {
-	return context.WithValue(ctx, threadsKey{}, n)
+	return WithCores(ctx, NewCores(n))
 }
 
-// threadsFrom is the thread count WithThreads put in ctx, or 1.
-func threadsFrom(ctx context.Context) int {
-	if n, ok := ctx.Value(threadsKey{}).(int); ok && n > 1 {
-		return n
+// WithCores is WithThreads with a count that may change while Train runs
+// (Cores.Set): Train reads it before every step.
+func WithCores(ctx context.Context, c *Cores) context.Context {
+	return context.WithValue(ctx, threadsKey{}, c)
+}
+
+// CoresFrom is the Cores that WithCores or WithThreads put in ctx, or nil
+// (one thread).
+func CoresFrom(ctx context.Context) *Cores {
+	c, _ := ctx.Value(threadsKey{}).(*Cores)
+	return c
+}
+
+// Cores is a thread count that may change during a run (a scheduler hands a
+// running trial the cores of trials that have finished), with the
+// core-seconds it has allowed so far: the time integral of the count, which
+// is what a training that ran on a changing number of cores took. A nil
+// *Cores is one thread. Its methods are safe for concurrent use.
+type Cores struct {
+	n     atomic.Int32
+	mu    sync.Mutex
+	since time.Time
+	spent float64 // core-seconds before since
+	most  int
+	moved bool // Set changed the count after NewCores
+}
+
+// NewCores returns a count of n (at least 1) from now on.
+func NewCores(n int) *Cores {
+	c := &Cores{since: time.Now(), most: max(n, 1)}
+	c.n.Store(int32(max(n, 1)))
+	return c
+}
+
+// Set changes the count to n (at least 1) from now on.
+func (c *Cores) Set(n int) {
+	n = max(n, 1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	c.spent += now.Sub(c.since).Seconds() * float64(c.n.Load())
+	c.since = now
+	c.moved = c.moved || n != int(c.n.Load())
+	c.n.Store(int32(n))
+	c.most = max(c.most, n)
+}
+
+// Get is the count now (1 for a nil *Cores).
+func (c *Cores) Get() int {
+	if c == nil {
+		return 1
 	}
-	return 1
+	return int(c.n.Load())
+}
+
+// Spent returns the core-seconds allowed since NewCores, the largest count
+// it has had, and whether the count ever changed.
+func (c *Cores) Spent() (coreSeconds float64, most int, changed bool) {
+	if c == nil {
+		return 0, 1, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.spent + time.Since(c.since).Seconds()*float64(c.n.Load()), c.most, c.moved
 }
 
 // checkConfig validates cfg and fills its defaults.
@@ -183,7 +244,8 @@ func train(ctx context.Context, spec ModelSpec, trainSet, valSet, testSet Images
 	if err != nil {
 		return Result{}, nil, nil, err
 	}
-	m.SetThreads(threadsFrom(ctx))
+	cores := CoresFrom(ctx)
+	m.SetThreads(cores.Get())
 	nTrain := trainSet.Len()
 	if cfg.TrainImages > 0 {
 		nTrain = cfg.TrainImages
@@ -262,6 +324,7 @@ func train(ctx context.Context, spec ModelSpec, trainSet, valSet, testSet Images
 				return Result{}, nil, nil, err
 			}
 			iter++
+			m.SetThreads(cores.Get())
 			loss := s.step(trainSet, order[start:min(start+cfg.BatchSize, nTrain)], opt, lr)
 			if !isFinite(loss) {
 				res.Status, res.DivergedAt = StatusDiverged, iter

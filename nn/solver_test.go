@@ -282,3 +282,42 @@ func TestStepsIndependentOfGOMAXPROCS(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainWithChangingCores: a run whose core count changes between steps
+// (the scheduler hands it the cores of finished trials) trains the same
+// bits as a one-thread run, reads the count every step, and Cores adds up
+// the core-seconds of the counts it had.
+func TestTrainWithChangingCores(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	sp := stripeSplits(t)
+	want, wm, _, err := Train(context.Background(), smallNet(), sp, adamConfig(), Run{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cores := NewCores(1)
+	iters := 0
+	progress := func(p Progress) { iters = p.Iters; cores.Set(2 + p.Iter%2) }
+	res, got, _, err := Train(WithCores(context.Background(), cores), smallNet(), sp, adamConfig(), Run{Progress: progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(res, want) {
+		t.Errorf("changing cores changed the result:\n%+v\n%+v", res, want)
+	}
+	for i, p := range got.Params() {
+		if !reflect.DeepEqual(p.Value.Data, wm.Params()[i].Value.Data) {
+			t.Errorf("%s differs from the one-thread run", p.Name)
+		}
+	}
+	// The last step ran with the count set after the one before it.
+	if n, want := got.threads(), 2+(iters-1)%2; n != want {
+		t.Errorf("the last step ran on %d threads, want %d: the count is not read every step", n, want)
+	}
+	spent, most, changed := cores.Spent()
+	if most != 3 || !changed || !(spent > 0) {
+		t.Errorf("Spent() = %v, %d, %v; want > 0, 3, true", spent, most, changed)
+	}
+	if _, most, changed := NewCores(2).Spent(); most != 2 || changed {
+		t.Errorf("a count never set: most %d, changed %v", most, changed)
+	}
+}

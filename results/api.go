@@ -79,6 +79,11 @@ type Record struct {
 	// Seconds × Threads, which compares across rows (see CoreSeconds). 0 in
 	// records written before it was kept, read as 1.
 	Threads int `json:"threads,omitempty"`
+	// CoreSecs is the training time in core-seconds when the trial's
+	// cores changed while it trained (it was handed those of trials that
+	// finished; Threads is then the most it had); timing as well. 0: the
+	// count never changed, and CoreSeconds is Seconds × Threads.
+	CoreSecs float64 `json:"core_seconds,omitempty"`
 
 	// Filters are the first conv layer's weights of the kept (best-validation)
 	// parameters, so the filter figure can be drawn from the record alone.

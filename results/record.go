@@ -227,10 +227,10 @@ func asInt64(v any) (int64, bool) {
 }
 
 // WithoutTiming returns rec with the fields that measure time (Seconds,
-// Finished, Threads) cleared: what must be bit-identical between two runs of
-// the same trial, whatever --jobs was.
+// Finished, Threads, CoreSecs) cleared: what must be bit-identical between
+// two runs of the same trial, whatever --jobs was.
 func (r Record) WithoutTiming() Record {
-	r.Seconds, r.Finished, r.Threads = 0, "", 0
+	r.Seconds, r.Finished, r.Threads, r.CoreSecs = 0, "", 0, 0
 	return r
 }
 
@@ -238,6 +238,11 @@ func (r Record) WithoutTiming() Record {
 // cores the trial could use. A trial that trained alone on two cores and one
 // that shared them with another then compare by the work they took, not by
 // what else ran beside them.
+// When the count changed during training, it is the time integral kept in
+// CoreSecs.
 func (r Record) CoreSeconds() float64 {
+	if r.CoreSecs > 0 {
+		return r.CoreSecs
+	}
 	return r.Seconds * float64(max(r.Threads, 1))
 }

@@ -115,6 +115,9 @@ func VerifyRecord(path, key string, b []byte) (Record, error) {
 	if !(rec.Seconds >= 0) || math.IsInf(rec.Seconds, 0) {
 		return bad("seconds %v is not a duration", rec.Seconds)
 	}
+	if !(rec.CoreSecs >= 0) || math.IsInf(rec.CoreSecs, 0) {
+		return bad("core_seconds %v is not a duration", rec.CoreSecs)
+	}
 	return rec, nil
 }
 

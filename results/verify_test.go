@@ -24,6 +24,7 @@ var recordEdits = map[string]func(m map[string]any){
 	"val acc 1e308":       func(m map[string]any) { res(m)["final_val_acc"] = 1e308 },
 	"val_acc history cut": func(m map[string]any) { res(m)["val_acc"] = []any{0.5} },
 	"seconds changed":     func(m map[string]any) { m["seconds"] = 1.0 },
+	"core_seconds -1":     func(m map[string]any) { m["core_seconds"] = -1.0 },
 }
 
 func res(m map[string]any) map[string]any { return m["result"].(map[string]any) }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.starlark.net/starlark"
 
@@ -45,17 +46,38 @@ func (m *memStore) Put(r results.Record) error {
 // reporting two iterations of progress. Seeds listed in block wait for ctx;
 // seeds in fail return an error.
 type fakeTrain struct {
-	mu    sync.Mutex
-	calls int
-	block map[uint64]bool
-	fail  map[uint64]bool
-	panic map[uint64]bool
+	mu      sync.Mutex
+	calls   int
+	started []int // the cores each training started with
+	// grow: the training of these seeds waits until it is given this many
+	// cores (the scheduler hands over those of finished trials).
+	grow map[uint64]int
+	// together: no training returns before this many have started (so
+	// none has had the cores of a finished one when it starts).
+	together int
+	block    map[uint64]bool
+	fail     map[uint64]bool
+	panic    map[uint64]bool
 }
 
 func (f *fakeTrain) train(ctx context.Context, spec nn.ModelSpec, d *data.Splits, cfg nn.TrainConfig, run nn.Run) (nn.Result, *nn.Model[float32], *nn.State, error) {
+	cores := nn.CoresFrom(ctx)
 	f.mu.Lock()
 	f.calls++
+	f.started = append(f.started, cores.Get())
 	f.mu.Unlock()
+	for deadline := time.Now().Add(10 * time.Second); f.count() < f.together; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			return nn.Result{}, nil, nil, fmt.Errorf("%d trainings started, want %d together", f.count(), f.together)
+		}
+	}
+	if n := f.grow[cfg.Seed]; n > 0 {
+		for deadline := time.Now().Add(10 * time.Second); cores.Get() < n; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				return nn.Result{}, nil, nil, fmt.Errorf("seed %d: still %d cores, want %d", cfg.Seed, cores.Get(), n)
+			}
+		}
+	}
 	if f.block[cfg.Seed] {
 		<-ctx.Done()
 		return nn.Result{}, nil, nil, ctx.Err()

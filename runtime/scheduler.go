@@ -204,6 +204,34 @@ func (s *Scheduler) threadsFor(inUse, startable int) int {
 	return max(1, (budget-inUse)/max(1, startable))
 }
 
+// shareIdle hands the cores no running trial holds, when no trial is left
+// to start, to the running ones, one at a time to whichever has fewest (so
+// the last trial of a sweep does not finish on one core while the others
+// idle), and returns the cores now in use. Training reads its count before
+// every step and is bit-identical for any count; the record keeps the
+// core-seconds the changing count added up to.
+func (s *Scheduler) shareIdle(active []*slot, inUse int) int {
+	budget := min(s.workers(), goruntime.GOMAXPROCS(0))
+	if len(active) == 0 || inUse >= budget {
+		return inUse
+	}
+	for ; inUse < budget; inUse++ {
+		least := active[0]
+		for _, sl := range active[1:] {
+			if sl.threads < least.threads {
+				least = sl
+			}
+		}
+		least.threads++
+	}
+	for _, sl := range active {
+		if sl.threads != sl.cores.Get() {
+			sl.cores.Set(sl.threads)
+		}
+	}
+	return inUse
+}
+
 // slot is one unique trial of a group: the jobs that share its key point to
 // it, and it is trained (or looked up) once.
 type slot struct {
@@ -217,7 +245,10 @@ type slot struct {
 	elsewhere  bool
 	waiting    string
 	unreadable bool
-	threads    int // cores its training may use (nn.WithThreads), kept in the record
+	// threads is the cores its training may use now (set by the run loop
+	// only); cores passes it to the training, which reads it every step.
+	threads int
+	cores   *nn.Cores
 }
 
 // trainedHere counts the slots this process trained itself.
@@ -460,7 +491,8 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 	finished := make(chan outcome)
 	pending := slices.Clone(todo)
 	running := 0
-	inUse := 0 // cores the running trials hold (threadsFor)
+	inUse := 0         // cores the running trials hold (threadsFor)
+	var active []*slot // the running trials
 	var firstErr error
 	done := gctx.Done()
 	for {
@@ -488,10 +520,9 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 				sl.threads = s.threadsFor(inUse, min(len(pending)-i, s.workers()-running))
 				inUse += sl.threads
 				running++
-				tctx := gctx
-				if sl.threads > 1 {
-					tctx = nn.WithThreads(gctx, sl.threads)
-				}
+				active = append(active, sl)
+				sl.cores = nn.NewCores(sl.threads)
+				tctx := nn.WithCores(gctx, sl.cores)
 				go func() {
 					rec, lost, err := s.trainClaimed(tctx, trainFn, sl, c)
 					finished <- outcome{sl, rec, err, lost}
@@ -502,6 +533,9 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 		if running == 0 && (len(pending) == 0 || gctx.Err() != nil) {
 			break
 		}
+		if len(pending) == 0 {
+			inUse = s.shareIdle(active, inUse)
+		}
 		var poll <-chan time.Time
 		if len(pending) > 0 && running < s.workers() && gctx.Err() == nil {
 			poll = time.After(s.pollEvery())
@@ -510,6 +544,7 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 		case o := <-finished:
 			running--
 			inUse -= o.sl.threads
+			active = slices.DeleteFunc(active, func(sl *slot) bool { return sl == o.sl })
 			switch {
 			case o.lost != "":
 				fmt.Fprintf(s.warn(), "warning: trial %s: %s; leaving the trial to it\n", o.sl.info.Label, o.lost)
@@ -709,7 +744,10 @@ func (s *Scheduler) trainOne(ctx context.Context, trainFn TrainFunc, sl *slot) (
 		return rec, &TrialError{Label: info.Label, Err: err}
 	}
 	rec = results.NewRecord(sl.job.Trial, res, time.Since(start).Seconds(), time.Now())
-	rec.Threads = sl.threads
+	rec.Threads = sl.cores.Get()
+	if spent, most, changed := sl.cores.Spent(); changed {
+		rec.Threads, rec.CoreSecs = most, spent
+	}
 	if art != nil {
 		s.keepArtifacts(art, sl, rec, model, last)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pipe-ml/pipe/builtins"
 	"github.com/pipe-ml/pipe/nn"
@@ -378,44 +379,73 @@ func TestThreadsFor(t *testing.T) {
 	}
 }
 
-// TestRecordsKeepThreads: a record keeps the cores its trial could use — all
-// of --jobs for a lone trial, one each when trials fill the pool — so a
-// table can show seconds that compare.
+// TestRecordsKeepThreads: a trial starts with the cores its share of the
+// pool gives it — all of --jobs for a lone trial, one each when trials fill
+// the pool — and its record keeps them, so a table can show seconds that
+// compare.
 func TestRecordsKeepThreads(t *testing.T) {
 	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(2))
 	for _, c := range []struct {
 		seeds []uint64
 		want  int
 	}{{[]uint64{1}, 2}, {[]uint64{2, 3}, 1}, {[]uint64{4, 5, 6}, 1}} {
-		s := &Scheduler{Store: newMemStore(), Jobs: 2, Train: (&fakeTrain{}).train}
+		f := &fakeTrain{together: min(2, len(c.seeds))}
+		s := &Scheduler{Store: newMemStore(), Jobs: 2, Train: f.train}
 		recs, err := s.Run(context.Background(), "g", jobs(c.seeds...))
 		if err != nil {
 			t.Fatal(err)
 		}
+		for _, n := range f.started[:min(2, len(f.started))] {
+			if n != c.want {
+				t.Errorf("%d trials on --jobs 2: one started with %d cores, want %d (all: %v)", len(c.seeds), n, c.want, f.started)
+			}
+		}
 		for _, r := range recs {
-			if r.Threads != c.want {
-				t.Errorf("%d trials on --jobs 2: record of %s has threads %d, want %d", len(c.seeds), r.Key, r.Threads, c.want)
+			if r.Threads < c.want || r.Threads > 2 || (r.CoreSecs > 0) != (r.Threads > c.want) {
+				t.Errorf("%d trials on --jobs 2: record of %s has threads %d, core-seconds %v", len(c.seeds), r.Key, r.Threads, r.CoreSecs)
 			}
 		}
 	}
 }
 
-// TestThreadsUseTheWholeBudget: three trials on --jobs 4 hold all four
-// cores (1, 1 and 2; they got 1 each when cores were shared out once per
-// group), and the records keep what each had.
+// TestThreadsUseTheWholeBudget: three trials on --jobs 4 start holding all
+// four cores (1, 1 and 2; they got 1 each when cores were shared out once
+// per group).
 func TestThreadsUseTheWholeBudget(t *testing.T) {
 	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(4))
-	s := &Scheduler{Store: newMemStore(), Jobs: 4, Train: (&fakeTrain{}).train}
-	recs, err := s.Run(context.Background(), "g", jobs(1, 2, 3))
+	f := &fakeTrain{together: 3}
+	s := &Scheduler{Store: newMemStore(), Jobs: 4, Train: f.train}
+	if _, err := s.Run(context.Background(), "g", jobs(1, 2, 3)); err != nil {
+		t.Fatal(err)
+	}
+	got := slices.Sorted(slices.Values(f.started))
+	if !slices.Equal(got, []int{1, 1, 2}) {
+		t.Errorf("threads of 3 trials on --jobs 4: %v, want 1, 1, 2", got)
+	}
+}
+
+// TestIdleCoresGoToRunningTrials: once no trial is left to start, the cores
+// of finished trials go to the running ones (filter_size's third trial no
+// longer ends on one of two cores), and the record keeps the most it had
+// and the core-seconds the changing count added up to.
+func TestIdleCoresGoToRunningTrials(t *testing.T) {
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(2))
+	f := &fakeTrain{grow: map[uint64]int{2: 2}, together: 2}
+	s := &Scheduler{Store: newMemStore(), Jobs: 2, Train: f.train}
+	start := time.Now()
+	recs, err := s.Run(context.Background(), "g", jobs(1, 2))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []int
-	for _, r := range recs {
-		got = append(got, r.Threads)
+	wall := time.Since(start).Seconds()
+	if !slices.Equal(f.started, []int{1, 1}) {
+		t.Errorf("2 trials on --jobs 2 started with %v cores, want 1 each", f.started)
 	}
-	slices.Sort(got)
-	if !slices.Equal(got, []int{1, 1, 2}) {
-		t.Errorf("threads of 3 trials on --jobs 4: %v, want 1, 1, 2", got)
+	r := recs[1] // seed 2, which waited for the second core
+	if r.Threads != 2 || !(r.CoreSecs > r.Seconds) || r.CoreSecs > 2*wall {
+		t.Errorf("grown trial's record: threads %d, core-seconds %v, wall %v (run %v s)", r.Threads, r.CoreSecs, r.Seconds, wall)
+	}
+	if recs[0].Threads != 1 || recs[0].CoreSecs != 0 {
+		t.Errorf("first trial's record: threads %d, core-seconds %v, want 1, 0", recs[0].Threads, recs[0].CoreSecs)
 	}
 }

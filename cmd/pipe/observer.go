@@ -72,13 +72,17 @@ func resultText(rec results.Record) string {
 
 // secondsText is a trial's time as the table's seconds column counts it,
 // core-seconds, with the wall time and cores that make it: "16.6 core-s:
-// 8.3s wall × 2 cores". Both are labelled, so a done line and its table row
-// are seen to say the same.
+// 8.3s wall × 2 cores", or "12.0 core-s: 7.1s wall on up to 2 cores" for a
+// trial handed more cores as others finished. Both are labelled, so a done
+// line and its table row are seen to say the same.
 func secondsText(rec results.Record) string {
 	cores := max(rec.Threads, 1)
 	noun := "cores"
 	if cores == 1 {
 		noun = "core"
+	}
+	if rec.CoreSecs > 0 {
+		return fmt.Sprintf("%.1f core-s: %.1fs wall on up to %d %s", rec.CoreSeconds(), rec.Seconds, cores, noun)
 	}
 	return fmt.Sprintf("%.1f core-s: %.1fs wall × %d %s", rec.CoreSeconds(), rec.Seconds, cores, noun)
 }

@@ -220,3 +220,20 @@ func TestInterruptStopsBarsFirst(t *testing.T) {
 		t.Errorf("written after the interrupt message: %q", rest)
 	}
 }
+
+// TestSecondsTextGrownTrial: a trial handed more cores while it trained
+// shows the core-seconds its record summed, on up to its most cores, and
+// the table's seconds column shows the same number.
+func TestSecondsTextGrownTrial(t *testing.T) {
+	rec := results.Record{Seconds: 6, Threads: 2, CoreSecs: 9.5}
+	if got, want := secondsText(rec), "9.5 core-s: 6.0s wall on up to 2 cores"; got != want {
+		t.Errorf("secondsText = %q, want %q", got, want)
+	}
+	if got := rec.CoreSeconds(); got != 9.5 {
+		t.Errorf("CoreSeconds = %v, want 9.5", got)
+	}
+	rec.CoreSecs = 0
+	if got, want := secondsText(rec), "12.0 core-s: 6.0s wall × 2 cores"; got != want {
+		t.Errorf("secondsText = %q, want %q", got, want)
+	}
+}

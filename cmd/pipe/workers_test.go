@@ -28,7 +28,7 @@ table(runs, title = "lr", columns = ["lr", "train_acc", "val_acc", "test_acc"])
 `
 
 var (
-	trainedLine = regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d done (\S+)  train [^\n]*\(\d+\.\d core-s: \d+\.\ds wall × \d+ cores?\)$`)
+	trainedLine = regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d done (\S+)  train [^\n]*\(\d+\.\d core-s: \d+\.\ds wall (?:× |on up to )\d+ cores?\)$`)
 	tableLine   = regexp.MustCompile(`(?m)^[│┌└├].*$`)
 )
 
