@@ -163,7 +163,7 @@ func (c *Cores) Set(n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
-	c.spent += now.Sub(c.since).Seconds() * float64(c.n.Load())
+	c.spent += float64(now.Sub(c.since).Seconds() * float64(c.n.Load())) // (unfused: see nn/fmath.go)
 	c.since = now
 	c.moved = c.moved || n != int(c.n.Load())
 	c.n.Store(int32(n))
@@ -186,7 +186,7 @@ func (c *Cores) Spent() (coreSeconds float64, most int, changed bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.spent + time.Since(c.since).Seconds()*float64(c.n.Load()), c.most, c.moved
+	return c.spent + float64(time.Since(c.since).Seconds()*float64(c.n.Load())), c.most, c.moved
 }
 
 // checkConfig validates cfg and fills its defaults.
