@@ -38,7 +38,8 @@ func setPath(name string) {
 // (sgemm_amd64.s), on two consecutive packed A micro-panels (8 rows; the
 // second at a + kc·4). Row p of the B panel is at b + p·ldb: ldb is 48 for
 // a packed panel, or the row stride of an unpacked B (see directB). With
-// pf ≠ 0 it also prefetches the panel pf bytes further on. kernelEdgeAVX512
+// pf ≠ 0 it also prefetches the cache line pf bytes past each row of B it
+// reads. kernelEdgeAVX512
 // computes only the first h ≤ 8 rows and the columns set in mask (the first
 // w ≤ 48, in nv = ⌈w/16⌉ vectors), reading and writing nothing outside
 // them. Same operations per element as kernel4x24AVX2. kc must be at least
@@ -67,19 +68,26 @@ func wideKernels(mc, nc, kc int, ap, bp []float32, beta float32, c []float32, ld
 
 // macroKernelDirect is macroKernel for an unpacked B (row stride ldb) on
 // the AVX-512 path: each B panel is read from B itself by every
-// micro-kernel that uses it, instead of from a packed copy, and the 8-row
-// kernel on the top rows of a panel prefetches the next one (B is then
-// read once per product, typically from memory, each panel row a different
-// stream: too many for the hardware prefetchers). The operations per
-// element are those of macroKernel.
+// micro-kernel that uses it, instead of from a packed copy. B is then read
+// once per product, typically from memory, each row of a panel a different
+// stream: too many for the hardware prefetchers, so the 8-row kernels
+// prefetch the panel two on, one cache line of each of its rows per k
+// step, the first four tiles of a panel a different line each (all four
+// for a 48-float row that straddles lines; issuing them all in one kernel
+// stalls it on the L1's misses in flight). The operations per element are
+// those of macroKernel.
 func macroKernelDirect(mc, nc, kc int, ap, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	macroKernelAVX512(mc, nc, kc, ap, b, ldb, nr, ldb, beta, c, ldc, nr*4)
+	macroKernelAVX512(mc, nc, kc, ap, b, ldb, nr, ldb, beta, c, ldc, 2*nr*4)
 }
+
+// pfLines are the offsets of the cache lines of a panel row that the tiles
+// of a panel prefetch (see macroKernelDirect).
+var pfLines = [...]int{0, 64, 128, 191}
 
 // macroKernelAVX512 computes C[0:mc, 0:nc] = Ap·B + beta·C with B's full
 // 48-wide panels at b[q·pstride], rows ldb apart, and the last nc mod 48
 // columns in a panel after them whose rows are ldEdge apart. pf is the
-// prefetch distance of kernel8x48AVX512 on the first rows of a panel.
+// prefetch distance of kernel8x48AVX512 (0 for none).
 func macroKernelAVX512(mc, nc, kc int, ap, b []float32, ldb, pstride, ldEdge int, beta float32, c []float32, ldc, pf int) {
 	full := nc / nr
 	w := nc - full*nr
@@ -100,8 +108,8 @@ func macroKernelAVX512(mc, nc, kc int, ap, b []float32, ldb, pstride, ldEdge int
 				continue
 			}
 			p := 0
-			if ir == 0 {
-				p = pf
+			if t := ir / (2 * mr); pf != 0 && t < len(pfLines) {
+				p = pf + pfLines[t]
 			}
 			kernel8x48AVX512(kc, &ap[ir*kc], bq, ci, ldc, beta, ldb, p)
 		}

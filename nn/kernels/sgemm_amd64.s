@@ -479,13 +479,10 @@ packa:
 	LOADB512M2; \
 	VMOVUPS.Z 128(BX), K3, Z26
 
-// PREFETCHB fetches the 192 bytes at BX + R13 (a row of the panel the
-// caller reads next), PREFETCHC the 192 bytes of a row of C at r.
+// PREFETCHB fetches the cache line at BX + R13 (in a row of a panel the
+// caller reads later), PREFETCHC the 192 bytes of a row of C at r.
 #define PREFETCHB \
-	PREFETCHT0 (BX)(R13*1); \
-	PREFETCHT0 64(BX)(R13*1); \
-	PREFETCHT0 128(BX)(R13*1); \
-	PREFETCHT0 191(BX)(R13*1)
+	PREFETCHT0 (BX)(R13*1)
 
 #define PREFETCHC(r) \
 	PREFETCHT0 (r); \
@@ -568,8 +565,8 @@ packa:
 	PREFETCHC4
 
 // func kernel8x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, pf int)
-// With pf ≠ 0 it also prefetches, row by row, the panel pf bytes past the
-// one it reads (the panel the caller reads next).
+// With pf ≠ 0 it also prefetches the cache line pf bytes past each row of
+// B it reads (see macroKernelDirect).
 TEXT ·kernel8x48AVX512(SB), NOSPLIT, $0-64
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
