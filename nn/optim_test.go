@@ -170,32 +170,43 @@ func TestOptimizerStepAllocs(t *testing.T) {
 // and must never store an affine weight's gradient.
 func TestTrainStepIsBitIdentical(t *testing.T) {
 	defer func(b int) { dwBlock = b }(dwBlock)
-	spec := ThreeLayerConvNet(ThreeLayerConfig{NumFilters: 3, FilterSize: 3, HiddenDim: 9, WeightScale: 0.1, Reg: 0.3})
-	for _, name := range OptimizerNames() {
-		for _, tc := range []struct{ threads, block int }{{1, 1 << 15}, {1, 20}, {3, 20}, {2, 9}} {
-			dwBlock = tc.block
-			a, _ := Build[float32](spec, [3]int{2, 8, 8}, 4, 1)
-			b, _ := Build[float32](spec, [3]int{2, 8, 8}, 4, 1)
-			b.SetThreads(tc.threads)
-			oa, _ := NewOptimizer(OptimizerSpec{Name: name, LR: 1e-2})
-			ob, _ := NewOptimizer(OptimizerSpec{Name: name, LR: 1e-2})
-			for step := uint64(0); step < 3; step++ {
-				x, y := RandomBatch[float32]([3]int{2, 8, 8}, 4, 5, step)
-				la := a.Loss(x, y)
-				oa.Step(a.Params(), 1e-2)
-				if lb := trainStep(b, x, y, ob, 1e-2); la != lb {
-					t.Errorf("%s %+v step %d: loss %v vs trainStep's %v", name, tc, step, la, lb)
+	specs := []ModelSpec{
+		ThreeLayerConvNet(ThreeLayerConfig{NumFilters: 3, FilterSize: 3, HiddenDim: 9, WeightScale: 0.1, Reg: 0.3}),
+		// An affine first layer (no dx), batch norm and dropout between.
+		{Layers: []LayerSpec{{Kind: Affine, Out: 11}, {Kind: BatchNorm, Momentum: 0.9, Eps: 1e-5}, {Kind: ReLU},
+			{Kind: Dropout, P: 0.3}, {Kind: Affine}}, WeightScale: 0.1, Reg: 0.2},
+	}
+	for si, spec := range specs {
+		for _, name := range OptimizerNames() {
+			for _, tc := range []struct{ threads, block int }{{1, 1 << 15}, {1, 20}, {3, 20}, {2, 9}} {
+				dwBlock = tc.block
+				a, err := Build[float32](spec, [3]int{2, 8, 8}, 4, 1)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			for i, p := range a.Params() {
-				q := b.Params()[i]
-				for j, v := range p.Value.Data {
-					if v != q.Value.Data[j] {
-						t.Fatalf("%s %+v: %s[%d] = %v, trainStep gives %v", name, tc, p.Name, j, v, q.Value.Data[j])
+				b, _ := Build[float32](spec, [3]int{2, 8, 8}, 4, 1)
+				b.SetThreads(tc.threads)
+				oa, _ := NewOptimizer(OptimizerSpec{Name: name, LR: 1e-2})
+				ob, _ := NewOptimizer(OptimizerSpec{Name: name, LR: 1e-2})
+				for step := uint64(0); step < 3; step++ {
+					x, y := RandomBatch[float32]([3]int{2, 8, 8}, 4, 5, step)
+					la := a.Loss(x, y)
+					oa.Step(a.Params(), 1e-2)
+					if lb := trainStep(b, x, y, ob, 1e-2); la != lb {
+						t.Errorf("model %d %s %+v step %d: loss %v vs trainStep's %v", si, name, tc, step, la, lb)
 					}
 				}
-				if q.direct != (p.Name == "W2" || p.Name == "W3") || q.direct && q.Grad.Data != nil {
-					t.Errorf("%s: %s direct %v with a stored gradient of %d", name, q.Name, q.direct, len(q.Grad.Data))
+				for i, p := range a.Params() {
+					q := b.Params()[i]
+					for j, v := range p.Value.Data {
+						if v != q.Value.Data[j] {
+							t.Fatalf("model %d %s %+v: %s[%d] = %v, trainStep gives %v", si, name, tc, p.Name, j, v, q.Value.Data[j])
+						}
+					}
+					affineW := si == 0 && (p.Name == "W2" || p.Name == "W3") || si == 1 && p.Name[0] == 'W'
+					if q.direct != affineW || q.direct && q.Grad.Data != nil {
+						t.Errorf("%s: %s direct %v with a stored gradient of %d", name, q.Name, q.direct, len(q.Grad.Data))
+					}
 				}
 			}
 		}
