@@ -7,6 +7,22 @@
 	VMOVDQU32 idx, dst; \
 	VPERMI2D  b, a, dst
 
+// TAILMASKS(save): for the r = CX < 16 windows left, AX = (1 << r) - 1
+// (the windows) and BX, DX the low and high 16 bits of (1 << 2r) - 1 (their
+// pixels in a row's two vectors); save is clobbered.
+#define TAILMASKS(save) \
+	MOVQ CX, save;  \
+	MOVL $1, AX;    \
+	SHLL CX, AX;    \
+	DECL AX;        \
+	ADDQ CX, CX;    \
+	MOVL $1, BX;    \
+	SHLL CX, BX;    \
+	DECL BX;        \
+	MOVL BX, DX;    \
+	SHRL $16, DX;   \
+	MOVQ save, CX
+
 // func route2x2AVX512(n int, s0, s1, m, grad, d0, d1 *uint32, relu int, idx *[64]uint32)
 // 16 windows a step, the last step masked to the n%16 left (masked loads
 // and stores touch nothing past them; whole steps use plain ones, which on
@@ -39,17 +55,7 @@ loop:
 	MOVL $0xffff, DX
 	CMPQ CX, $16
 	JGE  masked
-	MOVQ CX, R13
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX     // (1 << r) - 1
-	ADDQ CX, CX
-	MOVL $1, BX
-	SHLL CX, BX
-	DECL BX     // (1 << 2r) - 1: low half for BX…
-	MOVL BX, DX
-	SHRL $16, DX // …high half for DX
-	MOVQ R13, CX
+	TAILMASKS(R13)
 
 masked:
 	KMOVW AX, K1
@@ -171,17 +177,7 @@ step:
 	MOVL $0xffff, DX
 	CMPQ CX, $16
 	JGE  masked
-	MOVQ CX, R12
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	ADDQ CX, CX
-	MOVL $1, BX
-	SHLL CX, BX
-	DECL BX
-	MOVL BX, DX
-	SHRL $16, DX
-	MOVQ R12, CX
+	TAILMASKS(R12)
 
 masked:
 	KMOVW AX, K1
