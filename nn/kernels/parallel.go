@@ -70,7 +70,10 @@ func splitSgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a 
 	splitN := tilesN >= 2*threads || tilesN >= tilesM
 	tiles, tile := tilesM, mr
 	if splitN {
-		tiles, tile = tilesN, nr
+		// Cut n at a third of a panel (one vector: 16 columns on the
+		// AVX-512 path): whole panels split the conv weight gradient's
+		// 147 columns 96/51 over two threads, thirds 80/67.
+		tiles, tile = (n+nr/3-1)/(nr/3), nr/3
 	}
 	threads = min(threads, tiles, 64)
 	j := jobPool.get()

@@ -103,7 +103,11 @@ func sgemmWith(s *scratch, transA, transB bool, m, n, k int, alpha float32, a []
 		for pc := 0; pc < k; pc += kcStep {
 			kc := min(kcStep, k-pc)
 			if direct {
-				sgemmDirectBlock(s, transA, m, nc, kc, alpha, a, lda, b[pc*ldb+jc:], ldb, pc, beta, c[jc:], ldc)
+				next := 0 // bytes to the next block's first panel, if not the panel after
+				if pc+kc < k {
+					next = kc * ldb * 4
+				}
+				sgemmDirectBlock(s, transA, m, nc, kc, alpha, a, lda, b[pc*ldb+jc:], ldb, pc, beta, c[jc:], ldc, next)
 				continue
 			}
 			if s.rows.src != nil {
@@ -127,14 +131,14 @@ func sgemmWith(s *scratch, transA, transB bool, m, n, k int, alpha float32, a []
 // sgemmDirectBlock is one (jc, pc) step of sgemmWith with B read in place
 // (directB): the nc columns of the kc rows of B at b (row stride ldb), the
 // k block starting at row pc of op(A).
-func sgemmDirectBlock(s *scratch, transA bool, m, nc, kc int, alpha float32, a []float32, lda int, b []float32, ldb, pc int, beta float32, c []float32, ldc int) {
+func sgemmDirectBlock(s *scratch, transA bool, m, nc, kc int, alpha float32, a []float32, lda int, b []float32, ldb, pc int, beta float32, c []float32, ldc, next int) {
 	if pc > 0 {
 		beta = 1
 	}
 	for ic := 0; ic < m; ic += mcBlock {
 		mc := min(mcBlock, m-ic)
 		packA(transA, a, lda, ic, mc, pc, kc, alpha, s.a)
-		macroKernelDirect(mc, nc, kc, s.a, b, ldb, beta, c[ic*ldc:], ldc)
+		macroKernelDirect(mc, nc, kc, s.a, b, ldb, beta, c[ic*ldc:], ldc, next)
 	}
 }
 

@@ -62,7 +62,7 @@ func wideKernels(mc, nc, kc int, ap, bp []float32, beta float32, c []float32, ld
 	}
 	full := nc / nr
 	ldEdge := edgeWidth(nc - full*nr)
-	macroKernelAVX512(mc, nc, kc, ap, bp, nr, kc*nr, ldEdge, beta, c, ldc, 0)
+	macroKernelAVX512(mc, nc, kc, ap, bp, nr, kc*nr, ldEdge, beta, c, ldc, 0, 0)
 	return true
 }
 
@@ -74,10 +74,12 @@ func wideKernels(mc, nc, kc int, ap, bp []float32, beta float32, c []float32, ld
 // prefetch the panel two on, one cache line of each of its rows per k
 // step, the first four tiles of a panel a different line each (all four
 // for a 48-float row that straddles lines; issuing them all in one kernel
-// stalls it on the L1's misses in flight). The operations per element are
-// those of macroKernel.
-func macroKernelDirect(mc, nc, kc int, ap, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	macroKernelAVX512(mc, nc, kc, ap, b, ldb, nr, ldb, beta, c, ldc, 2*nr*4)
+// stalls it on the L1's misses in flight). The last two panels prefetch
+// the first two of the block the caller multiplies next, next bytes past b
+// (0: the panels after these, as when n is cut into blocks). The operations
+// per element are those of macroKernel.
+func macroKernelDirect(mc, nc, kc int, ap, b []float32, ldb int, beta float32, c []float32, ldc, next int) {
+	macroKernelAVX512(mc, nc, kc, ap, b, ldb, nr, ldb, beta, c, ldc, 2*nr*4, next)
 }
 
 // pfLines are the offsets of the cache lines of a panel row that the tiles
@@ -87,10 +89,12 @@ var pfLines = [...]int{0, 64, 128, 191}
 // macroKernelAVX512 computes C[0:mc, 0:nc] = Ap·B + beta·C with B's full
 // 48-wide panels at b[q·pstride], rows ldb apart, and the last nc mod 48
 // columns in a panel after them whose rows are ldEdge apart. pf is the
-// prefetch distance of kernel8x48AVX512 (0 for none).
-func macroKernelAVX512(mc, nc, kc int, ap, b []float32, ldb, pstride, ldEdge int, beta float32, c []float32, ldc, pf int) {
+// prefetch distance of kernel8x48AVX512 (0 for none), next that of the
+// next block (see macroKernelDirect).
+func macroKernelAVX512(mc, nc, kc int, ap, b []float32, ldb, pstride, ldEdge int, beta float32, c []float32, ldc, pf, next int) {
 	full := nc / nr
 	w := nc - full*nr
+	panels := (nc + nr - 1) / nr
 	_ = ap[roundUp(mc, mr)*kc-1]
 	_ = c[(mc-1)*ldc+nc-1]
 	if full > 0 {
@@ -101,6 +105,10 @@ func macroKernelAVX512(mc, nc, kc int, ap, b []float32, ldb, pstride, ldEdge int
 	}
 	for q := 0; q < full; q++ {
 		bq := &b[q*pstride]
+		d := pf
+		if next != 0 && q+2 >= panels {
+			d = next + (q+2-panels-q)*nr*4
+		}
 		for ir := 0; ir < mc; ir += 2 * mr {
 			ci := &c[ir*ldc+q*nr]
 			if h := mc - ir; h < 2*mr {
@@ -109,7 +117,7 @@ func macroKernelAVX512(mc, nc, kc int, ap, b []float32, ldb, pstride, ldEdge int
 			}
 			p := 0
 			if t := ir / (2 * mr); pf != 0 && t < len(pfLines) {
-				p = pf + pfLines[t]
+				p = d + pfLines[t]
 			}
 			kernel8x48AVX512(kc, &ap[ir*kc], bq, ci, ldc, beta, ldb, p)
 		}

@@ -21,7 +21,7 @@ func edgeKernel(kc, wp int, a, b, c []float32, ldc int) {
 // directB: every path here packs B.
 func directB() bool { return false }
 
-func macroKernelDirect(mc, nc, kc int, ap, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func macroKernelDirect(mc, nc, kc int, ap, b []float32, ldb int, beta float32, c []float32, ldc, next int) {
 	panic("kernels: macroKernelDirect without directB")
 }
 
