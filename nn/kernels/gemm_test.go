@@ -38,8 +38,9 @@ var awkwardShapes = [][3]int{
 	{3, 7, 50}, {1, 100, 33}, {37, 1, 19}, {7, 9, 300}, {2, 3, 1000},
 	{13, 47, 17}, {32, 49, 147}, {50, 50, 257}, {97, 23, 5}, {mcBlock + 3, 30, 40},
 	{6, ncBlock + 29, 11}, {3, 2*ncBlock + 1, 2*kcBlock + 3}, {100, 70, 3},
-	// the AVX-512 tiles: 8×48 (two A panels), 4×48, edges 8, 16 and > 16
-	{8, 48, 5}, {12, 96, 1}, {9, 65, 17}, {16, 145, 300}, {mcBlock + 4, 47, 2},
+	// the AVX-512 tiles: 8×48 (two A panels), 9×48 (m = 8q+r, r ≤ q), edges
+	// of 1-7 rows and 1-47 columns
+	{8, 48, 5}, {12, 96, 1}, {9, 65, 17}, {16, 145, 300}, {mcBlock + 4, 47, 2}, {26, 100, 33},
 }
 
 func allCases() []gemmCase {

@@ -26,7 +26,9 @@ import "unsafe"
 // hidden 500): few padded rows, and 12 YMM accumulators + 3 B vectors + 1
 // broadcast fill the 16 AVX2 registers. The AVX-512 path packs B 48 wide
 // and multiplies two A micro-panels at once (8×48: 24 of its 32 ZMM
-// registers accumulate); its edge tiles (fewer rows, or a last panel
+// registers accumulate; 9×48 when m = 8q+r with r ≤ q takes the r rows
+// past the last 8 as ninth rows, 27 accumulators); its edge tiles (fewer
+// rows, or a last panel
 // narrower than 48) run a kernel that masks the lanes past the edge, on C
 // in place, with no tile buffer. None of these sizes changes a bit of the result:
 // only kcBlock does, and it is the same on every path.

@@ -48,6 +48,12 @@ func setPath(name string) {
 //go:noescape
 func kernel8x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, pf int)
 
+// kernel9x48AVX512 is kernel8x48AVX512 plus a ninth row of A, from the
+// micro-panel column at a9, into the C row at c9.
+//
+//go:noescape
+func kernel9x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, pf int, a9, c9 *float32)
+
 //go:noescape
 func kernelEdgeAVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, h, nv int, mask uint64)
 
@@ -103,6 +109,13 @@ func macroKernelAVX512(mc, nc, kc int, ap, b []float32, ldb, pstride, ldEdge int
 	if w > 0 {
 		_ = b[full*pstride+(kc-1)*ldEdge+w-1]
 	}
+	// The rows past the last 8 (m8 on) go to the first tiles as ninth rows
+	// when there are enough tiles, else to an edge tile.
+	m8 := mc &^ (2*mr - 1)
+	ninth := mc - m8
+	if ninth > m8/(2*mr) {
+		ninth = 0
+	}
 	for q := 0; q < full; q++ {
 		bq := &b[q*pstride]
 		d := pf
@@ -111,13 +124,21 @@ func macroKernelAVX512(mc, nc, kc int, ap, b []float32, ldb, pstride, ldEdge int
 		}
 		for ir := 0; ir < mc; ir += 2 * mr {
 			ci := &c[ir*ldc+q*nr]
-			if h := mc - ir; h < 2*mr {
-				kernelEdgeAVX512(kc, &ap[ir*kc], bq, ci, ldc, beta, ldb, h, nr/16, 1<<nr-1)
-				continue
+			if ir >= m8 {
+				if ninth == 0 {
+					kernelEdgeAVX512(kc, &ap[ir*kc], bq, ci, ldc, beta, ldb, mc-ir, nr/16, 1<<nr-1)
+				}
+				break
 			}
 			p := 0
-			if t := ir / (2 * mr); pf != 0 && t < len(pfLines) {
+			t := ir / (2 * mr)
+			if pf != 0 && t < len(pfLines) {
 				p = d + pfLines[t]
+			}
+			if t < ninth {
+				r := m8 + t // row r of A is column r%mr of micro-panel r/mr
+				kernel9x48AVX512(kc, &ap[ir*kc], bq, ci, ldc, beta, ldb, p, &ap[r/mr*kc*mr+r%mr], &c[r*ldc+q*nr])
+				continue
 			}
 			kernel8x48AVX512(kc, &ap[ir*kc], bq, ci, ldc, beta, ldb, p)
 		}

@@ -608,6 +608,64 @@ out8x48:
 	VZEROUPPER
 	RET
 
+// func kernel9x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, pf int, a9, c9 *float32)
+// kernel8x48AVX512 plus a ninth row, from the A micro-panel column at a9
+// (stride 4 floats per k step, like the others) into the C row at c9: one
+// pass over the B panel serves 9 rows, so that m = 8q+r with r ≤ q needs no
+// edge tile (m = 50: 2 of these and 4 of 8 rows).
+TEXT ·kernel9x48AVX512(SB), NOSPLIT, $0-80
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), SI
+	MOVQ ldb+48(FP), R12
+	ARGS512
+	PREFETCHC4
+	MOVQ c9+72(FP), R10
+	PREFETCHC(R10)
+	MOVQ pf+56(FP), R13
+	MOVQ a9+64(FP), DI
+	ZERO4Z(Z0, Z1, Z2, Z3)
+	ZERO4Z(Z4, Z5, Z6, Z7)
+	ZERO4Z(Z8, Z9, Z10, Z11)
+	ZERO4Z(Z12, Z13, Z14, Z15)
+	ZERO4Z(Z16, Z17, Z18, Z19)
+	ZERO4Z(Z20, Z21, Z22, Z23)
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	TESTQ R13, R13
+	JNZ   loop9x48pf
+
+loop9x48:
+	LOADB512
+	ROWS8x3
+	ROW512((DI), Z28, Z29, Z30)
+	ADDQ $16, DI
+	NEXT8
+	JNZ  loop9x48
+	JMP  out9x48
+
+loop9x48pf:
+	PREFETCHB
+	LOADB512
+	ROWS8x3
+	ROW512((DI), Z28, Z29, Z30)
+	ADDQ $16, DI
+	NEXT8
+	JNZ  loop9x48pf
+
+out9x48:
+	MOVL beta+40(FP), R9
+	BETA512
+	MOVQ DX, R10
+	OUT8ROWS(OUT512)
+	MOVQ c9+72(FP), R10
+	OUT512(Z28, Z29, Z30)
+	VZEROUPPER
+	RET
+
 // func kernelEdgeAVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, h, nv int, mask uint64)
 // The tiles at the edges of C: rows 0..h-1 (1 ≤ h ≤ 8; the A micro-panels
 // are zero-padded to 4 rows, and the second one is read only when h > 4)
