@@ -28,10 +28,10 @@ import "unsafe"
 // and multiplies two A micro-panels at once (8×48: 24 of its 32 ZMM
 // registers accumulate; 9×48 when m = 8q+r with r ≤ q takes the r rows
 // past the last 8 as ninth rows, 27 accumulators); its edge tiles (fewer
-// rows, or a last panel
-// narrower than 48) run a kernel that masks the lanes past the edge, on C
-// in place, with no tile buffer. None of these sizes changes a bit of the result:
-// only kcBlock does, and it is the same on every path.
+// rows, or a last panel narrower than 48) run a kernel that masks the
+// lanes past the edge, on C in place, with no tile buffer. None of these
+// sizes changes a bit of the result: only kcBlock does, and it is the same
+// on every path.
 const (
 	mr      = 4
 	nrMax   = 48
