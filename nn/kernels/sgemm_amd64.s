@@ -3,6 +3,27 @@
 #include "textflag.h"
 #include "zero_amd64.h"
 
+// ARGS512 loads the arguments common to the AVX-512 kernels (kc to CX, a
+// to AX, b to BX, c to DX, ldc to SI, ldb to R12, the strides in bytes),
+// points R8 at the second A micro-panel, and starts fetching the first 4
+// rows of the C tile, whose cache misses then overlap the k loop instead
+// of stalling the stores. (Defined before the first TEXT, so that go vet
+// does not take its arguments for another function's.)
+#define ARGS512 \
+	MOVQ kc+0(FP), CX; \
+	MOVQ a+8(FP), AX; \
+	MOVQ b+16(FP), BX; \
+	MOVQ c+24(FP), DX; \
+	MOVQ ldc+32(FP), SI; \
+	MOVQ ldb+48(FP), R12; \
+	SHLQ $2, SI; \
+	SHLQ $2, R12; \
+	MOVQ CX, R8; \
+	SHLQ $4, R8; \
+	ADDQ AX, R8; \
+	MOVQ DX, R10; \
+	PREFETCHC4
+
 // One step p of the 4×24 micro-kernel: Y12..Y14 = b[p*24 : p*24+24],
 // then for each row i, Y(3i..3i+2) += a[p*4+i] · (Y12, Y13, Y14).
 #define STEP(ao, bo) \
@@ -550,39 +571,14 @@ packa:
 	JZ           2(PC); \
 	MOVQ         $1, R11
 
-// ARGS512 follows the loads of the arguments common to the AVX-512 kernels
-// (kc to CX, a to AX, b to BX, c to DX, ldc to SI, ldb to R12): it turns
-// the strides into bytes, points R8 at the second A micro-panel, and
-// starts fetching the first 4 rows of the C tile, whose cache misses then
-// overlap the k loop instead of stalling the stores.
-#define ARGS512 \
-	SHLQ $2, SI; \
-	SHLQ $2, R12; \
-	MOVQ CX, R8; \
-	SHLQ $4, R8; \
-	ADDQ AX, R8; \
-	MOVQ DX, R10; \
-	PREFETCHC4
-
 // func kernel8x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, pf int)
 // With pf ≠ 0 it also prefetches the cache line pf bytes past each row of
 // B it reads (see macroKernelDirect).
 TEXT ·kernel8x48AVX512(SB), NOSPLIT, $0-64
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), SI
-	MOVQ ldb+48(FP), R12
 	ARGS512
 	PREFETCHC4
 	MOVQ pf+56(FP), R13
-	ZERO4Z(Z0, Z1, Z2, Z3)
-	ZERO4Z(Z4, Z5, Z6, Z7)
-	ZERO4Z(Z8, Z9, Z10, Z11)
-	ZERO4Z(Z12, Z13, Z14, Z15)
-	ZERO4Z(Z16, Z17, Z18, Z19)
-	ZERO4Z(Z20, Z21, Z22, Z23)
+	ZERO24Z
 	TESTQ R13, R13
 	JNZ   loop8x48pf
 
@@ -614,24 +610,13 @@ out8x48:
 // pass over the B panel serves 9 rows, so that m = 8q+r with r ≤ q needs no
 // edge tile (m = 50: 2 of these and 4 of 8 rows).
 TEXT ·kernel9x48AVX512(SB), NOSPLIT, $0-80
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), SI
-	MOVQ ldb+48(FP), R12
 	ARGS512
 	PREFETCHC4
 	MOVQ c9+72(FP), R10
 	PREFETCHC(R10)
 	MOVQ pf+56(FP), R13
 	MOVQ a9+64(FP), DI
-	ZERO4Z(Z0, Z1, Z2, Z3)
-	ZERO4Z(Z4, Z5, Z6, Z7)
-	ZERO4Z(Z8, Z9, Z10, Z11)
-	ZERO4Z(Z12, Z13, Z14, Z15)
-	ZERO4Z(Z16, Z17, Z18, Z19)
-	ZERO4Z(Z20, Z21, Z22, Z23)
+	ZERO24Z
 	VPXORD Z28, Z28, Z28
 	VPXORD Z29, Z29, Z29
 	VPXORD Z30, Z30, Z30
@@ -674,12 +659,6 @@ out9x48:
 // panel of B needs no padding and can be read in place. Each element gets
 // the operations of the full kernels.
 TEXT ·kernelEdgeAVX512(SB), NOSPLIT, $0-80
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), SI
-	MOVQ ldb+48(FP), R12
 	ARGS512
 	MOVQ mask+72(FP), R9
 	KMOVW R9, K1
@@ -687,12 +666,7 @@ TEXT ·kernelEdgeAVX512(SB), NOSPLIT, $0-80
 	KMOVW R9, K2
 	SHRQ  $16, R9
 	KMOVW R9, K3
-	ZERO4Z(Z0, Z1, Z2, Z3)
-	ZERO4Z(Z4, Z5, Z6, Z7)
-	ZERO4Z(Z8, Z9, Z10, Z11)
-	ZERO4Z(Z12, Z13, Z14, Z15)
-	ZERO4Z(Z16, Z17, Z18, Z19)
-	ZERO4Z(Z20, Z21, Z22, Z23)
+	ZERO24Z
 	MOVQ nv+64(FP), R13
 	CMPQ h+56(FP), $4
 	JHI  rows8
