@@ -39,11 +39,11 @@ func setPath(name string) {
 // second at a + kc·4). Row p of the B panel is at b + p·ldb: ldb is 48 for
 // a packed panel, or the row stride of an unpacked B (see directB). With
 // pf ≠ 0 it also prefetches the cache line pf bytes past each row of B it
-// reads. kernelEdgeAVX512
-// computes only the first h ≤ 8 rows and the columns set in mask (the first
-// w ≤ 48, in nv = ⌈w/16⌉ vectors), reading and writing nothing outside
-// them. Same operations per element as kernel4x24AVX2. kc must be at least
-// 1.
+// reads. kernelEdgeAVX512 computes only the first h ≤ 8 rows and the
+// columns set in mask (the first w ≤ 48, in nv = ⌈w/16⌉ vectors), reading
+// and writing nothing outside them, and prefetches likewise (its own line
+// when pf is 0). Same operations per element as kernel4x24AVX2. kc must be
+// at least 1.
 //
 //go:noescape
 func kernel8x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, pf int)
@@ -55,7 +55,7 @@ func kernel8x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, pf i
 func kernel9x48AVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, pf int, a9, c9 *float32)
 
 //go:noescape
-func kernelEdgeAVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, h, nv int, mask uint64)
+func kernelEdgeAVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, h, nv int, mask uint64, pf int)
 
 // directB says whether the micro-kernels can read a stored, untransposed B
 // in place (the AVX-512 path), so that B needs no packing.
@@ -126,7 +126,7 @@ func macroKernelAVX512(mc, nc, kc int, ap, b []float32, ldb, pstride, ldEdge int
 			ci := &c[ir*ldc+q*nr]
 			if ir >= m8 {
 				if ninth == 0 {
-					kernelEdgeAVX512(kc, &ap[ir*kc], bq, ci, ldc, beta, ldb, mc-ir, nr/16, 1<<nr-1)
+					kernelEdgeAVX512(kc, &ap[ir*kc], bq, ci, ldc, beta, ldb, mc-ir, nr/16, 1<<nr-1, 0)
 				}
 				break
 			}
@@ -145,8 +145,16 @@ func macroKernelAVX512(mc, nc, kc int, ap, b []float32, ldb, pstride, ldEdge int
 	}
 	if w > 0 {
 		be := &b[full*pstride]
+		d := pf
+		if next != 0 {
+			d = next + (2-panels)*nr*4
+		}
 		for ir := 0; ir < mc; ir += 2 * mr {
-			kernelEdgeAVX512(kc, &ap[ir*kc], be, &c[ir*ldc+full*nr], ldc, beta, ldEdge, min(2*mr, mc-ir), (w+15)/16, 1<<w-1)
+			p := 0
+			if t := ir / (2 * mr); pf != 0 && t < len(pfLines) {
+				p = d + pfLines[t]
+			}
+			kernelEdgeAVX512(kc, &ap[ir*kc], be, &c[ir*ldc+full*nr], ldc, beta, ldEdge, min(2*mr, mc-ir), (w+15)/16, 1<<w-1, p)
 		}
 	}
 }

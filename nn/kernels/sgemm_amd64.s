@@ -651,14 +651,14 @@ out9x48:
 	VZEROUPPER
 	RET
 
-// func kernelEdgeAVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, h, nv int, mask uint64)
+// func kernelEdgeAVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb, h, nv int, mask uint64, pf int)
 // The tiles at the edges of C: rows 0..h-1 (1 ≤ h ≤ 8; the A micro-panels
 // are zero-padded to 4 rows, and the second one is read only when h > 4)
 // and the columns set in mask (the first w ≤ 48), nv = ⌈w/16⌉ vectors of
 // them. B is read and C read and written only in those columns, so an edge
 // panel of B needs no padding and can be read in place. Each element gets
 // the operations of the full kernels.
-TEXT ·kernelEdgeAVX512(SB), NOSPLIT, $0-80
+TEXT ·kernelEdgeAVX512(SB), NOSPLIT, $0-88
 	ARGS512
 	MOVQ mask+72(FP), R9
 	KMOVW R9, K1
@@ -667,15 +667,17 @@ TEXT ·kernelEdgeAVX512(SB), NOSPLIT, $0-80
 	SHRQ  $16, R9
 	KMOVW R9, K3
 	ZERO24Z
-	MOVQ nv+64(FP), R13
+	MOVQ nv+64(FP), R14
+	MOVQ pf+80(FP), R13
 	CMPQ h+56(FP), $4
 	JHI  rows8
-	CMPQ R13, $1
+	CMPQ R14, $1
 	JEQ  edge4x1
-	CMPQ R13, $2
+	CMPQ R14, $2
 	JEQ  edge4x2
 
 edge4x3:
+	PREFETCHB
 	LOADB512M3
 	ROWS4x3
 	NEXT4
@@ -683,6 +685,7 @@ edge4x3:
 	JMP  edgeout
 
 edge4x2:
+	PREFETCHB
 	LOADB512M2
 	ROWS4x2
 	NEXT4
@@ -690,6 +693,7 @@ edge4x2:
 	JMP  edgeout
 
 edge4x1:
+	PREFETCHB
 	LOADB512M1
 	ROWS4x1
 	NEXT4
@@ -698,12 +702,13 @@ edge4x1:
 
 rows8:
 	PREFETCHC4
-	CMPQ R13, $1
+	CMPQ R14, $1
 	JEQ  edge8x1
-	CMPQ R13, $2
+	CMPQ R14, $2
 	JEQ  edge8x2
 
 edge8x3:
+	PREFETCHB
 	LOADB512M3
 	ROWS8x3
 	NEXT8
@@ -711,6 +716,7 @@ edge8x3:
 	JMP  edgeout
 
 edge8x2:
+	PREFETCHB
 	LOADB512M2
 	ROWS8x2
 	NEXT8
@@ -718,6 +724,7 @@ edge8x2:
 	JMP  edgeout
 
 edge8x1:
+	PREFETCHB
 	LOADB512M1
 	ROWS8x1
 	NEXT8
