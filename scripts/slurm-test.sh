@@ -121,10 +121,13 @@ for i in $(seq 60); do
 done
 say "cluster up: $(sinfo -h -o '%P %D node(s) %c CPUs %m MB %t')"
 
-# The sweep: 8 trials of a few seconds each, 1 thread each.
+# The sweep: 8 trials of about 2 seconds each on 1 thread (Zen 5), long
+# enough that a worker caught in epoch 3 is still in that trial when the
+# kill reaches it (with conv(4, 3) a trial took 0.3 s once the pool got
+# its vector kernel, and a worker could finish before scontrol found it).
 cat >"$work/sweep.star" <<'EOF'
 data = dataset("fashion-mnist", classes = ["T-shirt/top", "Shirt"], validation = 200)
-model = sequential([conv(4, 3), relu(), max_pool(2), affine(2)])
+model = sequential([conv(32, 5), relu(), max_pool(2), affine(2)])
 cfg = train_config(optimizer = adam(lr = 1e-3), epochs = 10, batch_size = 25, train_images = 2000)
 runs = sweep(model, data, cfg, grid = {"lr": [1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 6e-3, 7e-3, 8e-3]})
 table(runs, title = "slurm sweep", columns = ["lr", "train_acc", "val_acc", "test_acc"])
