@@ -134,9 +134,9 @@ var dwBlock = 1 << 17
 type dwJob struct {
 	k              int // the weight's index in the model's parameters
 	a              applier
-	x, dout, w, dx []float32 // dx nil: not wanted (the first layer)
-	d, m, n        int       // rows, columns, batch
-	threads        int
+	x, dout, w, dx []float32   // dx nil: not wanted (the first layer)
+	d, m, n        int         // rows, columns, batch
+	threads, rows  int         // rows: of a block
 	bufs           [][]float32 // one gradient block per thread
 }
 
@@ -145,13 +145,13 @@ func (j *dwJob) run(ex *exec, x, dout, w, dx []float32, d, m, n int) {
 	j.a, j.x, j.dout, j.w, j.dx, j.d, j.m, j.n = ex.apply, x, dout, w, dx, d, m, n
 	const minWork = 1 << 18 // multiply-adds per thread, as kernels.GemmParallel's
 	j.threads = min(ex.count(), d, max(1, d*m*n/minWork))
-	rows := max(1, dwBlock/m)
+	j.rows = max(1, dwBlock/m)
 	for len(j.bufs) < j.threads {
 		j.bufs = append(j.bufs, nil)
 	}
 	for t := range j.threads {
-		if len(j.bufs[t]) < rows*m {
-			j.bufs[t] = make([]float32, rows*m)
+		if len(j.bufs[t]) < j.rows*m {
+			j.bufs[t] = make([]float32, j.rows*m)
 		}
 	}
 	kernels.ParallelRange(j.threads, j.threads, 1, j)
@@ -160,11 +160,10 @@ func (j *dwJob) run(ex *exec, x, dout, w, dx []float32, d, m, n int) {
 
 // Range does the rows of threads lo to hi.
 func (j *dwJob) Range(lo, hi int) {
-	rows := max(1, dwBlock/j.m)
 	for t := lo; t < hi; t++ {
 		end := j.d * (t + 1) / j.threads
-		for r := j.d * t / j.threads; r < end; r += rows {
-			nr := min(rows, end-r)
+		for r := j.d * t / j.threads; r < end; r += j.rows {
+			nr := min(j.rows, end-r)
 			if j.dx != nil {
 				kernels.Gemm(false, true, j.n, nr, j.m, 1, j.dout, j.m, j.w[r*j.m:], j.m, 0, j.dx[r:], j.d)
 			}

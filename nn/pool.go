@@ -159,12 +159,10 @@ func (l *poolLayer[T]) forwardAny(x, out *Tensor[T]) {
 }
 
 // pool2x2Forward is forwardAny for 2x2 windows at stride 2 over output
-// planes [lo, hi) of the n·c planes of h x w (an odd last row or column is dropped), reading the planes
-// in C x N order when cnhw is set: the four loads and
-// maxima written out, which the compiler keeps in registers (kernels.Max2x2
-// for float32, a plane at a time). max is commutative and associative (NaN
-// if any operand is NaN, +0 above -0), so the result is bit-identical to
-// forwardAny's.
+// planes [lo, hi) of the n·c planes of h x w (an odd last row or column is
+// dropped), reading the planes in C x N order when cnhw is set, a plane at a
+// time by kernels.Max2x2. max is commutative and associative (NaN if any operand is NaN, +0 above -0), so the result is
+// bit-identical to forwardAny's.
 func pool2x2Forward[T Float](x, out []T, n, c, h, w int, relu, cnhw bool, lo, hi int) {
 	oh, ow := h/2, w/2
 	o := lo * oh * ow
@@ -173,25 +171,8 @@ func pool2x2Forward[T Float](x, out []T, n, c, h, w int, relu, cnhw bool, lo, hi
 		if cnhw {
 			q = p%c*n + p/c
 		}
-		src := x[q*h*w : (q+1)*h*w]
-		if f32, ok := any(src).([]float32); ok {
-			kernels.Max2x2(f32, w, any(out[o:]).([]float32), ow, oh, ow, relu)
-			o += oh * ow
-			continue
-		}
-		for oy := 0; oy < oh; oy++ {
-			r0 := src[2*oy*w:][:2*ow]
-			r1 := src[(2*oy+1)*w:][:2*ow]
-			dst := out[o:][:ow]
-			for ox := range dst {
-				m := max(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
-				if relu {
-					m = max(m, 0)
-				}
-				dst[ox] = m
-			}
-			o += ow
-		}
+		kernels.Max2x2(x[q*h*w:(q+1)*h*w], w, out[o:], ow, oh, ow, relu)
+		o += oh * ow
 	}
 }
 

@@ -490,15 +490,14 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 	}
 	finished := make(chan outcome)
 	pending := slices.Clone(todo)
-	running := 0
-	inUse := 0         // cores the running trials hold (threadsFor)
 	var active []*slot // the running trials
+	inUse := 0         // cores they hold (threadsFor)
 	var firstErr error
 	done := gctx.Done()
 	for {
 		kept := pending[:0]
 		for i, sl := range pending {
-			if running >= s.workers() || gctx.Err() != nil {
+			if len(active) >= s.workers() || gctx.Err() != nil {
 				kept = append(kept, sl)
 				continue
 			}
@@ -517,9 +516,8 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 			default:
 				// This trial and the pending ones after it, up to the
 				// free workers, share the free cores.
-				sl.threads = s.threadsFor(inUse, min(len(pending)-i, s.workers()-running))
+				sl.threads = s.threadsFor(inUse, min(len(pending)-i, s.workers()-len(active)))
 				inUse += sl.threads
-				running++
 				active = append(active, sl)
 				sl.cores = nn.NewCores(sl.threads)
 				tctx := nn.WithCores(gctx, sl.cores)
@@ -530,19 +528,18 @@ func (s *Scheduler) train(ctx context.Context, todo []*slot) error {
 			}
 		}
 		pending = kept
-		if running == 0 && (len(pending) == 0 || gctx.Err() != nil) {
+		if len(active) == 0 && (len(pending) == 0 || gctx.Err() != nil) {
 			break
 		}
 		if len(pending) == 0 {
 			inUse = s.shareIdle(active, inUse)
 		}
 		var poll <-chan time.Time
-		if len(pending) > 0 && running < s.workers() && gctx.Err() == nil {
+		if len(pending) > 0 && len(active) < s.workers() && gctx.Err() == nil {
 			poll = time.After(s.pollEvery())
 		}
 		select {
 		case o := <-finished:
-			running--
 			inUse -= o.sl.threads
 			active = slices.DeleteFunc(active, func(sl *slot) bool { return sl == o.sl })
 			switch {
@@ -744,9 +741,10 @@ func (s *Scheduler) trainOne(ctx context.Context, trainFn TrainFunc, sl *slot) (
 		return rec, &TrialError{Label: info.Label, Err: err}
 	}
 	rec = results.NewRecord(sl.job.Trial, res, time.Since(start).Seconds(), time.Now())
-	rec.Threads = sl.cores.Get()
-	if spent, most, changed := sl.cores.Spent(); changed {
-		rec.Threads, rec.CoreSecs = most, spent
+	spent, most, changed := sl.cores.Spent()
+	rec.Threads = most
+	if changed {
+		rec.CoreSecs = spent
 	}
 	if art != nil {
 		s.keepArtifacts(art, sl, rec, model, last)

@@ -51,16 +51,16 @@ func asU32[U uint32 | uint64](x []U) []uint32 {
 // rows of n windows: output row y (at dst[y*ldd:]) takes input rows 2y and
 // 2y+1 (at s[2y*lds:] and s[(2y+1)*lds:]), and dst[y*ldd+i] is Go's
 // max(s0[2i], s0[2i+1], s1[2i], s1[2i+1]) (NaN when one is NaN, +0 above
-// -0), then max(·, 0) with relu set. The vector kernel takes the maximum of
-// the float values' sortable integer images, which orders them exactly as
-// max does short of NaN; a plane holding a NaN is redone by this loop, so
+// -0), then max(·, 0) with relu set. The float32 vector kernel takes the
+// maximum of the values' sortable integer images, which orders them exactly
+// as max does short of NaN; a plane holding a NaN is redone by this loop, so
 // every path gives the same bits.
-func Max2x2(s []float32, lds int, dst []float32, ldd, rows, n int, relu bool) {
+func Max2x2[T Float](s []T, lds int, dst []T, ldd, rows, n int, relu bool) {
 	if rows <= 0 || n <= 0 {
 		return
 	}
 	_, _ = s[(2*rows-1)*lds+2*n-1], dst[(rows-1)*ldd+n-1]
-	if max2x2Vec(s, lds, dst, ldd, rows, n, relu) {
+	if s32, ok := any(s).([]float32); ok && max2x2Vec(s32, lds, any(dst).([]float32), ldd, rows, n, relu) {
 		return
 	}
 	for y := range rows {

@@ -136,6 +136,19 @@ func TestMax2x2MatchesNaive(t *testing.T) {
 						if got[rows*ldd] != sentinel {
 							t.Fatalf("rows=%d n=%d: wrote past the last row", rows, n)
 						}
+						// The float64 instance (gradient checks) gives the same maxima.
+						s64, got64 := make([]float64, len(s)), make([]float64, len(got))
+						for i, v := range s {
+							s64[i] = float64(v)
+						}
+						Max2x2(s64, lds, got64, ldd, rows, n, relu)
+						for y := range rows {
+							for i := range n {
+								if g, w := got64[y*ldd+i], float64(got[y*ldd+i]); g != w && !(g != g && w != w) || math.Signbit(g) != math.Signbit(w) && g == 0 {
+									t.Fatalf("rows=%d n=%d relu=%v: float64 dst[%d][%d] = %v, float32 %v", rows, n, relu, y, i, g, w)
+								}
+							}
+						}
 					}
 				}
 			}
